@@ -1,0 +1,58 @@
+"""The Flask application factory: the one way in for web, worker, beat and bridge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask import Flask, Response, send_from_directory
+
+from app.extensions import db, migrate, sock
+from config.logging import configure_logging
+from config.settings import PROJECT_ROOT, Settings, load_settings
+
+FRONTEND_DIR = PROJECT_ROOT / "frontend"
+MAX_BODY_BYTES = 4096
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the app from ``settings`` (default: the environment); ``overrides`` go into app.config."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = Flask(__name__, static_folder=str(FRONTEND_DIR), static_url_path="/static")
+    app.config.update(
+        SETTINGS=settings,
+        SQLALCHEMY_DATABASE_URI=settings.require("DATABASE_URL"),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        HISTORY_POINTS=settings.history_points,
+        PRICE_SOURCE=settings.price_source,
+        SOCK_SERVER_OPTIONS={"ping_interval": 25},
+    )
+    app.config.update(overrides)
+    redis_url = settings.require("REDIS_URL")
+    settings.require("KAFKA_BOOTSTRAP_SERVERS")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    sock.init_app(app)
+
+    from app.ws import Relay
+
+    app.extensions["redis"] = redis.Redis.from_url(redis_url, socket_timeout=5, health_check_interval=30)
+    app.extensions["relay"] = Relay(redis_url)
+
+    from app import api, health
+    from app.cli import register_cli
+    from app.errors import register_error_handlers
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    register_cli(app)
+
+    @app.get("/")
+    def index() -> Response:
+        return send_from_directory(FRONTEND_DIR, "index.html")
+
+    return app

@@ -1,0 +1,44 @@
+"""Redis pub/sub channels between the tasks and the WebSocket relay, and pipeline status."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+
+PRICES_CHANNEL = "stockticker:prices"
+ALERTS_CHANNEL = "stockticker:alerts"
+CHANNELS = (PRICES_CHANNEL, ALERTS_CHANNEL)
+STATUS_KEY = "stockticker:pipeline"
+
+
+def publish(client: redis.Redis, channel: str, messages: list[dict[str, Any]]) -> None:
+    """Publish each message as JSON; one round trip for the lot."""
+    if not messages:
+        return
+    pipe = client.pipeline(transaction=False)
+    for message in messages:
+        pipe.publish(channel, json.dumps(message, separators=(",", ":")))
+    pipe.execute()
+
+
+def record_stage(client: redis.Redis, stage: str, **fields: Any) -> None:
+    """Note that a pipeline stage just ran, with its figures, for /api/status."""
+    mapping = {f"{stage}.{name}": json.dumps(value) for name, value in fields.items()}
+    mapping[f"{stage}.at"] = json.dumps(time.time())
+    client.hset(STATUS_KEY, mapping=mapping)
+
+
+def count_stage(client: redis.Redis, stage: str, counter: str, amount: int = 1) -> None:
+    client.hincrby(STATUS_KEY, f"{stage}.{counter}", amount)
+
+
+def read_status(client: redis.Redis) -> dict[str, dict[str, Any]]:
+    """The stages' figures as {stage: {field: value}}."""
+    status: dict[str, dict[str, Any]] = {}
+    for key, raw in client.hgetall(STATUS_KEY).items():
+        stage, _, name = key.decode().partition(".")
+        status.setdefault(stage, {})[name] = json.loads(raw)
+    return status

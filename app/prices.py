@@ -1,0 +1,122 @@
+"""Ticks in PostgreSQL: idempotent bulk insert, latest prices, history."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from app.extensions import db
+from app.models import Symbol
+from app.models import Tick as TickRow
+from app.ticks import Tick
+
+log = logging.getLogger(__name__)
+
+
+def store_ticks(ticks: Sequence[Tick]) -> list[Tick]:
+    """Insert the ticks in one statement; returns only those not stored before.
+
+    A re-delivered tick hits the (symbol, observed_at, source) key and is skipped,
+    so replaying a Kafka batch never stores a row twice.
+    """
+    if not ticks:
+        return []
+    rows = [
+        {
+            "symbol": t.symbol,
+            "price": t.price,
+            "observed_at": t.observed_at,
+            "received_at": t.received_at,
+            "source": t.source,
+        }
+        for t in ticks
+    ]
+    known = select(Symbol.symbol).where(Symbol.symbol.in_({t.symbol for t in ticks}))
+    known_symbols = set(db.session.scalars(known))
+    unknown = {t.symbol for t in ticks} - known_symbols
+    if unknown:
+        log.warning("dropping ticks of symbols not in the symbols table: %s", sorted(unknown))
+        rows = [row for row in rows if row["symbol"] in known_symbols]
+    if not rows:
+        return []
+    statement = (
+        insert(TickRow)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_ticks_symbol_observed_source")
+        .returning(TickRow.symbol, TickRow.observed_at, TickRow.source)
+    )
+    inserted = {tuple(row) for row in db.session.execute(statement)}
+    db.session.commit()
+    return [t for t in ticks if (t.symbol, t.observed_at, t.source) in inserted]
+
+
+def tick_json(symbol: str, price: Any, observed_at: Any, source: str) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "price": float(price),
+        "observed_at": observed_at.isoformat(),
+        "source": source,
+    }
+
+
+def latest_prices() -> list[dict[str, Any]]:
+    """The newest tick and the one before it for each active symbol (index scans, no table scan)."""
+    rows = db.session.execute(
+        text(
+            """
+            SELECT s.symbol, t.price, t.observed_at, t.source, t.previous_price
+            FROM symbols s
+            CROSS JOIN LATERAL (
+                SELECT price, observed_at, source,
+                       lead(price) OVER (ORDER BY observed_at DESC) AS previous_price
+                FROM (SELECT price, observed_at, source FROM ticks
+                      WHERE ticks.symbol = s.symbol
+                      ORDER BY observed_at DESC LIMIT 2) newest
+                ORDER BY observed_at DESC LIMIT 1
+            ) t
+            WHERE s.active
+            ORDER BY s.symbol
+            """
+        )
+    )
+    return [
+        tick_json(r.symbol, r.price, r.observed_at, r.source)
+        | {"previous_price": None if r.previous_price is None else float(r.previous_price)}
+        for r in rows
+    ]
+
+
+def history(symbol: str, points: int) -> list[dict[str, Any]]:
+    """The last ``points`` ticks of a symbol, oldest first."""
+    newest = (
+        select(TickRow.price, TickRow.observed_at, TickRow.source)
+        .where(TickRow.symbol == symbol)
+        .order_by(TickRow.observed_at.desc())
+        .limit(points)
+        .subquery()
+    )
+    rows = db.session.execute(select(newest).order_by(newest.c.observed_at))
+    return [tick_json(symbol, r.price, r.observed_at, r.source) for r in rows]
+
+
+def symbol_exists(symbol: str) -> bool:
+    return db.session.scalar(select(func.count()).where(Symbol.symbol == symbol)) == 1
+
+
+def active_symbols() -> list[str]:
+    return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active).order_by(Symbol.symbol)))
+
+
+def sync_symbols(symbols: Sequence[str]) -> None:
+    """Make exactly ``symbols`` active; others stay in the table (with their history), inactive."""
+    db.session.execute(
+        insert(Symbol)
+        .values([{"symbol": s, "active": True} for s in symbols])
+        .on_conflict_do_update(index_elements=[Symbol.symbol], set_={"active": True})
+    )
+    db.session.execute(Symbol.__table__.update().where(Symbol.symbol.not_in(symbols)).values(active=False))
+    db.session.commit()

@@ -1,0 +1,49 @@
+"""Clients of the servers the web app talks to, one per process, reached through the app."""
+
+from __future__ import annotations
+
+import redis
+from flask import current_app
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+
+def redis_client() -> redis.Redis:
+    return current_app.extensions["redis"]
+
+
+def kafka_admin(bootstrap_servers: str, timeout_ms: int = 5000) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id="stockticker-admin",
+        request_timeout_ms=timeout_ms,
+    )
+
+
+def ensure_topic(bootstrap_servers: str, topic: str, partitions: int) -> bool:
+    """Create the ticks topic with its partition count; False when it already existed.
+
+    Created explicitly because an auto-created topic gets the broker's default
+    partition count (4 on Tansu), not ours.
+    """
+    admin = kafka_admin(bootstrap_servers)
+    try:
+        admin.create_topics([NewTopic(topic, partitions, replication_factor=1)])
+        return True
+    except TopicAlreadyExistsError:
+        return False
+    finally:
+        admin.close()
+
+
+def topic_partitions(bootstrap_servers: str, topic: str, timeout_ms: int = 3000) -> int:
+    """How many partitions the topic has (0 when it does not exist)."""
+    admin = kafka_admin(bootstrap_servers, timeout_ms)
+    try:
+        described = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    if not described or described[0].get("error_code"):
+        return 0
+    return len(described[0]["partitions"])

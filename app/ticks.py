@@ -1,0 +1,106 @@
+"""The tick: one observed price of one symbol, as it travels Kafka and Celery.
+
+Carries the source's timestamp (observed_at) and ours (received_at), and the
+source's name so that simulated prices are labelled all the way to the page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from config.settings import SYMBOL_RE
+
+SCHEMA_VERSION = 1
+SOURCES = ("yfinance", "simulated")
+
+
+class TickError(ValueError):
+    """A message that is not a valid tick; the message says which field."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    symbol: str
+    price: Decimal
+    observed_at: datetime
+    received_at: datetime
+    source: str
+
+    def to_message(self) -> dict[str, Any]:
+        """JSON-safe form: the price as a decimal string so no digit is lost."""
+        return {
+            "v": SCHEMA_VERSION,
+            "symbol": self.symbol,
+            "price": str(self.price),
+            "observed_at": self.observed_at.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "source": self.source,
+        }
+
+    def encode(self) -> bytes:
+        return json.dumps(self.to_message(), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_message(cls, data: Mapping[str, Any]) -> Tick:
+        if not isinstance(data, Mapping):
+            raise TickError("tick must be a JSON object")
+        if data.get("v") != SCHEMA_VERSION:
+            raise TickError(f"unsupported schema version {data.get('v')!r}")
+        symbol = data.get("symbol")
+        if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
+            raise TickError(f"invalid symbol {symbol!r}")
+        source = data.get("source")
+        if source not in SOURCES:
+            raise TickError(f"invalid source {source!r}")
+        return cls(
+            symbol=symbol,
+            price=parse_price(data.get("price"), "price"),
+            observed_at=_parse_time(data.get("observed_at"), "observed_at"),
+            received_at=_parse_time(data.get("received_at"), "received_at"),
+            source=source,
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Tick:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TickError(f"not JSON: {exc}") from None
+        return cls.from_message(data)
+
+
+def parse_price(value: object, field: str) -> Decimal:
+    """A finite positive decimal from a JSON number or numeric string."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TickError(f"{field} must be a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TickError(f"{field} must be a finite number")
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        raise TickError(f"{field} must be a number") from None
+    if not price.is_finite():
+        raise TickError(f"{field} must be a finite number")
+    if price <= 0:
+        raise TickError(f"{field} must be greater than 0")
+    if price.adjusted() >= 14:
+        raise TickError(f"{field} is too large")
+    return price
+
+
+def _parse_time(value: object, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise TickError(f"{field} must be an ISO 8601 timestamp")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise TickError(f"{field} must be an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        raise TickError(f"{field} must carry a timezone")
+    return parsed.astimezone(UTC)

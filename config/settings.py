@@ -1,0 +1,185 @@
+"""Typed settings read from environment variables (12-factor).
+
+This is the only module that reads ``os.environ`` for settings. Each variable is
+parsed by one small helper per type; a bad value raises :class:`SettingsError`
+whose message names the variable, so start-up fails with one readable line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PRICE_SOURCES = ("yfinance", "simulated", "auto")
+# Yahoo symbols: letters, digits and . - ^ = (BTC-USD, BRK.B, ^GSPC, EURUSD=X).
+SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,31}$")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the project cannot run with; the message names it."""
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(env: Mapping[str, str], name: str, default: str) -> str:
+    return _raw(env, name) or default
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        raise SettingsError(f"{name} must be >= {minimum}{upper}, got {value}")
+    return value
+
+
+def env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > minimum or value == float("inf"):
+        raise SettingsError(f"{name} must be a finite number > {minimum:g}, got {raw!r}")
+    return value
+
+
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(env, name) or default
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def env_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    """A URL with one of ``schemes``, or None when unset (the embedded server is used)."""
+    raw = _raw(env, name)
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise SettingsError(f"{name} is not a valid URL ({exc}): {raw!r}") from None
+    if parts.scheme not in schemes:
+        raise SettingsError(f"{name} must start with {' or '.join(s + '://' for s in schemes)}, got {raw!r}")
+    if not parts.hostname and "host=" not in parts.query:
+        raise SettingsError(f"{name} has no host: {raw!r}")
+    return raw
+
+
+def env_bootstrap(env: Mapping[str, str], name: str) -> str | None:
+    """Comma-separated host:port pairs, or None when unset."""
+    raw = _raw(env, name)
+    if raw is None:
+        return None
+    for server in raw.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"{name} must be host:port[,host:port...], got {raw!r}")
+    return raw
+
+
+def env_symbols(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    raw = _raw(env, name) or default
+    symbols = tuple(dict.fromkeys(s.strip().upper() for s in raw.split(",") if s.strip()))
+    if not symbols:
+        raise SettingsError(f"{name} must list at least one symbol")
+    for symbol in symbols:
+        if not SYMBOL_RE.match(symbol):
+            raise SettingsError(f"{name} has an invalid symbol {symbol!r}")
+    return symbols
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the project; see the README's settings table."""
+
+    database_url: str | None
+    redis_url: str | None
+    celery_broker_url: str | None
+    kafka_bootstrap_servers: str | None
+    kafka_topic: str = "ticks"
+    kafka_partitions: int = 6
+    kafka_consumer_group: str = "stockticker-bridge"
+    kafka_session_timeout_ms: int = 6000
+    kafka_heartbeat_interval_ms: int = 2000
+    kafka_max_poll_records: int = 500
+    kafka_poll_timeout_ms: int = 1000
+    symbols: tuple[str, ...] = ("BTC-USD", "ETH-USD", "DOGE-USD")
+    fetch_interval_seconds: float = 2.0
+    price_source: str = "auto"
+    yfinance_timeout_seconds: float = 10.0
+    simulator_seed: int = 42
+    history_points: int = 100
+    web_port: int = 8000
+    web_threads: int = 64
+    flower_port: int = 5555
+    data_dir: Path = field(default=PROJECT_ROOT / ".data")
+    embedded_redis_port: int = 6379
+    embedded_kafka_port: int = 9092
+    log_level: str = "INFO"
+
+    def require(self, name: str) -> str:
+        """The value of a server URL setting, which a service process cannot start without."""
+        value = getattr(self, name.lower())
+        if not value:
+            raise SettingsError(f"{name} is not set: run `make run` (starts embedded servers) or export {name}")
+        return str(value)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Parse and validate every setting; raises SettingsError naming the first bad one."""
+    env = os.environ if env is None else env
+    redis_url = env_url(env, "REDIS_URL", ("redis", "rediss", "unix"))
+    session_timeout = env_int(env, "KAFKA_SESSION_TIMEOUT_MS", 6000, minimum=1000)
+    heartbeat = env_int(env, "KAFKA_HEARTBEAT_INTERVAL_MS", 2000, minimum=100)
+    if heartbeat >= session_timeout:
+        raise SettingsError(
+            f"KAFKA_HEARTBEAT_INTERVAL_MS ({heartbeat}) must be below KAFKA_SESSION_TIMEOUT_MS ({session_timeout})"
+        )
+    return Settings(
+        database_url=env_url(env, "DATABASE_URL", ("postgresql", "postgresql+psycopg2", "postgres")),
+        redis_url=redis_url,
+        celery_broker_url=env_url(env, "CELERY_BROKER_URL", ("redis", "rediss", "amqp", "pyamqp")) or redis_url,
+        kafka_bootstrap_servers=env_bootstrap(env, "KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_topic=env_str(env, "KAFKA_TOPIC", "ticks"),
+        kafka_partitions=env_int(env, "KAFKA_PARTITIONS", 6, minimum=1, maximum=1000),
+        kafka_consumer_group=env_str(env, "KAFKA_CONSUMER_GROUP", "stockticker-bridge"),
+        kafka_session_timeout_ms=session_timeout,
+        kafka_heartbeat_interval_ms=heartbeat,
+        kafka_max_poll_records=env_int(env, "KAFKA_MAX_POLL_RECORDS", 500, minimum=1),
+        kafka_poll_timeout_ms=env_int(env, "KAFKA_POLL_TIMEOUT_MS", 1000, minimum=10),
+        symbols=env_symbols(env, "SYMBOLS", "BTC-USD,ETH-USD,DOGE-USD"),
+        fetch_interval_seconds=env_float(env, "FETCH_INTERVAL_SECONDS", 2.0, minimum=0),
+        price_source=env_choice(env, "PRICE_SOURCE", "auto", PRICE_SOURCES),
+        yfinance_timeout_seconds=env_float(env, "YFINANCE_TIMEOUT_SECONDS", 10.0, minimum=0),
+        simulator_seed=env_int(env, "SIMULATOR_SEED", 42),
+        history_points=env_int(env, "HISTORY_POINTS", 100, minimum=1, maximum=10000),
+        web_port=env_int(env, "WEB_PORT", 8000, minimum=1, maximum=65535),
+        web_threads=env_int(env, "WEB_THREADS", 64, minimum=2),
+        flower_port=env_int(env, "FLOWER_PORT", 5555, minimum=1, maximum=65535),
+        data_dir=Path(env_str(env, "DATA_DIR", str(PROJECT_ROOT / ".data"))).resolve(),
+        embedded_redis_port=env_int(env, "EMBEDDED_REDIS_PORT", 6379, minimum=1, maximum=65535),
+        embedded_kafka_port=env_int(env, "EMBEDDED_KAFKA_PORT", 9092, minimum=1, maximum=65535),
+        log_level=env_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    )

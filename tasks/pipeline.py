@@ -1,0 +1,64 @@
+"""Stages 4 and 5: the tasks the bridge dispatches, one of each per Kafka batch.
+
+Thin on purpose: decode the batch, call the domain function, publish to Redis.
+Both are idempotent (ON CONFLICT, UPDATE ... WHERE status = 'active'), so a
+re-delivered batch is harmless and the tasks may ack late and retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from redis import RedisError
+from sqlalchemy.exc import OperationalError
+
+from app.alerts import fire_crossed
+from app.channels import ALERTS_CHANNEL, PRICES_CHANNEL, publish, record_stage
+from app.prices import store_ticks, tick_json
+from app.services import redis_client
+from app.ticks import Tick
+
+log = logging.getLogger(__name__)
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError, RedisError),
+    "retry_backoff": True,
+    "retry_backoff_max": 30,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="tasks.pipeline.persist_ticks", **RETRY)
+def persist_ticks(messages: list[dict[str, Any]]) -> int:
+    """Store the batch; publish the newest new price of each symbol. Returns rows stored."""
+    ticks = [Tick.from_message(m) for m in messages]
+    stored = store_ticks(ticks)
+    newest: dict[str, Tick] = {}
+    for tick in stored:
+        if tick.symbol not in newest or tick.observed_at > newest[tick.symbol].observed_at:
+            newest[tick.symbol] = tick
+    client = redis_client()
+    publish(
+        client,
+        PRICES_CHANNEL,
+        [{"type": "price"} | tick_json(t.symbol, t.price, t.observed_at, t.source) for t in newest.values()],
+    )
+    record_stage(client, "persist", received=len(ticks), stored=len(stored))
+    return len(stored)
+
+
+@shared_task(name="tasks.pipeline.check_alerts", **RETRY)
+def check_alerts(messages: list[dict[str, Any]]) -> int:
+    """Fire the alerts this batch crosses and publish one notification each. Returns how many."""
+    fired = fire_crossed([Tick.from_message(m) for m in messages])
+    for alert in fired:
+        log.info(
+            "alert %d fired: %s %s %s at %s",
+            alert["id"], alert["symbol"], alert["direction"], alert["threshold"], alert["triggered_price"],
+        )  # fmt: skip
+    client = redis_client()
+    publish(client, ALERTS_CHANNEL, [{"type": "alert", "alert": alert} for alert in fired])
+    record_stage(client, "alerts", checked=len(messages), fired=len(fired))
+    return len(fired)

@@ -1,0 +1,92 @@
+"""Price sources: where ticks come from. PRICE_SOURCE picks one (see ``select_source``)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, MutableMapping, Sequence
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import NamedTuple, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+SIGNIFICANT_DIGITS = 7
+
+
+class Quote(NamedTuple):
+    symbol: str
+    price: Decimal
+    observed_at: datetime
+
+
+class SourceError(RuntimeError):
+    """The source gave no usable prices this time (network, throttling, empty answer)."""
+
+
+class PriceSource(Protocol):
+    name: str
+
+    def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
+        """The latest quote of each symbol it has, in one batched call; SourceError if none."""
+        ...
+
+
+def round_price(price: float) -> Decimal:
+    """Keep SIGNIFICANT_DIGITS digits, at least 2 decimals: BTC in cents, DOGE in millionths."""
+    decimals = max(2, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(price)))
+    return Decimal(repr(price)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+
+
+def call_with_deadline(func: Callable[[], T], seconds: float, what: str) -> T:
+    """Run ``func`` in a daemon thread and give up after ``seconds``.
+
+    yfinance was measured to block for 130 s and more on a hanging network despite
+    its own timeout argument; the fetch task must not.
+    """
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(func())
+        except BaseException as exc:  # handed to the caller below
+            error.append(exc)
+
+    worker = threading.Thread(target=target, name=f"deadline-{what}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise SourceError(f"{what} did not answer within {seconds:g} s")
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def select_source(
+    name: str,
+    *,
+    seed: int,
+    interval_seconds: float,
+    yfinance_timeout: float,
+    simulator_state: MutableMapping[str, str],
+    probe_symbols: Sequence[str],
+) -> PriceSource:
+    """The source PRICE_SOURCE names; for ``auto``, yfinance if it answers now, else the simulator."""
+    from tasks.sources.simulated import SimulatedSource
+    from tasks.sources.yahoo import YahooSource
+
+    simulated = SimulatedSource(seed=seed, interval_seconds=interval_seconds, state=simulator_state)
+    yahoo = YahooSource(timeout_seconds=yfinance_timeout)
+    if name == "simulated":
+        return simulated
+    if name == "yfinance":
+        return yahoo
+    try:
+        yahoo.fetch(probe_symbols[:1], datetime.now().astimezone())
+    except Exception as exc:
+        log.warning("PRICE_SOURCE=auto: Yahoo Finance did not answer (%s); using SIMULATED prices", exc)
+        return simulated
+    log.info("PRICE_SOURCE=auto: Yahoo Finance answered; using live prices")
+    return yahoo
