@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from celery import Celery
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
@@ -23,6 +24,7 @@ from kafka.structs import OffsetAndMetadata
 from app.channels import count_stage, record_stage
 from app.ticks import Tick, TickError
 from config.settings import Settings
+from tasks.pipeline import ALERT_TASK, PERSIST_TASK
 
 log = logging.getLogger(__name__)
 Dispatch = Callable[[list[dict[str, Any]]], None]
@@ -44,13 +46,15 @@ def make_consumer(settings: Settings) -> KafkaConsumer:
     return consumer
 
 
-def celery_dispatch(messages: list[dict[str, Any]]) -> None:
-    """Send one persist and one alert-check task for the batch; raises if the broker refuses."""
-    from tasks.pipeline import check_alerts, persist_ticks
-
+def celery_dispatch(celery: Celery) -> Dispatch:
+    """Send one persist and one alert-check task per batch; raises if the broker refuses."""
     policy = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
-    persist_ticks.apply_async((messages,), retry=True, retry_policy=policy)
-    check_alerts.apply_async((messages,), retry=True, retry_policy=policy)
+
+    def dispatch(messages: list[dict[str, Any]]) -> None:
+        for task in (PERSIST_TASK, ALERT_TASK):
+            celery.send_task(task, (messages,), retry=True, retry_policy=policy)
+
+    return dispatch
 
 
 class Bridge:
@@ -133,12 +137,12 @@ class Bridge:
 
 
 def main() -> None:
-    from tasks.celery_app import flask_app
+    from tasks.celery_app import celery, flask_app
 
     settings: Settings = flask_app.config["SETTINGS"]
     bridge = Bridge(
         make_consumer(settings),
-        celery_dispatch,
+        celery_dispatch(celery),
         flask_app.extensions["redis"],
         settings.kafka_poll_timeout_ms,
     )

@@ -21,6 +21,8 @@ from app.services import redis_client
 from app.ticks import Tick
 
 log = logging.getLogger(__name__)
+PERSIST_TASK = "tasks.pipeline.persist_ticks"
+ALERT_TASK = "tasks.pipeline.check_alerts"
 RETRY = {
     "acks_late": True,
     "autoretry_for": (OperationalError, RedisError),
@@ -30,7 +32,7 @@ RETRY = {
 }
 
 
-@shared_task(name="tasks.pipeline.persist_ticks", **RETRY)
+@shared_task(name=PERSIST_TASK, **RETRY)
 def persist_ticks(messages: list[dict[str, Any]]) -> int:
     """Store the batch; publish the newest new price of each symbol. Returns rows stored."""
     ticks = [Tick.from_message(m) for m in messages]
@@ -49,7 +51,7 @@ def persist_ticks(messages: list[dict[str, Any]]) -> int:
     return len(stored)
 
 
-@shared_task(name="tasks.pipeline.check_alerts", **RETRY)
+@shared_task(name=ALERT_TASK, **RETRY)
 def check_alerts(messages: list[dict[str, Any]]) -> int:
     """Fire the alerts this batch crosses and publish one notification each. Returns how many."""
     fired = fire_crossed([Tick.from_message(m) for m in messages])

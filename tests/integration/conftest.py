@@ -1,0 +1,101 @@
+"""Real PostgreSQL, Redis and Kafka (Tansu) for the whole test session, on free ports.
+
+Started once from the same code ``make run`` uses (devstack.servers), in a
+temporary folder, and stopped at the end. Each test starts from empty tables,
+an empty Redis and its own Kafka topic where it needs one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.prices import sync_symbols
+from app.services import ensure_topic
+from config.settings import Settings, load_settings
+from devstack.servers import embedded_servers, free_port
+
+SYMBOLS = "BTC-USD,ETH-USD,DOGE-USD"
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Environment of a stack on free ports: server URLs, data folder, simulated prices."""
+    data_dir: Path = tmp_path_factory.mktemp("stack")
+    env = {
+        "DATA_DIR": str(data_dir),
+        "EMBEDDED_REDIS_PORT": str(free_port()),
+        "EMBEDDED_KAFKA_PORT": str(free_port()),
+        "SYMBOLS": SYMBOLS,
+        "PRICE_SOURCE": "simulated",
+        "KAFKA_PARTITIONS": "3",
+        "LOG_LEVEL": "INFO",
+    }
+    with embedded_servers(load_settings(env)) as servers:
+        yield env | servers.env
+
+
+@pytest.fixture(scope="session")
+def settings(server_env: dict[str, str]) -> Settings:
+    return load_settings(server_env)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings, TESTING=True)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        sync_symbols(settings.symbols)
+    ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
+    yield app
+
+
+@pytest.fixture
+def redis_client(settings: Settings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(settings.redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty tables and Redis before each test that uses the servers."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    settings: Settings = request.getfixturevalue("settings")
+    with app.app_context():
+        db.session.execute(text("TRUNCATE ticks, alerts RESTART IDENTITY"))
+        db.session.commit()
+    redis.Redis.from_url(settings.redis_url).flushdb()
+    yield
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def topic(settings: Settings) -> str:
+    """A fresh topic per test, with the configured partition count."""
+    name = f"ticks-{uuid.uuid4().hex[:8]}"
+    ensure_topic(settings.kafka_bootstrap_servers, name, settings.kafka_partitions)
+    return name

@@ -1,0 +1,126 @@
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Alert
+from app.prices import store_ticks
+from tests.integration.helpers import tick
+
+
+def alert_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Alert))
+
+
+def test_symbols_and_latest_prices(client, ctx):
+    store_ticks([tick("BTC-USD", "97000.5", 0)])
+    assert client.get("/api/symbols").json == {"symbols": ["BTC-USD", "DOGE-USD", "ETH-USD"]}
+    latest = client.get("/api/prices/latest").json["prices"]
+    assert [(p["symbol"], p["price"], p["source"]) for p in latest] == [("BTC-USD", 97000.5, "simulated")]
+
+
+def test_history_of_a_symbol(client, ctx):
+    store_ticks([tick("ETH-USD", str(3500 + i), 2 * i) for i in range(120)])
+    body = client.get("/history/ETH-USD").json
+    assert body["symbol"] == "ETH-USD"
+    assert len(body["points"]) == 100  # HISTORY_POINTS
+    assert body["points"][0]["price"] == 3520.0 and body["points"][-1]["price"] == 3619.0
+    assert len(client.get("/history/eth-usd?points=5").json["points"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "error"),
+    [
+        ("/history/NOPE-USD", 404, "unknown symbol NOPE-USD"),
+        ("/history/BTC-USD?points=0", 400, "points must be a whole number from 1 to 10000"),
+        ("/api/alerts?status=maybe", 400, "status must be one of active, triggered, cancelled"),
+        ("/no/such/page", 404, "The requested URL was not found on the server."),
+    ],
+)
+def test_bad_reads_get_json_errors(client, url, status, error):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.is_json
+    assert response.json["error"].startswith(error)
+
+
+def test_create_list_and_cancel_an_alert(client, app):
+    created = client.post("/api/alerts", json={"symbol": "btc-usd", "direction": "above", "threshold": "100000.5"})
+    assert created.status_code == 201
+    alert = created.json["alert"]
+    assert (alert["symbol"], alert["direction"], alert["threshold"], alert["status"]) == (
+        "BTC-USD", "above", 100000.5, "active",
+    )  # fmt: skip
+    assert [a["id"] for a in client.get("/api/alerts?status=active").json["alerts"]] == [alert["id"]]
+    deleted = client.delete(f"/api/alerts/{alert['id']}")
+    assert deleted.status_code == 200 and deleted.json["alert"]["status"] == "cancelled"
+    assert client.get("/api/alerts?status=active").json["alerts"] == []
+    assert client.delete("/api/alerts/999999").status_code == 404
+
+
+def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
+    from app.alerts import fire_crossed
+
+    alert_id = client.post("/api/alerts", json={"symbol": "ETH-USD", "direction": "below", "threshold": 5000}).json[
+        "alert"
+    ]["id"]
+    fire_crossed([tick("ETH-USD", "3500", 0)])
+    response = client.delete(f"/api/alerts/{alert_id}")
+    assert response.status_code == 409
+    assert response.json["error"] == f"alert {alert_id} is triggered, not active"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "error"),
+    [
+        ({"direction": "above", "threshold": 1}, "symbol", "symbol is required"),
+        ({"symbol": "BTC-USD", "threshold": 1}, "direction", "direction is required"),
+        ({"symbol": "BTC-USD", "direction": "above"}, "threshold", "threshold is required"),
+        ({"symbol": "BTC-USD", "direction": "above", "threshold": "abc"}, "threshold", "threshold must be a number"),
+        ({"symbol": "BTC-USD", "direction": "above", "threshold": -1}, "threshold", "threshold must be greater than 0"),
+        ({"symbol": "BTC-USD", "direction": "above", "threshold": "NaN"}, "threshold", "threshold must be a finite"),
+        ({"symbol": "BTC-USD", "direction": "above", "threshold": "inf"}, "threshold", "threshold must be a finite"),
+        (
+            {"symbol": "BTC-USD", "direction": "up", "threshold": 1},
+            "direction",
+            "direction must be one of above, below",
+        ),
+        ({"symbol": "NOPE-USD", "direction": "above", "threshold": 1}, "symbol", "unknown symbol NOPE-USD"),
+    ],
+)
+def test_bad_alerts_are_refused_naming_the_field_and_nothing_is_written(client, app, body, field, error):
+    response = client.post("/api/alerts", json=body)
+    assert response.status_code == 400
+    assert response.json["field"] == field
+    assert response.json["error"].startswith(error)
+    assert alert_count(app) == 0
+
+
+def test_raw_nan_and_broken_json_are_refused(client, app):
+    for raw in ('{"symbol": "BTC-USD", "direction": "above", "threshold": NaN}', '{"symbol": '):
+        response = client.post("/api/alerts", data=raw, content_type="application/json")
+        assert response.status_code == 400, raw
+    assert alert_count(app) == 0
+
+
+def test_a_body_over_the_limit_is_413_and_not_json_is_415(client, app):
+    huge = {"symbol": "BTC-USD", "direction": "above", "threshold": 1, "note": "x" * 10_000}
+    response = client.post("/api/alerts", json=huge)
+    assert response.status_code == 413
+    assert response.json == {"error": "request body is larger than 4096 bytes", "field": None}
+    response = client.post("/api/alerts", data="symbol=BTC-USD", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert alert_count(app) == 0
+
+
+def test_healthz_reports_every_server(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "kafka": "ok"}}
+
+
+def test_the_page_and_its_assets_are_served(client):
+    with client.get("/") as page:
+        assert page.status_code == 200 and b"<title>Stock Ticker</title>" in page.data
+    with client.get("/static/app.js") as script:
+        assert script.status_code == 200 and b"new WebSocket" in script.data

@@ -1,0 +1,78 @@
+import json
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import Migrate
+from sqlalchemy import func, select
+
+from app.channels import PRICES_CHANNEL
+from app.extensions import db
+from app.models import Tick as TickRow
+from app.prices import history, latest_prices, store_ticks
+from tasks.pipeline import persist_ticks
+from tests.integration.helpers import tick, wait_for
+
+
+def count_ticks() -> int:
+    return db.session.scalar(select(func.count()).select_from(TickRow))
+
+
+def test_migrations_have_one_head_and_match_the_models(app, ctx):
+    migrate: Migrate = app.extensions["migrate"]
+    script = ScriptDirectory.from_config(migrate.migrate.get_config())
+    assert len(script.get_heads()) == 1
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []
+
+
+def test_the_same_batch_twice_is_stored_once(ctx):
+    batch = [tick("BTC-USD", "97000.12", 0), tick("ETH-USD", "3500.5", 0), tick("BTC-USD", "97001", 2)]
+    assert len(store_ticks(batch)) == 3
+    assert store_ticks(batch) == []
+    assert count_ticks() == 3
+    stored = db.session.scalars(select(TickRow.price).order_by(TickRow.id)).all()
+    assert [str(p) for p in stored] == ["97000.1200000000", "3500.5000000000", "97001.0000000000"]
+
+
+def test_ticks_of_unknown_symbols_are_dropped_not_fatal(ctx):
+    assert [t.symbol for t in store_ticks([tick("NOPE", "1", 0), tick("BTC-USD", "1", 0)])] == ["BTC-USD"]
+    assert count_ticks() == 1
+
+
+def test_persist_task_publishes_only_new_prices(ctx, redis_client):
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(PRICES_CHANNEL)
+    wait_for(lambda: pubsub.get_message(timeout=0.1) is None and pubsub.subscribed, 5, "the subscription")
+    batch = [
+        t.to_message() for t in (tick("BTC-USD", "97000", 0), tick("BTC-USD", "97010", 2), tick("ETH-USD", "3500", 0))
+    ]
+    assert persist_ticks.run(batch) == 3
+    assert persist_ticks.run(batch) == 0  # a re-delivered batch stores and publishes nothing
+    received = []
+    wait_for(
+        lambda: (m := pubsub.get_message(timeout=0.2)) and received.append(json.loads(m["data"])) or len(received) >= 2,
+        5,
+        "2 price messages",
+    )
+    assert pubsub.get_message(timeout=0.5) is None
+    assert sorted((m["symbol"], m["price"]) for m in received) == [("BTC-USD", 97010.0), ("ETH-USD", 3500.0)]
+    assert all(m["type"] == "price" and m["source"] == "simulated" for m in received)
+    assert count_ticks() == 3
+    pubsub.close()
+
+
+def test_history_is_the_newest_points_oldest_first(ctx):
+    store_ticks([tick("DOGE-USD", f"0.16{i:02d}", i) for i in range(10)])
+    points = history("DOGE-USD", 4)
+    assert [p["price"] for p in points] == [0.1606, 0.1607, 0.1608, 0.1609]
+    assert points[0]["observed_at"] < points[-1]["observed_at"]
+
+
+def test_latest_prices_carry_the_previous_one(ctx):
+    store_ticks([tick("BTC-USD", "100", 0), tick("BTC-USD", "101", 2), tick("ETH-USD", "50", 0)])
+    latest = {p["symbol"]: p for p in latest_prices()}
+    assert latest["BTC-USD"]["price"] == 101.0 and latest["BTC-USD"]["previous_price"] == 100.0
+    assert latest["ETH-USD"]["price"] == 50.0 and latest["ETH-USD"]["previous_price"] is None
+    assert "DOGE-USD" not in latest  # no ticks yet

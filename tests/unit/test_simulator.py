@@ -1,0 +1,74 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from tasks.sources import round_price
+from tasks.sources.simulated import SimulatedSource, next_price, start_price
+
+T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+SYMBOLS = ["BTC-USD", "ETH-USD", "DOGE-USD"]
+
+
+def walk(seed: int, steps: int, state: dict[str, str] | None = None) -> list[list[Decimal]]:
+    source = SimulatedSource(seed=seed, interval_seconds=2, state={} if state is None else state)
+    return [[q.price for q in source.fetch(SYMBOLS, T0 + timedelta(seconds=2 * i))] for i in range(steps)]
+
+
+def test_starts_near_realistic_prices():
+    first = walk(seed=1, steps=1)[0]
+    for price, start in zip(first, [Decimal(95000), Decimal(3500), Decimal("0.16")], strict=True):
+        assert abs(price / start - 1) < Decimal("0.01")
+
+
+def test_same_seed_same_walk_other_seed_other_walk():
+    assert walk(seed=7, steps=50) == walk(seed=7, steps=50)
+    assert walk(seed=7, steps=50) != walk(seed=8, steps=50)
+
+
+def test_prices_move_every_step_and_stay_plausible():
+    series = walk(seed=3, steps=2000)
+    btc = [row[0] for row in series]
+    assert len(set(btc)) > 1900  # it moves
+    assert all(Decimal(50000) < p < Decimal(180000) for p in btc)  # a day of 2 s steps stays believable
+    doge = [row[2] for row in series]
+    assert all(p > 0 for p in doge)
+
+
+def test_prices_keep_digits_for_their_magnitude():
+    btc, eth, doge = walk(seed=1, steps=1)[0]
+    assert -btc.as_tuple().exponent == 2
+    assert -eth.as_tuple().exponent == 3
+    assert -doge.as_tuple().exponent == 7
+
+
+def test_a_second_fetch_in_the_same_slot_repeats_the_tick():
+    state: dict[str, str] = {}
+    source = SimulatedSource(seed=5, interval_seconds=2, state=state)
+    first = source.fetch(SYMBOLS, T0 + timedelta(seconds=0.2))
+    again = source.fetch(SYMBOLS, T0 + timedelta(seconds=1.9))
+    later = source.fetch(SYMBOLS, T0 + timedelta(seconds=2.1))
+    assert first == again
+    assert all(q.observed_at == T0 for q in first)
+    assert all(q.observed_at == T0 + timedelta(seconds=2) for q in later)
+    assert [q.price for q in later] != [q.price for q in first]
+
+
+def test_the_walk_continues_from_shared_state():
+    state: dict[str, str] = {}
+    one_process = walk(seed=9, steps=4, state=state)
+    # A second process (other source object, same state) carries on from where the first stopped.
+    other = SimulatedSource(seed=9, interval_seconds=2, state=state)
+    fifth = [q.price for q in other.fetch(SYMBOLS, T0 + timedelta(seconds=8))]
+    assert fifth == [
+        next_price(9, s, int(T0.timestamp() / 2) + 4, p) for s, p in zip(SYMBOLS, one_process[-1], strict=True)
+    ]
+
+
+def test_unknown_symbols_get_a_stable_start_price():
+    assert start_price("ZZZZ") == start_price("ZZZZ")
+    assert Decimal(10) <= start_price("ZZZZ") < Decimal(510)
+
+
+def test_round_price_keeps_seven_significant_digits():
+    assert round_price(97123.456789) == Decimal("97123.46")
+    assert round_price(0.16234567891) == Decimal("0.1623457")
+    assert round_price(1.5) == Decimal("1.500000")

@@ -1,0 +1,69 @@
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from app.ticks import Tick, TickError
+
+NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+
+
+def make_tick(**changes) -> Tick:
+    values = {
+        "symbol": "DOGE-USD",
+        "price": Decimal("0.1623457"),
+        "observed_at": NOW,
+        "received_at": NOW + timedelta(milliseconds=250),
+        "source": "simulated",
+    }
+    return Tick(**(values | changes))
+
+
+def test_round_trip_keeps_every_digit_and_both_timestamps():
+    tick = make_tick()
+    decoded = Tick.decode(tick.encode())
+    assert decoded == tick
+    message = tick.to_message()
+    assert message["v"] == 1
+    assert message["price"] == "0.1623457"
+    assert message["observed_at"] == "2026-11-24T12:00:00+00:00"
+    assert message["received_at"] == "2026-11-24T12:00:00.250000+00:00"
+
+
+def test_timestamps_are_converted_to_utc():
+    message = make_tick().to_message() | {"observed_at": "2026-11-24T13:00:00+01:00"}
+    assert Tick.from_message(message).observed_at == NOW
+    assert Tick.from_message(message).observed_at.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"v": 2}, "unsupported schema version 2"),
+        ({"symbol": "btc usd"}, "invalid symbol 'btc usd'"),
+        ({"source": "nasdaq"}, "invalid source 'nasdaq'"),
+        ({"price": "abc"}, "price must be a number"),
+        ({"price": "NaN"}, "price must be a finite number"),
+        ({"price": "-1"}, "price must be greater than 0"),
+        ({"price": True}, "price must be a number"),
+        ({"price": "1e20"}, "price is too large"),
+        ({"observed_at": "yesterday"}, "observed_at must be an ISO 8601 timestamp"),
+        ({"received_at": "2026-11-24T12:00:00"}, "received_at must carry a timezone"),
+    ],
+)
+def test_invalid_messages_say_which_field(change, error):
+    with pytest.raises(TickError, match=error):
+        Tick.from_message(make_tick().to_message() | change)
+
+
+def test_non_json_is_rejected():
+    with pytest.raises(TickError, match="not JSON"):
+        Tick.decode(b"\xff{")
+    with pytest.raises(TickError, match="must be a JSON object"):
+        Tick.decode(b"[1, 2]")
+
+
+def test_other_timezones_are_accepted():
+    tz = timezone(timedelta(hours=-5))
+    tick = make_tick(observed_at=NOW.astimezone(tz))
+    assert Tick.decode(tick.encode()).observed_at == NOW

@@ -1,0 +1,113 @@
+"""The yfinance adapter on recorded Yahoo chart answers, replayed by a requests transport.
+
+No network: every URL yfinance asks for is answered from tests/fixtures/yahoo.
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from tasks.sources import SourceError
+from tasks.sources.yahoo import YahooSource
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "yahoo"
+NOW = datetime(2026, 11, 24, 12, 30, 0, tzinfo=UTC)
+
+
+class Replay(BaseAdapter):
+    """Answers Yahoo's URLs from recorded files; records which paths were asked for."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.delay = delay
+
+    def send(self, request, **kwargs):
+        time.sleep(self.delay)
+        path = urlsplit(request.url).path
+        self.paths.append(path)
+        response = requests.Response()
+        response.url = request.url
+        response.request = request
+        response.headers["Content-Type"] = "application/json"
+        if path.startswith("/v8/finance/chart/"):
+            symbol = path.rsplit("/", 1)[1]
+            recorded = FIXTURES / f"chart_{symbol}.json"
+            if not recorded.exists():
+                recorded = FIXTURES / "chart_NOPE.json"
+            response.status_code = 200 if symbol != "NOPE" and recorded.name != "chart_NOPE.json" else 404
+            response._content = recorded.read_bytes()
+        elif path.endswith("/getcrumb"):
+            response.status_code = 200
+            response.headers["Content-Type"] = "text/plain"
+            response._content = b"recorded-crumb"
+        else:  # the cookie page
+            response.status_code = 200
+            response._content = b"{}"
+        return response
+
+    def close(self):
+        pass
+
+
+def session(adapter: Replay) -> requests.Session:
+    s = requests.Session()
+    s.mount("https://", adapter)
+    s.mount("http://", adapter)
+    return s
+
+
+@pytest.fixture(autouse=True)
+def _yfinance_offline(tmp_path, monkeypatch):
+    import yfinance as yf
+
+    yf.set_tz_cache_location(str(tmp_path / "yf-cache"))
+
+
+def test_one_batched_download_gives_the_last_close_of_each_symbol():
+    adapter = Replay()
+    source = YahooSource(timeout_seconds=10, session=session(adapter))
+    quotes = {q.symbol: q for q in source.fetch(["BTC-USD", "ETH-USD", "DOGE-USD"], NOW)}
+    assert quotes["BTC-USD"].price == Decimal("97120.75")
+    assert quotes["ETH-USD"].price == Decimal("3516.875")
+    # DOGE's last bar has no close: the one before it is the latest price.
+    assert quotes["DOGE-USD"].price == Decimal("0.161488")
+    # The market is no longer in those bars (NOW is later): stamped at the end of the last bar.
+    assert quotes["BTC-USD"].observed_at == datetime(2026, 11, 24, 12, 5, tzinfo=UTC)
+    assert quotes["DOGE-USD"].observed_at == datetime(2026, 11, 24, 12, 4, tzinfo=UTC)
+    chart_calls = [p for p in adapter.paths if p.startswith("/v8/finance/chart/")]
+    assert sorted({p.rsplit("/", 1)[1] for p in chart_calls}) == ["BTC-USD", "DOGE-USD", "ETH-USD"]
+    assert not any("quoteSummary" in p for p in adapter.paths)  # never .info
+
+
+def test_a_live_bar_is_stamped_with_the_fetch_time():
+    during_last_bar = datetime(2026, 11, 24, 12, 4, 30, tzinfo=UTC)
+    quotes = YahooSource(timeout_seconds=10, session=session(Replay())).fetch(["BTC-USD"], during_last_bar)
+    assert [(q.symbol, q.observed_at) for q in quotes] == [("BTC-USD", during_last_bar)]
+
+
+def test_an_empty_answer_is_a_failure_not_no_prices():
+    source = YahooSource(timeout_seconds=10, session=session(Replay()))
+    with pytest.raises(SourceError, match="Yahoo Finance returned no prices for NOPE"):
+        source.fetch(["NOPE"], NOW)
+
+
+def test_a_hanging_yahoo_is_cut_off_at_the_deadline():
+    source = YahooSource(timeout_seconds=0.5, session=session(Replay(delay=5)))
+    started = time.monotonic()
+    with pytest.raises(SourceError, match="Yahoo Finance did not answer within 0.5 s"):
+        source.fetch(["BTC-USD"], NOW)
+    assert time.monotonic() - started < 3
+
+
+def test_recorded_answers_are_yahoo_shaped():
+    data = json.loads((FIXTURES / "chart_BTC-USD.json").read_text())
+    result = data["chart"]["result"][0]
+    assert len(result["timestamp"]) == len(result["indicators"]["quote"][0]["close"])
