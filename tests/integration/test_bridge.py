@@ -1,0 +1,121 @@
+"""The Kafka bridge on the real Tansu broker, dispatching to a real Celery broker (Redis)."""
+
+import base64
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from celery import Celery
+from kafka import KafkaProducer, TopicPartition
+from kombu.exceptions import OperationalError
+
+from app.ticks import Tick
+from config.settings import Settings
+from devstack.servers import free_port, start_redis
+from tasks.bridge import Bridge, celery_dispatch, make_consumer
+from tasks.pipeline import ALERT_TASK, PERSIST_TASK
+from tests.integration.helpers import tick, wait_for
+
+
+@pytest.fixture
+def celery_broker(tmp_path: Path):
+    """A Redis of its own to act as the Celery broker, so the test can stop and restart it."""
+    port = free_port()
+    url, stop = start_redis(port, tmp_path / "redis.log")
+    handle = {"url": url, "port": port, "stop": stop}
+    yield handle
+    handle["stop"]()
+
+
+def produce(settings: Settings, topic: str, payloads: list[bytes], keys: list[str]) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    for key, payload in zip(keys, payloads, strict=True):
+        producer.send(topic, key=key.encode(), value=payload)
+    producer.flush()
+    producer.close()
+
+
+def committed(bridge: Bridge, topic: str, partitions: int) -> dict[int, int | None]:
+    return {p: bridge.consumer.committed(TopicPartition(topic, p)) for p in range(partitions)}
+
+
+def queued_tasks(url: str) -> list[tuple[str, list]]:
+    client = redis.Redis.from_url(url)
+    messages = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
+    client.close()
+    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+
+
+def make_bridge(settings: Settings, topic: str, broker_url: str, status: redis.Redis | None = None) -> Bridge:
+    from dataclasses import replace
+
+    app = Celery("bridge-test", broker=broker_url)
+    app.conf.broker_connection_retry = False
+    consumer = make_consumer(replace(settings, kafka_topic=topic))
+    return Bridge(consumer, celery_dispatch(app), status, poll_timeout_ms=500)
+
+
+def poll_until_batch(bridge: Bridge, expected: int) -> int:
+    got: list[int] = []
+    wait_for(lambda: got.append(bridge.step()) or sum(got) >= expected, 30, f"{expected} ticks through the bridge")
+    return sum(got)
+
+
+def test_offsets_are_committed_only_after_the_dispatch_succeeded(settings, topic, celery_broker, tmp_path):
+    ticks = [tick(s, "100", i) for i, s in enumerate(["BTC-USD", "ETH-USD", "DOGE-USD", "BTC-USD"])]
+    produce(settings, topic, [t.encode() for t in ticks], [t.symbol for t in ticks])
+    bridge = make_bridge(settings, topic, celery_broker["url"])
+    celery_broker["stop"]()  # the Celery broker is down: dispatch must fail
+
+    deadline = time.monotonic() + 40
+    with pytest.raises(OperationalError, match="Connection refused"):
+        while time.monotonic() < deadline:
+            assert bridge.step() == 0, "dispatch succeeded with the broker down"
+    assert set(committed(bridge, topic, settings.kafka_partitions).values()) == {None}
+
+    url, stop = start_redis(celery_broker["port"], tmp_path / "redis-again.log")  # the broker is back
+    celery_broker["stop"] = stop
+    assert poll_until_batch(bridge, 4) == 4  # the same batch is polled again, nothing lost
+    offsets = committed(bridge, topic, settings.kafka_partitions)
+    assert sum(o or 0 for o in offsets.values()) == 4  # every record committed, once
+    tasks = queued_tasks(url)
+    assert sorted(name for name, _ in tasks) == sorted([PERSIST_TASK, ALERT_TASK] * (len(tasks) // 2))
+    dispatched = [Tick.from_message(m) for name, batch in tasks if name == PERSIST_TASK for m in batch]
+    assert sorted((t.symbol, t.observed_at) for t in dispatched) == sorted((t.symbol, t.observed_at) for t in ticks)
+    bridge.consumer.close()
+
+
+def test_one_persist_and_one_alert_task_per_batch(settings, topic, celery_broker):
+    ticks = [tick("BTC-USD", str(100 + i), i) for i in range(20)]
+    produce(settings, topic, [t.encode() for t in ticks], [t.symbol for t in ticks])
+    bridge = make_bridge(settings, topic, celery_broker["url"])
+    batches = []
+    wait_for(lambda: batches.append(bridge.step()) or sum(batches) >= 20, 30, "20 ticks")
+    tasks = queued_tasks(celery_broker["url"])
+    dispatching_steps = len([b for b in batches if b])
+    assert len(tasks) == 2 * dispatching_steps < 2 * 20  # per batch, not per message
+    bridge.consumer.close()
+
+
+def test_bad_messages_are_skipped_and_committed(settings, topic, celery_broker, redis_client):
+    good = tick("ETH-USD", "3500", 0)
+    produce(settings, topic, [b"not json", good.encode(), b'{"v": 99}'], ["ETH-USD"] * 3)
+    bridge = make_bridge(settings, topic, celery_broker["url"], status=redis_client)
+    assert poll_until_batch(bridge, 1) == 1
+    assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == 3
+    assert int(redis_client.hget("stockticker:pipeline", "bridge.bad_messages")) == 2
+    assert [Tick.from_message(m) for _, b in queued_tasks(celery_broker["url"])[:1] for m in b] == [good]
+    bridge.consumer.close()
+
+
+def test_stop_ends_the_loop_and_closes_the_consumer(settings, topic, celery_broker):
+    bridge = make_bridge(settings, topic, celery_broker["url"])
+    runner = threading.Thread(target=bridge.run)
+    runner.start()
+    bridge.stop()
+    runner.join(timeout=15)
+    assert not runner.is_alive()
+    assert bridge.consumer._closed
