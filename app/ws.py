@@ -32,6 +32,7 @@ class Relay:
         self._clients: set[queue.Queue[str]] = set()
         self._lock = threading.Lock()
         self._pid: int | None = None
+        self._closed = threading.Event()
 
     def subscribe(self) -> queue.Queue[str]:
         client: queue.Queue[str] = queue.Queue(CLIENT_QUEUE_SIZE)
@@ -45,6 +46,10 @@ class Relay:
     def unsubscribe(self, client: queue.Queue[str]) -> None:
         with self._lock:
             self._clients.discard(client)
+
+    def close(self) -> None:
+        """Stop the listener thread (within a second)."""
+        self._closed.set()
 
     def client_count(self) -> int:
         with self._lock:
@@ -61,18 +66,19 @@ class Relay:
 
     def _listen(self) -> None:
         backoff = 0.5
-        while True:
+        while not self._closed.is_set():
             try:
-                pubsub = redis.Redis.from_url(self._redis_url).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(*CHANNELS)
-                log.info("WebSocket relay subscribed to %s", ", ".join(CHANNELS))
-                backoff = 0.5
-                for message in pubsub.listen():
-                    if message["type"] == "message":
-                        self._fan_out(message["data"].decode())
+                with redis.Redis.from_url(self._redis_url).pubsub(ignore_subscribe_messages=True) as pubsub:
+                    pubsub.subscribe(*CHANNELS)
+                    log.info("WebSocket relay subscribed to %s", ", ".join(CHANNELS))
+                    backoff = 0.5
+                    while not self._closed.is_set():
+                        message = pubsub.get_message(timeout=1.0)
+                        if message is not None and message["type"] == "message":
+                            self._fan_out(message["data"].decode())
             except redis.RedisError as exc:
                 log.warning("WebSocket relay lost Redis (%s); retrying in %.1f s", exc, backoff)
-                threading.Event().wait(backoff)
+                self._closed.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 

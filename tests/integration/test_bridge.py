@@ -54,7 +54,8 @@ def make_bridge(settings: Settings, topic: str, broker_url: str, status: redis.R
 
     app = Celery("bridge-test", broker=broker_url)
     app.conf.broker_connection_retry = False
-    consumer = make_consumer(replace(settings, kafka_topic=topic))
+    # A group of its own: members of other tests must not share (or stall) its rebalances.
+    consumer = make_consumer(replace(settings, kafka_topic=topic, kafka_consumer_group=f"group-{topic}"))
     return Bridge(consumer, celery_dispatch(app), status, poll_timeout_ms=500)
 
 

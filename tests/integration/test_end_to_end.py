@@ -5,6 +5,8 @@ beat → fetch task → Kafka → bridge → persist / alert tasks → PostgreSQ
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -53,14 +55,31 @@ def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
         wait_for(lambda: healthy(running.base_url), 60, "the web process to answer /healthz")
         yield running
     finally:
+        # Each command runs under `sh -c` in a session of its own: signal the whole group.
         for proc in running.procs.values():
-            proc.terminate()
-        for name, proc in running.procs.items():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                pytest.fail(f"{name} did not stop on SIGTERM within 20 s")
+            os.killpg(proc.pid, signal.SIGTERM)
+        stuck = [name for name, proc in running.procs.items() if not group_ended(proc, timeout=20)]
+        for name in stuck:
+            os.killpg(running.procs[name].pid, signal.SIGKILL)
+        assert not stuck, f"{stuck} did not stop on SIGTERM within 20 s"
+
+
+def group_ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until every process of ``proc``'s process group has exited."""
+
+    def gone() -> bool:
+        proc.poll()
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    try:
+        wait_for(gone, timeout, "the process group to exit")
+    except AssertionError:
+        return False
+    return True
 
 
 def healthy(base_url: str) -> bool:

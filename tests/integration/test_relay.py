@@ -20,3 +20,4 @@ def test_one_listener_fans_out_to_every_client_and_forgets_those_that_left(setti
     publish(redis_client, PRICES_CHANNEL, [{"type": "price", "symbol": "ETH-USD", "price": 2}])
     assert json.loads(second.get(timeout=5))["symbol"] == "ETH-USD"
     assert first.empty()
+    relay.close()
