@@ -9,7 +9,7 @@ from flask import Flask, Response, send_from_directory
 
 from app.extensions import db, migrate, sock
 from config.logging import configure_logging
-from config.settings import PROJECT_ROOT, Settings, load_settings
+from config.settings import PROJECT_ROOT, Settings, SettingsError, load_settings_or_exit
 
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MAX_BODY_BYTES = 4096
@@ -17,12 +17,18 @@ MAX_BODY_BYTES = 4096
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the app from ``settings`` (default: the environment); ``overrides`` go into app.config."""
-    settings = settings or load_settings()
+    settings = settings or load_settings_or_exit()
+    try:
+        database_url = settings.require("DATABASE_URL")
+        redis_url = settings.require("REDIS_URL")
+        settings.require("KAFKA_BOOTSTRAP_SERVERS")
+    except SettingsError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
     configure_logging(settings.log_level)
     app = Flask(__name__, static_folder=str(FRONTEND_DIR), static_url_path="/static")
     app.config.update(
         SETTINGS=settings,
-        SQLALCHEMY_DATABASE_URI=settings.require("DATABASE_URL"),
+        SQLALCHEMY_DATABASE_URI=database_url,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         HISTORY_POINTS=settings.history_points,
@@ -30,8 +36,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SOCK_SERVER_OPTIONS={"ping_interval": 25},
     )
     app.config.update(overrides)
-    redis_url = settings.require("REDIS_URL")
-    settings.require("KAFKA_BOOTSTRAP_SERVERS")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

@@ -1,8 +1,8 @@
 """gunicorn settings: the gthread worker, because each open WebSocket holds a thread."""
 
-from config.settings import load_settings
+from config.settings import load_settings_or_exit
 
-_settings = load_settings()
+_settings = load_settings_or_exit()
 
 bind = f"0.0.0.0:{_settings.web_port}"
 worker_class = "gthread"

@@ -147,6 +147,14 @@ class Settings:
         return str(value)
 
 
+def load_settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
+    """load_settings for a process entry point: a bad value ends it with one line, no traceback."""
+    try:
+        return load_settings(env)
+    except SettingsError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Parse and validate every setting; raises SettingsError naming the first bad one."""
     env = os.environ if env is None else env

@@ -6,14 +6,14 @@ import signal
 import sys
 
 from config.logging import configure_logging
-from config.settings import SettingsError, load_settings
+from config.settings import load_settings_or_exit
 from devstack.run import main as run_main
 from devstack.servers import ServerError, embedded_servers
 
 
 def servers() -> None:
     """Start the embedded servers, print their URLs as exports, wait for Ctrl-C."""
-    settings = load_settings()
+    settings = load_settings_or_exit()
     configure_logging(settings.log_level)
     with embedded_servers(settings) as running:
         for name, value in running.env.items():
@@ -29,7 +29,7 @@ if __name__ == "__main__":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             servers()
-        except (SettingsError, ServerError) as exc:
+        except ServerError as exc:
             sys.exit(f"stockticker: {exc}")
     else:
         sys.exit("usage: python -m devstack [run|servers]")

@@ -16,7 +16,7 @@ from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
 from config.logging import configure_logging
-from config.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from config.settings import PROJECT_ROOT, Settings, load_settings_or_exit
 from devstack.servers import ServerError, check_port_free, embedded_servers
 
 log = logging.getLogger("devstack")
@@ -41,7 +41,7 @@ def process_env(settings: Settings, server_env: dict[str, str]) -> dict[str, str
 
 
 def run() -> int:
-    settings = load_settings()
+    settings = load_settings_or_exit()
     configure_logging(settings.log_level)
     check_port_free(settings.web_port, "WEB_PORT", "WEB_PORT")
     check_port_free(settings.flower_port, "FLOWER_PORT", "FLOWER_PORT")
@@ -62,7 +62,7 @@ def run() -> int:
 def main() -> None:
     try:
         sys.exit(run())
-    except (SettingsError, ServerError) as exc:
+    except ServerError as exc:
         sys.exit(f"stockticker: {exc}")
     except subprocess.CalledProcessError as exc:
         sys.exit(f"stockticker: setup failed (exit {exc.returncode}); see the lines above")

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 from flask import Flask
 
 from app import create_app
 from app.extensions import db
+from tasks.producer import close_producer
 
 TASK_MODULES = ["tasks.fetch", "tasks.pipeline"]
 
@@ -56,6 +57,11 @@ def _fresh_connections(**_: Any) -> None:
     # A forked pool process must not share the parent's database sockets.
     with flask_app.app_context():
         db.engine.dispose(close=False)
+
+
+@worker_process_shutdown.connect
+def _close_producer(**_: Any) -> None:
+    close_producer()
 
 
 flask_app = create_app()

@@ -40,3 +40,11 @@ def produce_ticks(settings: Settings, ticks: Sequence[Tick]) -> None:
     producer.flush(timeout=10)
     for future in futures:
         future.get(timeout=0)  # re-raises the send's error, if any
+
+
+def close_producer() -> None:
+    """Flush and close this process's producer, if it made one (worker shutdown, tests)."""
+    global _producer, _producer_pid
+    if _producer is not None and _producer_pid == os.getpid():
+        _producer.close(timeout=5)
+    _producer, _producer_pid = None, None

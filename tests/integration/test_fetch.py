@@ -1,0 +1,91 @@
+"""The fetch task against real Redis and Kafka: produce, skip while running, survive a failing source."""
+
+from dataclasses import replace
+
+import pytest
+from kafka import KafkaConsumer
+
+import tasks.fetch as fetch
+from app.channels import read_status
+from app.ticks import Tick
+from tasks.producer import close_producer
+from tasks.sources import SourceError
+from tasks.sources.simulated import SimulatedSource
+from tests.integration.helpers import wait_for
+
+
+class BrokenSource:
+    name = "yfinance"
+
+    def fetch(self, symbols, now):
+        raise SourceError("Yahoo Finance did not answer within 10 s")
+
+
+@pytest.fixture
+def fetch_topic(app, settings, topic):
+    """Point the app's settings at a topic of this test's own; restore them after."""
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = replace(settings, kafka_topic=topic)
+    yield topic
+    app.config["SETTINGS"] = original
+    fetch._source = None
+    close_producer()
+
+
+def consume(settings, topic: str, expected: int) -> list[Tick]:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=f"reader-{topic}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
+    )
+    ticks: list[Tick] = []
+    keys: list[bytes] = []
+
+    def read() -> bool:
+        for records in consumer.poll(timeout_ms=500).values():
+            ticks.extend(Tick.decode(r.value) for r in records)
+            keys.extend(r.key for r in records)
+        return len(ticks) >= expected
+
+    wait_for(read, 30, f"{expected} ticks on {topic}")
+    consumer.close()
+    assert keys == [t.symbol.encode() for t in ticks]  # key = symbol
+    return ticks
+
+
+def test_one_fetch_produces_one_tick_per_active_symbol(ctx, settings, fetch_topic, redis_client):
+    fetch._source = SimulatedSource(seed=1, interval_seconds=2, state={})
+    assert fetch.fetch_prices.run() == 3
+    ticks = consume(settings, fetch_topic, 3)
+    assert sorted(t.symbol for t in ticks) == ["BTC-USD", "DOGE-USD", "ETH-USD"]
+    assert {t.source for t in ticks} == {"simulated"}
+    assert all(t.received_at >= t.observed_at for t in ticks)
+    assert read_status(redis_client)["fetch"] | {"at": 0} == {
+        "at": 0, "ticks": 3, "source": "simulated", "last_error": None,
+    }  # fmt: skip
+
+
+def test_a_fetch_skips_while_the_previous_one_runs(ctx, fetch_topic, redis_client):
+    fetch._source = SimulatedSource(seed=1, interval_seconds=2, state={})
+    lock = redis_client.lock(fetch.FETCH_LOCK, timeout=30)
+    assert lock.acquire(blocking=False)
+    try:
+        assert fetch.fetch_prices.run() == 0
+    finally:
+        lock.release()
+    assert read_status(redis_client)["fetch"]["skipped"] == 1
+    assert fetch.fetch_prices.run() == 3
+
+
+def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, redis_client, caplog):
+    fetch._source = BrokenSource()
+    assert fetch.fetch_prices.run() == 0
+    assert fetch.fetch_prices.run() == 0
+    status = read_status(redis_client)["fetch"]
+    assert status["failures"] == 2
+    assert status["last_error"] == "yfinance: Yahoo Finance did not answer within 10 s"
+    assert "fetch from yfinance failed for BTC-USD,DOGE-USD,ETH-USD" in caplog.text
+    assert not redis_client.exists(fetch.FETCH_LOCK)  # released for the next run
