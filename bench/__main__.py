@@ -1,0 +1,104 @@
+"""``make bench``: the pipeline's hot paths on real embedded servers, compared as ratios in one run.
+
+1. Persist: one bulk INSERT ... ON CONFLICT for a batch vs one statement per tick.
+2. Dispatch: one Celery task per batch (what the bridge does) vs one task per tick.
+3. Alert check: one set-based UPDATE over 10,000 active alerts vs over 100.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from celery import Celery
+from sqlalchemy import insert, text
+
+from app import create_app
+from app.alerts import fire_crossed
+from app.extensions import db
+from app.models import Alert
+from app.prices import store_ticks, sync_symbols
+from app.ticks import Tick
+from config.settings import load_settings
+from devstack.servers import embedded_servers, free_port
+
+BATCH = 500
+ROUNDS = 5
+
+
+def ticks(count: int, offset: int) -> list[Tick]:
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=offset)
+    now = datetime.now(UTC)
+    symbols = ("BTC-USD", "ETH-USD", "DOGE-USD")
+    return [
+        Tick(symbols[i % 3], Decimal("100") + i, start + timedelta(seconds=i), now, "simulated") for i in range(count)
+    ]
+
+
+def best_of(rounds: int, run: Callable[[int], None]) -> float:
+    """Median seconds of ``rounds`` runs (each gets its round number)."""
+    samples = []
+    for n in range(rounds):
+        started = time.perf_counter()
+        run(n)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="stockticker-bench-"))
+    env = {"DATA_DIR": str(data_dir), "EMBEDDED_REDIS_PORT": str(free_port()), "EMBEDDED_KAFKA_PORT": str(free_port())}
+    with embedded_servers(load_settings(env)) as servers:
+        settings = load_settings(env | servers.env | {"LOG_LEVEL": "WARNING"})
+        app = create_app(settings)
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            sync_symbols(settings.symbols)
+            rows: list[tuple[str, float, str]] = []
+
+            bulk = best_of(ROUNDS, lambda n: store_ticks(ticks(BATCH, n)))
+            single = best_of(ROUNDS, lambda n: [store_ticks([t]) for t in ticks(BATCH, 100 + n)])
+            rows.append((f"persist {BATCH} ticks, one bulk statement", BATCH / bulk, "ticks/s"))
+            rows.append((f"persist {BATCH} ticks, one statement each", BATCH / single, "ticks/s"))
+            persist_ratio = single / bulk
+
+            celery = Celery("bench", broker=settings.redis_url)
+            messages = [t.to_message() for t in ticks(BATCH, 200)]
+            per_batch = best_of(ROUNDS, lambda n: celery.send_task("bench.noop", (messages,)))
+            per_tick = best_of(ROUNDS, lambda n: [celery.send_task("bench.noop", ([m],)) for m in messages])
+            rows.append((f"dispatch {BATCH} ticks as one task", BATCH / per_batch, "ticks/s"))
+            rows.append((f"dispatch {BATCH} ticks as one task each", BATCH / per_tick, "ticks/s"))
+            dispatch_ratio = per_tick / per_batch
+
+            def alerts(count: int) -> float:
+                db.session.execute(text("TRUNCATE alerts"))
+                db.session.execute(
+                    insert(Alert),
+                    [{"symbol": "BTC-USD", "direction": "above", "threshold": 10**6 + i} for i in range(count)],
+                )
+                db.session.commit()
+                batch = [Tick("BTC-USD", Decimal("100"), datetime.now(UTC), datetime.now(UTC), "simulated")]
+                return best_of(ROUNDS * 4, lambda n: fire_crossed(batch))
+
+            small, large = alerts(100), alerts(10_000)
+            rows.append(("alert check, 100 active alerts", 1 / small, "checks/s"))
+            rows.append(("alert check, 10,000 active alerts", 1 / large, "checks/s"))
+            celery.close()
+
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, unit in rows:
+        print(f"{name:<{width}}  {value:>12,.0f} {unit}")
+    print(f"bulk persist is {persist_ratio:.1f}x faster than per-tick statements")
+    print(f"per-batch dispatch is {dispatch_ratio:.1f}x faster than per-tick tasks")
+    print(f"100x more active alerts cost {large / small:.1f}x the time per check")
+
+
+if __name__ == "__main__":
+    main()
