@@ -2,8 +2,11 @@
 
 import base64
 import json
+import subprocess
+import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +15,11 @@ from celery import Celery
 from kafka import KafkaProducer, TopicPartition
 from kombu.exceptions import OperationalError
 
+from app.services import ensure_topic
 from app.ticks import Tick
-from config.settings import Settings
-from devstack.servers import free_port, start_redis
+from config.settings import PROJECT_ROOT, Settings
+from devstack.run import process_env
+from devstack.servers import free_port, start_kafka, start_redis
 from tasks.bridge import Bridge, celery_dispatch, make_consumer
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
 from tests.integration.helpers import tick, wait_for
@@ -50,8 +55,6 @@ def queued_tasks(url: str) -> list[tuple[str, list]]:
 
 
 def make_bridge(settings: Settings, topic: str, broker_url: str, status: redis.Redis | None = None) -> Bridge:
-    from dataclasses import replace
-
     app = Celery("bridge-test", broker=broker_url)
     app.conf.broker_connection_retry = False
     # A group of its own: members of other tests must not share (or stall) its rebalances.
@@ -120,3 +123,46 @@ def test_stop_ends_the_loop_and_closes_the_consumer(settings, topic, celery_brok
     runner.join(timeout=15)
     assert not runner.is_alive()
     assert bridge.consumer._closed
+
+
+def test_the_bridge_process_carries_on_after_the_kafka_broker_restarts(settings, server_env, celery_broker, tmp_path):
+    port = free_port()
+    bootstrap, stop_kafka = start_kafka(port, tmp_path / "tansu.log")
+    own = replace(settings, kafka_bootstrap_servers=bootstrap, kafka_topic="ticks-restart")
+    ensure_topic(bootstrap, own.kafka_topic, own.kafka_partitions)
+    env = process_env(settings, server_env) | {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA_TOPIC": own.kafka_topic,
+        "KAFKA_CONSUMER_GROUP": "group-restart",
+        "CELERY_BROKER_URL": celery_broker["url"],
+    }
+    log_path = tmp_path / "bridge.log"
+    with open(log_path, "wb") as log_file:
+        bridge = subprocess.Popen(
+            [sys.executable, "-m", "tasks.bridge"], env=env, cwd=PROJECT_ROOT, stdout=log_file, stderr=subprocess.STDOUT
+        )
+    try:
+        before = tick("BTC-USD", "100", 0)
+        produce(own, own.kafka_topic, [before.encode()], ["BTC-USD"])
+        wait_for(lambda: len(queued_tasks(celery_broker["url"])) == 2, 60, "the first batch dispatched")
+
+        stop_kafka()  # the broker goes away (Tansu keeps topics in memory: they go too)
+        time.sleep(3)  # the bridge must live through a stretch with no broker at all
+        bootstrap, stop_kafka = start_kafka(port, tmp_path / "tansu-again.log")
+        ensure_topic(bootstrap, own.kafka_topic, own.kafka_partitions)
+        after = tick("ETH-USD", "200", 2)
+        produce(own, own.kafka_topic, [after.encode()], ["ETH-USD"])
+        wait_for(lambda: len(queued_tasks(celery_broker["url"])) >= 4, 90, "a batch after the restart")
+        assert bridge.poll() is None
+        tasks = queued_tasks(celery_broker["url"])
+        assert after in [Tick.from_message(m) for name, b in tasks if name == PERSIST_TASK for m in b]
+        bridge.terminate()
+        assert bridge.wait(timeout=20) == 0  # SIGTERM: a clean stop
+        assert "bridge stopped" in log_path.read_text()
+    except AssertionError:
+        print(log_path.read_text()[-5000:])
+        raise
+    finally:
+        if bridge.poll() is None:
+            bridge.kill()
+        stop_kafka()
