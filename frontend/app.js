@@ -6,9 +6,11 @@ const cardsEl = document.getElementById("cards");
 const connectionEl = document.getElementById("connection");
 const simulatedEl = document.getElementById("simulated");
 
-function formatPrice(price) {
-  const digits = price >= 1000 ? 2 : price >= 1 ? 4 : 6;
-  return price.toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+// Decimals follow the price's magnitude (DOGE needs more than BTC); a change is shown
+// with the decimals of the price it belongs to.
+function formatPrice(value, reference = value) {
+  const digits = reference >= 1000 ? 2 : reference >= 1 ? 4 : 6;
+  return value.toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 function card(symbol) {
@@ -39,7 +41,7 @@ function showPrice(tick, previous) {
   if (before !== null && before !== undefined) {
     const delta = tick.price - before;
     const arrow = delta > 0 ? "▲" : delta < 0 ? "▼" : "■";
-    c.change.textContent = `${arrow} ${formatPrice(Math.abs(delta))}`;
+    c.change.textContent = `${arrow} ${formatPrice(Math.abs(delta), tick.price)}`;
     c.change.className = `change ${delta > 0 ? "up" : delta < 0 ? "down" : ""}`;
   }
   c.meta.textContent = `${new Date(tick.observed_at).toLocaleTimeString()} · ${tick.source}`;
