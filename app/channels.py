@@ -12,6 +12,7 @@ PRICES_CHANNEL = "stockticker:prices"
 ALERTS_CHANNEL = "stockticker:alerts"
 CHANNELS = (PRICES_CHANNEL, ALERTS_CHANNEL)
 STATUS_KEY = "stockticker:pipeline"
+AUTO_SOURCE_KEY = "stockticker:auto-source"  # what PRICE_SOURCE=auto chose for this start of the stack
 
 
 def publish(client: redis.Redis, channel: str, messages: list[dict[str, Any]]) -> None:

@@ -8,8 +8,9 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
+from app.channels import AUTO_SOURCE_KEY
 from app.prices import sync_symbols
-from app.services import ensure_topic
+from app.services import ensure_topic, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ def setup_command() -> None:
     settings = current_app.config["SETTINGS"]
     upgrade()
     sync_symbols(settings.symbols)
+    redis_client().delete(AUTO_SOURCE_KEY)  # PRICE_SOURCE=auto decides afresh at each start
     created = ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     log.info(
         "setup done: migrations applied, symbols %s active, topic %r %s",

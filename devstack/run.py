@@ -43,8 +43,8 @@ def process_env(settings: Settings, server_env: dict[str, str]) -> dict[str, str
 def run() -> int:
     settings = load_settings_or_exit()
     configure_logging(settings.log_level)
-    check_port_free(settings.web_port, "WEB_PORT", "WEB_PORT")
-    check_port_free(settings.flower_port, "FLOWER_PORT", "FLOWER_PORT")
+    check_port_free(settings.web_port, "WEB_PORT")
+    check_port_free(settings.flower_port, "FLOWER_PORT")
     with embedded_servers(settings) as servers:
         env = process_env(settings, servers.env)
         log.info("setting up the database and the Kafka topic")

@@ -40,16 +40,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def check_port_free(port: int, setting: str, url_setting: str) -> None:
+def check_port_free(port: int, setting: str, url_setting: str | None = None) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            raise ServerError(
-                f"port {port} is taken: set {setting} to a free port, "
-                f"or {url_setting} to use the server that is already there"
-            ) from None
+            other = f", or {url_setting} to use the server that is already there" if url_setting else ""
+            raise ServerError(f"port {port} is taken: set {setting} to a free port{other}") from None
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:

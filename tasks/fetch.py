@@ -8,7 +8,7 @@ that finds the previous one still going skips instead of piling up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime
 
 import redis
@@ -16,7 +16,7 @@ from celery import shared_task
 from flask import current_app
 from kafka.errors import KafkaError
 
-from app.channels import count_stage, record_stage
+from app.channels import AUTO_SOURCE_KEY, count_stage, record_stage
 from app.prices import active_symbols
 from app.services import redis_client
 from app.ticks import Tick
@@ -55,8 +55,19 @@ class RedisHash(MutableMapping[str, str]):
         return int(self.client.hlen(self.key))
 
 
+def decide_once(decide: Callable[[], str]) -> str:
+    """The stack's one answer for PRICE_SOURCE=auto: the first worker process to ask decides
+    and records it in Redis; `flask setup` clears it when the stack (re)starts."""
+    client = redis_client()
+    chosen = client.get(AUTO_SOURCE_KEY)
+    if chosen is None:
+        client.set(AUTO_SOURCE_KEY, decide(), nx=True)
+        chosen = client.get(AUTO_SOURCE_KEY)
+    return chosen.decode()
+
+
 def price_source() -> PriceSource:
-    """This process's source, chosen once (PRICE_SOURCE=auto probes Yahoo at that moment)."""
+    """This process's source, chosen on its first fetch."""
     global _source
     if _source is None:
         settings = current_app.config["SETTINGS"]
@@ -67,6 +78,7 @@ def price_source() -> PriceSource:
             yfinance_timeout=settings.yfinance_timeout_seconds,
             simulator_state=RedisHash(redis_client(), SIMULATOR_STATE),
             probe_symbols=settings.symbols,
+            decide_once=decide_once,
         )
     return _source
 

@@ -72,21 +72,25 @@ def select_source(
     yfinance_timeout: float,
     simulator_state: MutableMapping[str, str],
     probe_symbols: Sequence[str],
+    decide_once: Callable[[Callable[[], str]], str] = lambda decide: decide(),
 ) -> PriceSource:
-    """The source PRICE_SOURCE names; for ``auto``, yfinance if it answers now, else the simulator."""
+    """The source PRICE_SOURCE names. For ``auto``: yfinance if it answers now, else the
+    simulator; ``decide_once`` makes every process of the stack share the first answer."""
     from tasks.sources.simulated import SimulatedSource
     from tasks.sources.yahoo import YahooSource
 
-    simulated = SimulatedSource(seed=seed, interval_seconds=interval_seconds, state=simulator_state)
-    yahoo = YahooSource(timeout_seconds=yfinance_timeout)
-    if name == "simulated":
-        return simulated
-    if name == "yfinance":
-        return yahoo
-    try:
-        yahoo.fetch(probe_symbols[:1], datetime.now().astimezone())
-    except Exception as exc:
-        log.warning("PRICE_SOURCE=auto: Yahoo Finance did not answer (%s); using SIMULATED prices", exc)
-        return simulated
-    log.info("PRICE_SOURCE=auto: Yahoo Finance answered; using live prices")
-    return yahoo
+    sources: dict[str, PriceSource] = {
+        "simulated": SimulatedSource(seed=seed, interval_seconds=interval_seconds, state=simulator_state),
+        "yfinance": YahooSource(timeout_seconds=yfinance_timeout),
+    }
+
+    def probe() -> str:
+        try:
+            sources["yfinance"].fetch(probe_symbols[:1], datetime.now().astimezone())
+        except Exception as exc:
+            log.warning("PRICE_SOURCE=auto: Yahoo Finance did not answer (%s); using SIMULATED prices", exc)
+            return "simulated"
+        log.info("PRICE_SOURCE=auto: Yahoo Finance answered; using live prices")
+        return "yfinance"
+
+    return sources[decide_once(probe) if name == "auto" else name]

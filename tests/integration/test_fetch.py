@@ -89,3 +89,15 @@ def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, red
     assert status["last_error"] == "yfinance: Yahoo Finance did not answer within 10 s"
     assert "fetch from yfinance failed for BTC-USD,DOGE-USD,ETH-USD" in caplog.text
     assert not redis_client.exists(fetch.FETCH_LOCK)  # released for the next run
+
+
+def test_auto_is_decided_once_for_every_process_and_afresh_at_setup(app, ctx, redis_client):
+    from app.channels import AUTO_SOURCE_KEY
+
+    assert fetch.decide_once(lambda: "simulated") == "simulated"
+    # Another worker process asks later, when Yahoo would answer: it gets the stack's answer.
+    assert fetch.decide_once(lambda: "yfinance") == "simulated"
+    result = app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    assert not redis_client.exists(AUTO_SOURCE_KEY)
+    assert fetch.decide_once(lambda: "yfinance") == "yfinance"
