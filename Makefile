@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench servers clean
+.PHONY: run test lint format bench servers vendor clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+vendor:
+	frontend/vendor/refresh.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

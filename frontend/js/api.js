@@ -1,0 +1,32 @@
+// The REST API. Errors come back as {error, field}; they surface as ApiError.
+
+export class ApiError extends Error {
+  constructor(status, message, field) {
+    super(message);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+async function request(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new ApiError(response.status, data.error || `request failed (${response.status})`, data.field || null);
+  }
+  return data;
+}
+
+export const api = {
+  symbols: () => request("GET", "/api/symbols").then((d) => d.symbols),
+  latest: () => request("GET", "/api/prices/latest").then((d) => d.prices),
+  history: (symbol) => request("GET", `/history/${encodeURIComponent(symbol)}`).then((d) => d.points),
+  alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),
+  createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
+  deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),
+};
