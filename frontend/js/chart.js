@@ -16,14 +16,23 @@ function buildChart(symbol, points) {
   chart?.destroy();
   chart = new window.Chart(canvas, {
     type: "line",
-    data: { datasets: [{ label: symbol, data, borderColor: "#1d4ed8", borderWidth: 2, pointRadius: 0, tension: 0.2 }] },
+    data: {
+      datasets: [
+        // Points are drawn only while there are few of them, so a new chart is not blank.
+        { label: symbol, data, borderColor: "#1d4ed8", borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0.2 },
+      ],
+    },
     options: {
       animation: false,
       maintainAspectRatio: false,
       parsing: false,
       interaction: { mode: "nearest", axis: "x", intersect: false },
       scales: {
-        x: { type: "time", time: { tooltipFormat: "PPpp" }, ticks: { maxTicksLimit: 6 } },
+        x: {
+          type: "time",
+          time: { tooltipFormat: "PP HH:mm:ss", displayFormats: { millisecond: "HH:mm:ss", second: "HH:mm:ss", minute: "HH:mm", hour: "HH:mm" } },
+          ticks: { maxTicksLimit: 6, maxRotation: 0 },
+        },
         y: { ticks: { callback: (value) => formatPrice(value, data.at(-1)?.y ?? value) } },
       },
       plugins: {
@@ -34,6 +43,10 @@ function buildChart(symbol, points) {
   });
   dialog.dataset.points = String(data.length);
   dialog.dataset.last = String(data.at(-1)?.x ?? "");
+}
+
+function pointsText(count) {
+  return `${count} ${count === 1 ? "point" : "points"}, updating live`;
 }
 
 export async function openChart(symbol, opener) {
@@ -48,7 +61,7 @@ export async function openChart(symbol, opener) {
     if (current?.symbol !== symbol) return; // closed or switched meanwhile
     current.limit = Math.max(MIN_POINTS, points.length);
     buildChart(symbol, points);
-    status.textContent = points.length ? `${points.length} points, updating live` : "No prices stored yet.";
+    status.textContent = points.length ? pointsText(points.length) : "No prices stored yet.";
   } catch (error) {
     status.textContent = `Could not load the history: ${error.message}`;
   }
@@ -65,7 +78,7 @@ export function addLivePoint(tick) {
   chart.update("none");
   dialog.dataset.points = String(data.length);
   dialog.dataset.last = String(x);
-  status.textContent = `${data.length} points, updating live`;
+  status.textContent = pointsText(data.length);
 }
 
 function close() {

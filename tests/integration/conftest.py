@@ -7,12 +7,17 @@ an empty Redis and its own Kafka topic where it needs one.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import redis
+import requests
 from flask import Flask
 from sqlalchemy import text
 
@@ -20,8 +25,10 @@ from app import create_app
 from app.extensions import db
 from app.prices import sync_symbols
 from app.services import ensure_topic
-from config.settings import Settings, load_settings
+from config.settings import PROJECT_ROOT, Settings, load_settings
+from devstack.run import process_env, procfile_commands
 from devstack.servers import embedded_servers, free_port
+from tests.integration.helpers import wait_for
 
 SYMBOLS = "BTC-USD,ETH-USD,DOGE-USD"
 
@@ -99,3 +106,68 @@ def topic(settings: Settings) -> str:
     name = f"ticks-{uuid.uuid4().hex[:8]}"
     ensure_topic(settings.kafka_bootstrap_servers, name, settings.kafka_partitions)
     return name
+
+
+PROCESSES = ("web", "worker", "beat", "bridge")
+
+
+@dataclass
+class Stack:
+    base_url: str
+    logs: dict[str, Path]
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def dump_logs(self) -> str:
+        return "\n".join(f"--- {name}\n{path.read_text()[-3000:]}" for name, path in self.logs.items())
+
+
+@pytest.fixture(scope="module")
+def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logs_dir = tmp_path_factory.mktemp("e2e-logs")
+    env_values = server_env | {"WEB_PORT": str(free_port()), "WEB_THREADS": "8"}
+    env = process_env(load_settings(env_values), env_values)
+    commands = procfile_commands()
+    running = Stack(base_url=f"http://127.0.0.1:{env_values['WEB_PORT']}", logs={})
+    try:
+        for name in PROCESSES:
+            running.logs[name] = logs_dir / f"{name}.log"
+            with open(running.logs[name], "wb") as out:
+                running.procs[name] = subprocess.Popen(  # noqa: S602 - the Procfile's own command line
+                    commands[name], shell=True, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )  # fmt: skip
+        wait_for(lambda: healthy(running.base_url), 60, "the web process to answer /healthz")
+        yield running
+    finally:
+        # Each command runs under `sh -c` in a session of its own: signal the whole group.
+        for proc in running.procs.values():
+            os.killpg(proc.pid, signal.SIGTERM)
+        stuck = [name for name, proc in running.procs.items() if not group_ended(proc, timeout=20)]
+        for name in stuck:
+            os.killpg(running.procs[name].pid, signal.SIGKILL)
+        assert not stuck, f"{stuck} did not stop on SIGTERM within 20 s"
+
+
+def group_ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until every process of ``proc``'s process group has exited."""
+
+    def gone() -> bool:
+        proc.poll()
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    try:
+        wait_for(gone, timeout, "the process group to exit")
+    except AssertionError:
+        return False
+    return True
+
+
+def healthy(base_url: str) -> bool:
+    try:
+        return requests.get(f"{base_url}/healthz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

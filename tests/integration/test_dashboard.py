@@ -1,0 +1,228 @@
+"""The dashboard in a real browser (Debian's Chromium through Playwright) against the real stack."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from app.channels import PRICES_CHANNEL
+from app.prices import store_ticks
+from app.ticks import Tick
+from tasks.sources.simulated import next_price
+from tests.conftest import ARTIFACTS, IN_CI
+from tests.integration.conftest import Stack
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+XSS = '<img src=x onerror="window.__xss=1">'
+# Records browser notifications instead of showing them; permission reads as granted.
+NOTIFICATION_SPY = """
+window.__notifications = [];
+window.Notification = class { static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notifications.push({ title, body: options.body }); } };
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        if IN_CI:
+            pytest.fail("CI must run the browser tests: install Debian's chromium (.ci/run does)")
+        pytest.skip("no Chromium found: apt-get install chromium to run the browser tests")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=stack.base_url)
+    context.add_init_script(NOTIFICATION_SPY)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=30_000)
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def older_tick(symbol: str, price: Decimal, start: datetime, step: int) -> Tick:
+    return Tick(symbol, price, start + timedelta(seconds=5 * step), start, "simulated")
+
+
+def card(page: Page, symbol: str):
+    return page.locator(f'.card[data-symbol="{symbol}"]')
+
+
+def wait_for_prices(page: Page) -> None:
+    for symbol in ("BTC-USD", "ETH-USD", "DOGE-USD"):
+        expect(card(page, symbol).locator(".price")).not_to_have_text("–", timeout=30_000)
+
+
+def test_prices_arrive_and_change_without_a_reload(page: Page):
+    wait_for_prices(page)
+    page.evaluate("window.__same_page = true")
+    first = card(page, "BTC-USD").locator(".price").inner_text()
+    expect(card(page, "BTC-USD").locator(".price")).not_to_have_text(first, timeout=20_000)
+    assert page.evaluate("window.__same_page") is True
+    assert card(page, "BTC-USD").locator(".badge").inner_text() == "SIMULATED"
+    expect(page.locator("#simulated")).to_be_visible()
+    change = card(page, "BTC-USD").locator(".change")
+    expect(change).to_have_attribute("data-direction", "up" if "▲" in change.inner_text() else "down")
+    assert card(page, "DOGE-USD").locator(".price").inner_text().startswith("0.")
+    assert len(card(page, "DOGE-USD").locator(".price").inner_text().split(".")[1]) == 6
+
+
+def test_the_chart_opens_with_the_last_100_points_updates_live_and_closes(page: Page, app):
+    with app.app_context():  # 150 older points: the chart must show exactly the newest 100
+        start = datetime.now(UTC) - timedelta(hours=1)
+        store_ticks([older_tick("BTC-USD", Decimal(90000 + i), start, i) for i in range(150)])
+    wait_for_prices(page)
+    btc = card(page, "BTC-USD")
+    btc.click()
+    dialog = page.locator("#chart-modal")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("data-points", "100", timeout=10_000)
+    expect(page.locator("#chart-title")).to_have_text("BTC-USD: recent prices")
+    last = dialog.get_attribute("data-last")
+    expect(dialog).not_to_have_attribute("data-last", last, timeout=15_000)  # a live point arrived
+    expect(dialog).to_have_attribute("data-points", "100")
+    for _ in range(3):  # focus stays inside
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.getElementById('chart-modal').contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("document.activeElement.dataset.symbol") == "BTC-USD"  # focus back on the card
+
+    page.keyboard.press("Enter")  # keyboard opens it again
+    expect(dialog).to_be_visible()
+    page.locator("#chart-close").click()
+    expect(dialog).to_be_hidden()
+    btc.click()
+    expect(dialog).to_be_visible()
+    page.mouse.click(5, 5)  # outside the dialog
+    expect(dialog).to_be_hidden()
+
+
+def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
+    page.select_option("#alert-symbol", "ETH-USD")
+    page.select_option("#alert-direction", "below")
+    page.fill("#alert-threshold", "12.5")
+    page.click("button[type=submit]")
+    item = page.locator("#active-alerts li")
+    expect(item).to_have_count(1)
+    expect(item.locator(".alert-text")).to_have_text("ETH-USD at or below 12.5000")
+    expect(item.locator(".meta")).to_contain_text("created")
+    alert_id = int(item.get_attribute("data-id"))
+    item.get_by_role("button", name="Delete alert ETH-USD at or below 12.5000").click()
+    expect(item).to_have_count(0)
+    expect(page.locator("#no-active")).to_be_visible()
+    cancelled = requests.get(f"{stack.base_url}/api/alerts?status=cancelled", timeout=5).json()["alerts"]
+    assert [a["id"] for a in cancelled] == [alert_id]
+
+
+def test_bad_input_is_explained_next_to_the_field_and_nothing_is_saved(page: Page, stack: Stack):
+    page.click("button[type=submit]")
+    expect(page.locator("#threshold-error")).to_have_text("Enter a threshold price.")
+    expect(page.locator("#alert-threshold")).to_have_attribute("aria-invalid", "true")
+    page.fill("#alert-threshold", "-5")
+    page.click("button[type=submit]")
+    expect(page.locator("#threshold-error")).to_have_text("The threshold must be greater than 0.")
+    # Passes the page's checks, refused by the server: its message is shown.
+    page.fill("#alert-threshold", "1e20")
+    page.click("button[type=submit]")
+    expect(page.locator("#threshold-error")).to_have_text("threshold is too large")
+    assert requests.get(f"{stack.base_url}/api/alerts", timeout=5).json()["alerts"] == []
+
+
+def test_a_crossed_alert_fires_once_with_a_banner_and_a_notification(page: Page):
+    wait_for_prices(page)
+    price = float(card(page, "BTC-USD").locator(".price").inner_text().replace(",", ""))
+    threshold = f"{price * 0.98:.2f}"
+    page.select_option("#alert-symbol", "BTC-USD")
+    page.select_option("#alert-direction", "above")
+    page.fill("#alert-threshold", threshold)
+    page.click("button[type=submit]")
+    banner = page.locator(".banner")
+    expect(banner).to_have_count(1, timeout=20_000)
+    expect(banner).to_contain_text("Alert: BTC-USD rose to")
+    expect(page.locator("#active-alerts li")).to_have_count(0)
+    expect(page.locator("#triggered-alerts li")).to_have_count(1)
+    notifications = page.evaluate("window.__notifications")
+    assert len(notifications) == 1 and "BTC-USD rose to" in notifications[0]["body"]
+    page.wait_for_timeout(4000)  # two more ticks: still one banner
+    expect(banner).to_have_count(1)
+    banner.get_by_role("button", name="Dismiss alert notice").click()
+    expect(banner).to_have_count(0)
+
+
+def test_text_from_the_server_is_never_html(page: Page, redis_client):
+    wait_for_prices(page)
+    message = {
+        "type": "price",
+        "symbol": XSS,
+        "price": 1.5,
+        "observed_at": datetime.now(UTC).isoformat(),
+        "source": "simulated",
+    }
+    redis_client.publish(PRICES_CHANNEL, json.dumps(message))
+    hostile = page.locator(".card").filter(has_text="onerror")
+    expect(hostile).to_have_count(1)
+    expect(hostile.locator(".symbol")).to_have_text(XSS)
+    # The server's own message quoting the input is shown as text too.
+    page.evaluate(
+        """(value) => { const o = document.createElement('option'); o.value = value; o.textContent = 'x';
+                     document.getElementById('alert-symbol').append(o); }""",
+        XSS,
+    )
+    page.select_option("#alert-symbol", XSS)
+    page.fill("#alert-threshold", "10")
+    page.click("button[type=submit]")
+    expect(page.locator("#symbol-error")).to_contain_text("is not a valid symbol")
+    expect(page.locator("#symbol-error")).to_contain_text(XSS)
+    assert page.locator("img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_losing_the_connection_is_shown_and_the_page_catches_up(page: Page):
+    wait_for_prices(page)
+    page.context.set_offline(True)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+    expect(page.locator("#cards")).to_have_class("cards stale")
+    page.context.set_offline(False)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=15_000)
+    expect(page.locator("#cards")).to_have_class("cards")
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_screenshots_fit_the_screen(page: Page, app, width: int):
+    with app.app_context():  # the simulator's walk up to now, so the chart has a shape to show
+        start, price, points = datetime.now(UTC) - timedelta(seconds=510), Decimal(3500), []
+        for step in range(100):
+            price = next_price(7, "ETH-USD", step, price)
+            points.append(older_tick("ETH-USD", price, start, step))
+        store_ticks(points)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    wait_for_prices(page)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    card(page, "ETH-USD").click()
+    expect(page.locator("#chart-status")).to_contain_text("points", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}-chart.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
