@@ -87,6 +87,16 @@ def env_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str 
     return raw
 
 
+def database_url(env: Mapping[str, str], name: str) -> str | None:
+    """A PostgreSQL URL for our driver: plain postgresql:// or postgres:// URLs (what managed
+    services hand out) get +psycopg2, since SQLAlchemy 2.1 would pick psycopg 3 for them."""
+    url = env_url(env, name, ("postgresql", "postgresql+psycopg2", "postgres"))
+    if url is None:
+        return None
+    scheme, rest = url.split("://", 1)
+    return url if scheme == "postgresql+psycopg2" else f"postgresql+psycopg2://{rest}"
+
+
 def env_bootstrap(env: Mapping[str, str], name: str) -> str | None:
     """Comma-separated host:port pairs, or None when unset."""
     raw = _raw(env, name)
@@ -166,7 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"KAFKA_HEARTBEAT_INTERVAL_MS ({heartbeat}) must be below KAFKA_SESSION_TIMEOUT_MS ({session_timeout})"
         )
     return Settings(
-        database_url=env_url(env, "DATABASE_URL", ("postgresql", "postgresql+psycopg2", "postgres")),
+        database_url=database_url(env, "DATABASE_URL"),
         redis_url=redis_url,
         celery_broker_url=env_url(env, "CELERY_BROKER_URL", ("redis", "rediss", "amqp", "pyamqp")) or redis_url,
         kafka_bootstrap_servers=env_bootstrap(env, "KAFKA_BOOTSTRAP_SERVERS"),

@@ -9,6 +9,7 @@ only set a flag the loop checks; the consumer is closed in ``finally``.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import time
@@ -17,7 +18,7 @@ from typing import Any
 
 import redis
 from celery import Celery
-from kafka import KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
@@ -42,8 +43,19 @@ def make_consumer(settings: Settings) -> KafkaConsumer:
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_records=settings.kafka_max_poll_records,
     )
-    consumer.subscribe([settings.kafka_topic])
+    consumer.subscribe([settings.kafka_topic], listener=LogRebalance())
     return consumer
+
+
+class LogRebalance(ConsumerRebalanceListener):
+    """One line per rebalance: which partitions this bridge now owns (several bridges share them)."""
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if revoked:
+            log.info("partitions revoked: %s", sorted(tp.partition for tp in revoked))
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
 
 
 def celery_dispatch(celery: Celery) -> Dispatch:
@@ -136,7 +148,14 @@ class Bridge:
         self._backoff = min(self._backoff * 2, MAX_BACKOFF_SECONDS)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        prog="python -m tasks.bridge",
+        description="Kafka bridge: consume ticks as a consumer-group member and dispatch one persist and one "
+        "alert-check Celery task per batch. Configured by environment variables (KAFKA_BOOTSTRAP_SERVERS, "
+        "KAFKA_TOPIC, KAFKA_CONSUMER_GROUP, KAFKA_* timeouts, CELERY_BROKER_URL; see the README). "
+        "Stops cleanly on SIGTERM or SIGINT.",
+    ).parse_args(argv)
     from tasks.celery_app import celery, flask_app
 
     settings: Settings = flask_app.config["SETTINGS"]

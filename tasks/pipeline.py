@@ -15,7 +15,7 @@ from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
 from app.alerts import fire_crossed
-from app.channels import ALERTS_CHANNEL, PRICES_CHANNEL, publish, record_stage
+from app.channels import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
 from app.prices import store_ticks, tick_json
 from app.services import redis_client
 from app.ticks import Tick
@@ -48,6 +48,7 @@ def persist_ticks(messages: list[dict[str, Any]]) -> int:
         [{"type": "price"} | tick_json(t.symbol, t.price, t.observed_at, t.source) for t in newest.values()],
     )
     record_stage(client, "persist", received=len(ticks), stored=len(stored))
+    count_stage(client, "persist", "stored_total", len(stored))
     return len(stored)
 
 
@@ -63,4 +64,5 @@ def check_alerts(messages: list[dict[str, Any]]) -> int:
     client = redis_client()
     publish(client, ALERTS_CHANNEL, [{"type": "alert", "alert": alert} for alert in fired])
     record_stage(client, "alerts", checked=len(messages), fired=len(fired))
+    count_stage(client, "alerts", "fired_total", len(fired))
     return len(fired)

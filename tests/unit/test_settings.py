@@ -37,6 +37,7 @@ def test_values_are_parsed_and_normalised(tmp_path: Path):
     assert settings.price_source == "simulated"
     assert settings.celery_broker_url == "redis://cache:6380/1"  # follows REDIS_URL unless set
     assert settings.kafka_bootstrap_servers == "k1:9092,k2:9093"
+    assert settings.database_url == "postgresql+psycopg2://u:p@db:5432/ticker"  # our driver, whatever was given
     assert settings.log_level == "DEBUG"
     assert settings.data_dir == tmp_path
 
@@ -68,6 +69,10 @@ def test_bad_values_name_the_variable(env, message):
     with pytest.raises(SettingsError) as caught:
         load_settings(env)
     assert message in str(caught.value)
+
+
+def test_postgres_urls_of_managed_services_get_our_driver():
+    assert load_settings({"DATABASE_URL": "postgres://u:p@h/db"}).database_url == "postgresql+psycopg2://u:p@h/db"
 
 
 def test_a_socket_database_url_is_accepted():
