@@ -113,39 +113,60 @@ PROCESSES = ("web", "worker", "beat", "bridge")
 
 @dataclass
 class Stack:
-    base_url: str
-    logs: dict[str, Path]
+    """Project processes started from their Procfile command lines, each in a session of its own."""
+
+    env: dict[str, str]
+    logs_dir: Path
+    base_url: str = ""
+    logs: dict[str, Path] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, command: str) -> None:
+        self.logs[name] = self.logs_dir / f"{name}.log"
+        with open(self.logs[name], "wb") as out:
+            self.procs[name] = subprocess.Popen(  # noqa: S602 - the Procfile's own command line
+                command, shell=True, env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def stop(self, *names: str) -> None:
+        """SIGTERM to each process group (``sh -c`` and what it runs); fail if one lingers."""
+        names = names or tuple(self.procs)
+        for name in names:
+            os.killpg(self.procs[name].pid, signal.SIGTERM)
+        stuck = [name for name in names if not group_ended(self.procs[name], timeout=20)]
+        for name in stuck:
+            os.killpg(self.procs[name].pid, signal.SIGKILL)
+        for name in names:
+            del self.procs[name]
+        assert not stuck, f"{stuck} did not stop on SIGTERM within 20 s"
+
+    def log(self, name: str) -> str:
+        return self.logs[name].read_text()
 
     def dump_logs(self) -> str:
         return "\n".join(f"--- {name}\n{path.read_text()[-3000:]}" for name, path in self.logs.items())
 
 
+def stack_env(server_env: dict[str, str], **changes: str) -> dict[str, str]:
+    values = server_env | changes
+    return process_env(load_settings(values), values)
+
+
 @pytest.fixture(scope="module")
 def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    logs_dir = tmp_path_factory.mktemp("e2e-logs")
-    env_values = server_env | {"WEB_PORT": str(free_port()), "WEB_THREADS": "8"}
-    env = process_env(load_settings(env_values), env_values)
+    """web, worker, beat and bridge against the session's servers, for one test module."""
+    port = free_port()
+    running = Stack(stack_env(server_env, WEB_PORT=str(port), WEB_THREADS="8"), tmp_path_factory.mktemp("stack-logs"))
+    running.base_url = f"http://127.0.0.1:{port}"
     commands = procfile_commands()
-    running = Stack(base_url=f"http://127.0.0.1:{env_values['WEB_PORT']}", logs={})
     try:
         for name in PROCESSES:
-            running.logs[name] = logs_dir / f"{name}.log"
-            with open(running.logs[name], "wb") as out:
-                running.procs[name] = subprocess.Popen(  # noqa: S602 - the Procfile's own command line
-                    commands[name], shell=True, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
+            running.start(name, commands[name])
         wait_for(lambda: healthy(running.base_url), 60, "the web process to answer /healthz")
         yield running
     finally:
-        # Each command runs under `sh -c` in a session of its own: signal the whole group.
-        for proc in running.procs.values():
-            os.killpg(proc.pid, signal.SIGTERM)
-        stuck = [name for name, proc in running.procs.items() if not group_ended(proc, timeout=20)]
-        for name in stuck:
-            os.killpg(running.procs[name].pid, signal.SIGKILL)
-        assert not stuck, f"{stuck} did not stop on SIGTERM within 20 s"
+        running.stop()
 
 
 def group_ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
