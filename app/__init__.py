@@ -9,7 +9,7 @@ from flask import Flask, Response, send_from_directory
 
 from app.extensions import db, migrate, sock
 from config.logging import configure_logging
-from config.settings import PROJECT_ROOT, Settings, SettingsError, load_settings_or_exit
+from config.settings import PROJECT_ROOT, Settings, SettingsError, exit_on, load_settings_or_exit
 
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MAX_BODY_BYTES = 4096
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         redis_url = settings.require("REDIS_URL")
         settings.require("KAFKA_BOOTSTRAP_SERVERS")
     except SettingsError as exc:
-        raise SystemExit(f"configuration error: {exc}") from None
+        exit_on(exc)
     configure_logging(settings.log_level)
     app = Flask(__name__, static_folder=str(FRONTEND_DIR), static_url_path="/static")
     app.config.update(

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 PRICE_SOURCES = ("yfinance", "simulated", "auto")
@@ -157,12 +158,17 @@ class Settings:
         return str(value)
 
 
+def exit_on(error: SettingsError) -> NoReturn:
+    """End a process entry point with one line naming the setting, no traceback."""
+    raise SystemExit(f"configuration error: {error}") from None
+
+
 def load_settings_or_exit(env: Mapping[str, str] | None = None) -> Settings:
-    """load_settings for a process entry point: a bad value ends it with one line, no traceback."""
+    """load_settings for a process entry point."""
     try:
         return load_settings(env)
     except SettingsError as exc:
-        raise SystemExit(f"configuration error: {exc}") from None
+        exit_on(exc)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
