@@ -2,6 +2,7 @@
 // and browser notifications when one fires.
 
 import { api, ApiError } from "./api.js";
+import { element } from "./dom.js";
 import { describeCondition, formatDateTime, formatPrice } from "./format.js";
 
 const form = document.getElementById("alert-form");
@@ -56,9 +57,8 @@ export function setSymbols(symbols) {
   const chosen = symbolSelect.value;
   symbolSelect.replaceChildren(
     ...symbols.map((s) => {
-      const option = document.createElement("option");
+      const option = element("option", "", s);
       option.value = s;
-      option.textContent = s;
       return option;
     }),
   );
@@ -70,18 +70,12 @@ function alertText(alert) {
 }
 
 function activeItem(alert) {
-  const li = document.createElement("li");
+  const li = element("li");
   li.dataset.id = alert.id;
-  const text = document.createElement("span");
-  text.className = "alert-text";
-  text.textContent = alertText(alert);
-  const created = document.createElement("span");
-  created.className = "meta";
-  created.textContent = `created ${formatDateTime(alert.created_at)}`;
-  const remove = document.createElement("button");
+  const text = element("span", "alert-text", alertText(alert));
+  const created = element("span", "meta", `created ${formatDateTime(alert.created_at)}`);
+  const remove = element("button", "danger", "Delete");
   remove.type = "button";
-  remove.className = "danger";
-  remove.textContent = "Delete";
   remove.setAttribute("aria-label", `Delete alert ${alertText(alert)}`);
   remove.addEventListener("click", () => deleteAlert(alert, remove));
   li.append(text, created, remove);
@@ -89,14 +83,10 @@ function activeItem(alert) {
 }
 
 function triggeredItem(alert) {
-  const li = document.createElement("li");
+  const li = element("li");
   li.dataset.id = alert.id;
-  const text = document.createElement("span");
-  text.className = "alert-text";
-  text.textContent = `${alertText(alert)}: hit ${formatPrice(alert.triggered_price)}`;
-  const when = document.createElement("span");
-  when.className = "meta";
-  when.textContent = `triggered ${formatDateTime(alert.triggered_at)}`;
+  const text = element("span", "alert-text", `${alertText(alert)}: hit ${formatPrice(alert.triggered_price)}`);
+  const when = element("span", "meta", `triggered ${formatDateTime(alert.triggered_at)}`);
   li.append(text, when);
   return li;
 }
@@ -156,17 +146,14 @@ form.addEventListener("submit", async (event) => {
 });
 
 function banner(alert) {
-  const box = document.createElement("div");
-  box.className = "banner";
+  const box = element("div", "banner");
   box.setAttribute("role", "alert");
   box.dataset.id = alert.id;
-  const text = document.createElement("span");
+  const text = element("span");
   const moved = alert.direction === "above" ? "rose to" : "fell to";
   text.textContent = `Alert: ${alert.symbol} ${moved} ${formatPrice(alert.triggered_price)} (${describeCondition(alert.direction)} ${formatPrice(alert.threshold)})`;
-  const dismiss = document.createElement("button");
+  const dismiss = element("button", "close", "×");
   dismiss.type = "button";
-  dismiss.className = "close";
-  dismiss.textContent = "×";
   dismiss.setAttribute("aria-label", "Dismiss alert notice");
   dismiss.addEventListener("click", () => box.remove());
   box.append(text, dismiss);

@@ -1,5 +1,6 @@
 // Price cards: one button per symbol with price, change since the previous tick and time.
 
+import { element } from "./dom.js";
 import { formatPrice, formatTime } from "./format.js";
 
 const cardsEl = document.getElementById("cards");
@@ -10,13 +11,6 @@ let openChart = () => {};
 
 export function onCardSelected(handler) {
   openChart = handler;
-}
-
-function element(tag, className, text) {
-  const el = document.createElement(tag);
-  if (className) el.className = className;
-  if (text !== undefined) el.textContent = text;
-  return el;
 }
 
 function card(symbol) {
