@@ -18,10 +18,10 @@ from kombu.exceptions import OperationalError
 from app.services import ensure_topic
 from app.ticks import Tick
 from config.settings import PROJECT_ROOT, Settings
-from devstack.run import process_env
 from devstack.servers import free_port, start_kafka, start_redis
 from tasks.bridge import Bridge, celery_dispatch, make_consumer
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
+from tests.integration.conftest import stack_env
 from tests.integration.helpers import tick, wait_for
 
 
@@ -130,12 +130,13 @@ def test_the_bridge_process_carries_on_after_the_kafka_broker_restarts(settings,
     bootstrap, stop_kafka = start_kafka(port, tmp_path / "tansu.log")
     own = replace(settings, kafka_bootstrap_servers=bootstrap, kafka_topic="ticks-restart")
     ensure_topic(bootstrap, own.kafka_topic, own.kafka_partitions)
-    env = process_env(settings, server_env) | {
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "KAFKA_TOPIC": own.kafka_topic,
-        "KAFKA_CONSUMER_GROUP": "group-restart",
-        "CELERY_BROKER_URL": celery_broker["url"],
-    }
+    env = stack_env(
+        server_env,
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+        KAFKA_TOPIC=own.kafka_topic,
+        KAFKA_CONSUMER_GROUP="group-restart",
+        CELERY_BROKER_URL=celery_broker["url"],
+    )
     log_path = tmp_path / "bridge.log"
     with open(log_path, "wb") as log_file:
         bridge = subprocess.Popen(
