@@ -163,7 +163,11 @@ def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
     try:
         for name in PROCESSES:
             running.start(name, commands[name])
-        wait_for(lambda: healthy(running.base_url), 60, "the web process to answer /healthz")
+        try:
+            wait_for(lambda: healthy(running.base_url), 60, "the web process to answer /healthz")
+        except AssertionError:
+            print(running.dump_logs())
+            raise
         yield running
     finally:
         running.stop()

@@ -1,6 +1,7 @@
 """The Kafka bridge on the real Tansu broker, dispatching to a real Celery broker (Redis)."""
 
 import base64
+import gc
 import json
 import subprocess
 import sys
@@ -54,12 +55,26 @@ def queued_tasks(url: str) -> list[tuple[str, list]]:
     return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
 
 
-def make_bridge(settings: Settings, topic: str, broker_url: str, status: redis.Redis | None = None) -> Bridge:
-    app = Celery("bridge-test", broker=broker_url)
-    app.conf.broker_connection_retry = False
-    # A group of its own: members of other tests must not share (or stall) its rebalances.
-    consumer = make_consumer(replace(settings, kafka_topic=topic, kafka_consumer_group=f"group-{topic}"))
-    return Bridge(consumer, celery_dispatch(app), status, poll_timeout_ms=500)
+@pytest.fixture
+def make_bridge(settings: Settings):
+    """Bridges on a topic and a Celery broker; their consumers and Celery connections are closed
+    at teardown (an unclosed kombu socket otherwise surfaces as a ResourceWarning in a later test)."""
+    made: list[tuple[Bridge, Celery]] = []
+
+    def make(topic: str, broker_url: str, status: redis.Redis | None = None) -> Bridge:
+        app = Celery("bridge-test", broker=broker_url)
+        app.conf.broker_connection_retry = False
+        # A group of its own: members of other tests must not share (or stall) its rebalances.
+        consumer = make_consumer(replace(settings, kafka_topic=topic, kafka_consumer_group=f"group-{topic}"))
+        bridge = Bridge(consumer, celery_dispatch(app), status, poll_timeout_ms=500)
+        made.append((bridge, app))
+        return bridge
+
+    yield make
+    for bridge, app in made:
+        bridge.consumer.close()
+        app.close()
+    gc.collect()  # any socket still unclosed fails this test, not a later one
 
 
 def poll_until_batch(bridge: Bridge, expected: int) -> int:
@@ -68,10 +83,10 @@ def poll_until_batch(bridge: Bridge, expected: int) -> int:
     return sum(got)
 
 
-def test_offsets_are_committed_only_after_the_dispatch_succeeded(settings, topic, celery_broker, tmp_path):
+def test_offsets_are_committed_only_after_the_dispatch_succeeded(settings, topic, make_bridge, celery_broker, tmp_path):
     ticks = [tick(s, "100", i) for i, s in enumerate(["BTC-USD", "ETH-USD", "DOGE-USD", "BTC-USD"])]
     produce(settings, topic, [t.encode() for t in ticks], [t.symbol for t in ticks])
-    bridge = make_bridge(settings, topic, celery_broker["url"])
+    bridge = make_bridge(topic, celery_broker["url"])
     celery_broker["stop"]()  # the Celery broker is down: dispatch must fail
 
     deadline = time.monotonic() + 40
@@ -89,34 +104,31 @@ def test_offsets_are_committed_only_after_the_dispatch_succeeded(settings, topic
     assert sorted(name for name, _ in tasks) == sorted([PERSIST_TASK, ALERT_TASK] * (len(tasks) // 2))
     dispatched = [Tick.from_message(m) for name, batch in tasks if name == PERSIST_TASK for m in batch]
     assert sorted((t.symbol, t.observed_at) for t in dispatched) == sorted((t.symbol, t.observed_at) for t in ticks)
-    bridge.consumer.close()
 
 
-def test_one_persist_and_one_alert_task_per_batch(settings, topic, celery_broker):
+def test_one_persist_and_one_alert_task_per_batch(settings, topic, make_bridge, celery_broker):
     ticks = [tick("BTC-USD", str(100 + i), i) for i in range(20)]
     produce(settings, topic, [t.encode() for t in ticks], [t.symbol for t in ticks])
-    bridge = make_bridge(settings, topic, celery_broker["url"])
+    bridge = make_bridge(topic, celery_broker["url"])
     batches = []
     wait_for(lambda: batches.append(bridge.step()) or sum(batches) >= 20, 30, "20 ticks")
     tasks = queued_tasks(celery_broker["url"])
     dispatching_steps = len([b for b in batches if b])
     assert len(tasks) == 2 * dispatching_steps < 2 * 20  # per batch, not per message
-    bridge.consumer.close()
 
 
-def test_bad_messages_are_skipped_and_committed(settings, topic, celery_broker, redis_client):
+def test_bad_messages_are_skipped_and_committed(settings, topic, make_bridge, celery_broker, redis_client):
     good = tick("ETH-USD", "3500", 0)
     produce(settings, topic, [b"not json", good.encode(), b'{"v": 99}'], ["ETH-USD"] * 3)
-    bridge = make_bridge(settings, topic, celery_broker["url"], status=redis_client)
+    bridge = make_bridge(topic, celery_broker["url"], status=redis_client)
     assert poll_until_batch(bridge, 1) == 1
     assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == 3
     assert int(redis_client.hget("stockticker:pipeline", "bridge.bad_messages")) == 2
     assert [Tick.from_message(m) for _, b in queued_tasks(celery_broker["url"])[:1] for m in b] == [good]
-    bridge.consumer.close()
 
 
-def test_stop_ends_the_loop_and_closes_the_consumer(settings, topic, celery_broker):
-    bridge = make_bridge(settings, topic, celery_broker["url"])
+def test_stop_ends_the_loop_and_closes_the_consumer(settings, topic, make_bridge, celery_broker):
+    bridge = make_bridge(topic, celery_broker["url"])
     runner = threading.Thread(target=bridge.run)
     runner.start()
     bridge.stop()
