@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import alerts, prices
-from app.channels import read_status
 from app.errors import ApiError
 from app.models import STATUSES
+from app.pubsub import read_status
 from app.services import redis_client
 from app.validation import normalise_symbol, parse_alert, parse_points
 

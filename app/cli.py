@@ -8,8 +8,8 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from app.channels import AUTO_SOURCE_KEY
 from app.prices import sync_symbols
+from app.pubsub import AUTO_SOURCE_KEY
 from app.services import ensure_topic, redis_client
 
 log = logging.getLogger(__name__)

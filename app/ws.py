@@ -17,8 +17,8 @@ import redis
 from flask import current_app
 from simple_websocket import ConnectionClosed
 
-from app.channels import CHANNELS
 from app.extensions import sock
+from app.pubsub import CHANNELS
 
 log = logging.getLogger(__name__)
 

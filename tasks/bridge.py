@@ -22,7 +22,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from app.channels import count_stage, record_stage
+from app.pubsub import count_stage, record_stage
 from app.ticks import Tick, TickError
 from config.settings import Settings
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK

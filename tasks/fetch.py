@@ -16,8 +16,8 @@ from celery import shared_task
 from flask import current_app
 from kafka.errors import KafkaError
 
-from app.channels import AUTO_SOURCE_KEY, count_stage, record_stage
 from app.prices import active_symbols
+from app.pubsub import AUTO_SOURCE_KEY, count_stage, record_stage
 from app.services import redis_client
 from app.ticks import Tick
 from tasks.producer import produce_ticks

@@ -15,8 +15,8 @@ from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
 from app.alerts import fire_crossed
-from app.channels import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
 from app.prices import store_ticks, tick_json
+from app.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
 from app.ticks import Tick
 

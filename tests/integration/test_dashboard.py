@@ -12,8 +12,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from app.channels import PRICES_CHANNEL
 from app.prices import store_ticks
+from app.pubsub import PRICES_CHANNEL
 from app.ticks import Tick
 from tasks.sources.simulated import next_price
 from tests.conftest import ARTIFACTS, IN_CI

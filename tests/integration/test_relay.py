@@ -1,6 +1,6 @@
 import json
 
-from app.channels import ALERTS_CHANNEL, PRICES_CHANNEL, publish
+from app.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, publish
 from app.ws import Relay
 from tests.integration.helpers import wait_for
 

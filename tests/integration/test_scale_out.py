@@ -13,10 +13,10 @@ from kafka import KafkaConsumer
 from sqlalchemy import select
 
 from app.alerts import create_alert
-from app.channels import ALERTS_CHANNEL, read_status
 from app.extensions import db
 from app.models import Alert
 from app.models import Tick as TickRow
+from app.pubsub import ALERTS_CHANNEL, read_status
 from app.services import ensure_topic
 from app.ticks import Tick
 from devstack.run import procfile_commands

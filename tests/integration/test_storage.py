@@ -6,10 +6,10 @@ from alembic.script import ScriptDirectory
 from flask_migrate import Migrate
 from sqlalchemy import func, select
 
-from app.channels import PRICES_CHANNEL
 from app.extensions import db
 from app.models import Tick as TickRow
 from app.prices import history, latest_prices, store_ticks
+from app.pubsub import PRICES_CHANNEL
 from tasks.pipeline import persist_ticks
 from tests.integration.helpers import tick, wait_for
 

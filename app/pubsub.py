@@ -1,4 +1,4 @@
-"""Redis pub/sub channels between the tasks and the WebSocket relay, and pipeline status."""
+"""Redis pub/sub between the tasks and the WebSocket relay, and the pipeline status hash."""
 
 from __future__ import annotations
 
