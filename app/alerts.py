@@ -1,47 +1,110 @@
-"""Price alerts: create, cancel, list, and fire the ones a batch of ticks crosses."""
+"""Price alerts: create, cancel, list, expire, and check a batch of ticks against them.
+
+The check is three steps: one query for the candidate alerts of the batch's symbols (and the
+reference prices of ``change`` rules), the rules in plain Python (``app.rules``), then ONE
+statement that applies every state change, records each fire as an event and queues one
+delivery per channel. That statement only updates an alert whose ``version`` is still the one
+the check read, so two checks racing on the same ticks fire each occurrence exactly once: the
+second UPDATE re-reads the row after the first commits, sees a new version and skips it.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 
+from app.channels import check_channel_ids
 from app.extensions import db
-from app.models import Alert
+from app.models import Alert, AlertChannel, AlertEvent, Channel, Delivery
+from app.rules import AlertState, Observation, Outcome, describe_rule, evaluate
 from app.ticks import Tick
+from app.validation import AlertSpec
 
-# One statement finds the crossed alerts and fires them. `above` fires at
-# price >= threshold, `below` at price <= threshold; the first crossing tick
-# (by observed_at) gives the triggered price. Only ticks received after the alert
-# was made count, so a replayed old batch cannot fire it on a stale price. Under concurrent checks of the same
-# ticks the second UPDATE re-reads `status = 'active'` after the first commits,
-# finds it false and skips the row: an alert fires exactly once.
-_FIRE_CROSSED = text(
+_CANDIDATES = text(
     """
     WITH batch AS (
-        SELECT * FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]),
-                             CAST(:observed AS timestamptz[]), CAST(:received AS timestamptz[]))
-                      AS b(symbol, price, observed_at, received_at)
-    ),
-    crossed AS (
-        SELECT DISTINCT ON (a.id) a.id, b.price
-        FROM alerts a
-        JOIN batch b ON b.symbol = a.symbol
-        WHERE a.status = 'active' AND b.received_at >= a.created_at
-          AND ((a.direction = 'above' AND b.price >= a.threshold)
-            OR (a.direction = 'below' AND b.price <= a.threshold))
-        ORDER BY a.id, b.observed_at
+        SELECT symbol, max(price) AS high, min(price) AS low
+        FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[])) AS b(symbol, price)
+        GROUP BY symbol
     )
-    UPDATE alerts
-    SET status = 'triggered', triggered_at = now(), triggered_price = crossed.price
-    FROM crossed
-    WHERE alerts.id = crossed.id AND alerts.status = 'active'
-    RETURNING alerts.id, alerts.symbol, alerts.direction, alerts.threshold, alerts.status,
-              alerts.created_at, alerts.triggered_at, alerts.triggered_price
+    SELECT a.id, a.version, a.symbol, a.rule, a.direction, a.threshold, a.change_percent,
+           a.window_seconds, a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at
+    FROM batch b
+    JOIN alerts a ON a.symbol = b.symbol AND a.status = 'active'
+    WHERE (a.expires_at IS NULL OR a.expires_at > now())
+      AND (a.rule = 'change'
+        -- a threshold rule can fire only if the batch reaches it, and re-arm only if it leaves it
+        OR (a.rule = 'above' AND (a.threshold <= b.high OR (NOT a.armed AND a.threshold > b.low)))
+        OR (a.rule = 'below' AND (a.threshold >= b.low OR (NOT a.armed AND a.threshold < b.high))))
     """
 )
+
+# The price `window` before each tick: the last stored one at or before then, or with less
+# history than that, the oldest one since. One index probe on ticks (symbol, observed_at) each.
+_REFERENCES = text(
+    """
+    SELECT q.symbol, q.window_seconds, q.observed_at, coalesce(
+        (SELECT t.price FROM ticks t
+         WHERE t.symbol = q.symbol AND t.observed_at <= q.observed_at - make_interval(secs => q.window_seconds)
+         ORDER BY t.observed_at DESC LIMIT 1),
+        (SELECT t.price FROM ticks t
+         WHERE t.symbol = q.symbol AND t.observed_at > q.observed_at - make_interval(secs => q.window_seconds)
+           AND t.observed_at < q.observed_at
+         ORDER BY t.observed_at LIMIT 1)) AS reference
+    FROM unnest(CAST(:symbols AS text[]), CAST(:windows AS int[]), CAST(:observed AS timestamptz[]))
+         AS q(symbol, window_seconds, observed_at)
+    """
+)
+
+_APPLY = text(
+    """
+    WITH changes AS (
+        SELECT * FROM unnest(CAST(:ids AS int[]), CAST(:versions AS int[]), CAST(:fire AS boolean[]),
+                             CAST(:prices AS numeric[]), CAST(:refs AS numeric[]),
+                             CAST(:observed AS timestamptz[]), CAST(:armed AS boolean[]))
+                      AS c(id, version, fire, price, reference, observed_at, armed)
+    ),
+    updated AS (
+        UPDATE alerts a SET
+            version = a.version + 1,
+            armed = c.armed,
+            status = CASE WHEN c.fire AND a.frequency = 'once' THEN 'triggered' ELSE a.status END,
+            triggered_at = CASE WHEN c.fire THEN now() ELSE a.triggered_at END,
+            triggered_price = CASE WHEN c.fire THEN c.price ELSE a.triggered_price END,
+            fire_count = a.fire_count + CASE WHEN c.fire THEN 1 ELSE 0 END
+        FROM changes c
+        WHERE a.id = c.id AND a.version = c.version AND a.status = 'active'
+        RETURNING a.*, c.fire, c.reference, c.observed_at AS fired_observed_at
+    ),
+    events AS (
+        INSERT INTO alert_events (alert_id, price, reference_price, observed_at)
+        SELECT id, triggered_price, reference, fired_observed_at FROM updated WHERE fire
+        RETURNING id, alert_id
+    ),
+    queued AS (
+        INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
+        SELECT e.id, ch.id, ch.name, now()
+        FROM events e
+        JOIN alert_channels ac ON ac.alert_id = e.alert_id
+        JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
+        RETURNING id, event_id
+    )
+    SELECT u.*, e.id AS event_id, ARRAY(SELECT q.id FROM queued q WHERE q.event_id = e.id) AS delivery_ids
+    FROM updated u JOIN events e ON e.alert_id = u.id
+    ORDER BY u.id
+    """
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    fired: list[dict[str, Any]]  # alert_json of each alert that fired, with its event id
+    deliveries: list[int]  # delivery ids to send, one per fired alert and channel
 
 
 def alert_json(alert: Any) -> dict[str, Any]:
@@ -49,37 +112,119 @@ def alert_json(alert: Any) -> dict[str, Any]:
     return {
         "id": alert.id,
         "symbol": alert.symbol,
+        "rule": alert.rule,
         "direction": alert.direction,
-        "threshold": float(alert.threshold),
+        "threshold": None if alert.threshold is None else float(alert.threshold),
+        "percent": None if alert.change_percent is None else float(alert.change_percent),
+        "window": alert.window_seconds,
+        "condition": describe_rule(
+            alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds
+        ),
+        "frequency": alert.frequency,
+        "cooldown": alert.cooldown_seconds if alert.frequency == "every_time" else None,
+        "expires_at": alert.expires_at.isoformat() if alert.expires_at else None,
+        "note": alert.note,
         "status": alert.status,
+        "fire_count": alert.fire_count,
         "created_at": alert.created_at.isoformat(),
         "triggered_at": alert.triggered_at.isoformat() if alert.triggered_at else None,
         "triggered_price": None if alert.triggered_price is None else float(alert.triggered_price),
     }
 
 
-def fire_crossed(ticks: Sequence[Tick]) -> list[dict[str, Any]]:
-    """Mark every active alert that the ticks cross as triggered; returns the fired ones."""
-    if not ticks:
-        return []
+def _state(row: Any) -> AlertState:
+    return AlertState(
+        id=row.id,
+        version=row.version,
+        rule=row.rule,
+        direction=row.direction,
+        threshold=row.threshold,
+        change_percent=row.change_percent,
+        window_seconds=row.window_seconds,
+        frequency=row.frequency,
+        cooldown_seconds=row.cooldown_seconds,
+        armed=row.armed,
+        created_at=row.created_at,
+        triggered_at=row.triggered_at,
+    )
+
+
+def _references(candidates: list[Any], by_symbol: dict[str, list[Tick]]) -> dict[tuple[str, int, Any], Decimal]:
+    """Reference price of every (symbol, window, tick time) the change candidates need."""
+    wanted = {(c.symbol, c.window_seconds) for c in candidates if c.rule == "change"}
+    keys = [(symbol, window, t.observed_at) for symbol, window in wanted for t in by_symbol[symbol]]
+    if not keys:
+        return {}
     rows = db.session.execute(
-        _FIRE_CROSSED,
+        _REFERENCES,
+        {"symbols": [k[0] for k in keys], "windows": [k[1] for k in keys], "observed": [k[2] for k in keys]},
+    )
+    return {(r.symbol, r.window_seconds, r.observed_at): r.reference for r in rows if r.reference is not None}
+
+
+def check_ticks(ticks: Sequence[Tick]) -> CheckResult:
+    """Fire every active alert the ticks satisfy; record events and queue their deliveries."""
+    if not ticks:
+        return CheckResult([], [])
+    by_symbol: dict[str, list[Tick]] = defaultdict(list)
+    for t in ticks:
+        by_symbol[t.symbol].append(t)
+    candidates = db.session.execute(
+        _CANDIDATES, {"symbols": [t.symbol for t in ticks], "prices": [t.price for t in ticks]}
+    ).all()
+    references = _references(candidates, by_symbol)
+    changes: list[tuple[Any, Outcome]] = []
+    for row in candidates:
+        window = row.window_seconds
+        observations = [
+            Observation(t.price, t.observed_at, t.received_at, references.get((row.symbol, window, t.observed_at)))
+            for t in by_symbol[row.symbol]
+        ]
+        outcome = evaluate(_state(row), observations)
+        if outcome is not None:
+            changes.append((row, outcome))
+    if not changes:
+        db.session.rollback()  # end the read-only transaction
+        return CheckResult([], [])
+    fires = [outcome.fire for _, outcome in changes]
+    rows = db.session.execute(
+        _APPLY,
         {
-            "symbols": [t.symbol for t in ticks],
-            "prices": [t.price for t in ticks],
-            "observed": [t.observed_at for t in ticks],
-            "received": [t.received_at for t in ticks],
+            "ids": [row.id for row, _ in changes],
+            "versions": [row.version for row, _ in changes],
+            "fire": [f is not None for f in fires],
+            "prices": [f.price if f else None for f in fires],
+            "refs": [f.reference if f else None for f in fires],
+            "observed": [f.observed_at if f else None for f in fires],
+            "armed": [outcome.armed for _, outcome in changes],
         },
     ).all()
     db.session.commit()
-    return [alert_json(row) for row in sorted(rows, key=lambda r: r.id)]
+    fired = [alert_json(r) | {"event_id": r.event_id} for r in rows]
+    return CheckResult(fired, [d for r in rows for d in r.delivery_ids])
 
 
-def create_alert(symbol: str, direction: str, threshold: Decimal) -> dict[str, Any]:
-    alert = Alert(symbol=symbol, direction=direction, threshold=threshold)
+def create_alert(spec: AlertSpec) -> dict[str, Any]:
+    """Store a new active alert with its channels (ApiError 400 for an unknown channel id)."""
+    check_channel_ids(spec.channels)
+    alert = Alert(
+        symbol=spec.symbol,
+        rule=spec.rule,
+        direction=spec.direction,
+        threshold=spec.threshold,
+        change_percent=spec.change_percent,
+        window_seconds=spec.window_seconds,
+        frequency=spec.frequency,
+        cooldown_seconds=spec.cooldown_seconds,
+        expires_at=spec.expires_at,
+        note=spec.note,
+    )
     db.session.add(alert)
+    db.session.flush()
+    if spec.channels:
+        db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
     db.session.commit()
-    return alert_json(alert)
+    return _with_channels([alert])[0]
 
 
 def cancel_alert(alert_id: int) -> dict[str, Any] | None:
@@ -90,12 +235,98 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     db.session.commit()
     if row is None:
         row = db.session.get(Alert, alert_id)
-    return None if row is None else alert_json(row)
+    return None if row is None else _with_channels([row])[0]
+
+
+def expire_alerts() -> list[dict[str, Any]]:
+    """Mark active alerts past their expires_at as expired; returns them."""
+    rows = db.session.scalars(
+        update(Alert)
+        .where(Alert.status == "active", Alert.expires_at <= text("now()"))
+        .values(status="expired", version=Alert.version + 1)
+        .returning(Alert)
+    ).all()
+    db.session.commit()
+    return [alert_json(r) for r in rows]
 
 
 def list_alerts(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Alerts, newest first: by when they fired for triggered ones, by creation for the others."""
     query = select(Alert)
     if status is not None:
         query = query.where(Alert.status == status)
-    query = query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
-    return [alert_json(a) for a in db.session.scalars(query)]
+    newest = Alert.triggered_at.desc().nulls_last() if status == "triggered" else Alert.created_at.desc()
+    query = query.order_by(newest, Alert.id.desc()).limit(limit)
+    return _with_channels(list(db.session.scalars(query)))
+
+
+def get_alert(alert_id: int) -> dict[str, Any] | None:
+    alert = db.session.get(Alert, alert_id)
+    return None if alert is None else _with_channels([alert])[0]
+
+
+def _with_channels(alerts: list[Alert]) -> list[dict[str, Any]]:
+    """alert_json plus each alert's channels and its latest event's delivery statuses."""
+    ids = [a.id for a in alerts]
+    channels: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    deliveries: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if ids:
+        rows = db.session.execute(
+            select(AlertChannel.alert_id, Channel.id, Channel.name)
+            .join(Channel, Channel.id == AlertChannel.channel_id)
+            .where(AlertChannel.alert_id.in_(ids))
+            .order_by(Channel.name)
+        )
+        for alert_id, channel_id, name in rows:
+            channels[alert_id].append({"id": channel_id, "name": name})
+        latest = (
+            select(AlertEvent.alert_id, db.func.max(AlertEvent.id).label("event_id"))
+            .where(AlertEvent.alert_id.in_(ids))
+            .group_by(AlertEvent.alert_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(latest.c.alert_id, Delivery)
+            .join(Delivery, Delivery.event_id == latest.c.event_id)
+            .order_by(Delivery.channel_name)
+        )
+        for alert_id, delivery in rows:
+            deliveries[alert_id].append(delivery_json(delivery))
+    return [alert_json(a) | {"channels": channels[a.id], "last_deliveries": deliveries[a.id]} for a in alerts]
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "channel_id": delivery.channel_id,
+        "channel": delivery.channel_name,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+    }
+
+
+def alert_events(alert_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """The alert's fires, newest first, each with its deliveries."""
+    events = list(
+        db.session.scalars(
+            select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id.desc()).limit(limit)
+        )
+    )
+    by_event: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if events:
+        query = select(Delivery).where(Delivery.event_id.in_([e.id for e in events])).order_by(Delivery.channel_name)
+        for delivery in db.session.scalars(query):
+            by_event[delivery.event_id].append(delivery_json(delivery))
+    return [
+        {
+            "id": e.id,
+            "price": float(e.price),
+            "reference_price": None if e.reference_price is None else float(e.reference_price),
+            "observed_at": e.observed_at.isoformat(),
+            "fired_at": e.fired_at.isoformat(),
+            "deliveries": by_event[e.id],
+        }
+        for e in events
+    ]

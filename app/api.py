@@ -1,4 +1,4 @@
-"""REST API: symbols, latest prices, history, alerts, pipeline status."""
+"""REST API: symbols, latest prices, history, alerts and their events, channels, pipeline status."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app import alerts, prices
+from app import alerts, channels, prices
+from app.channels import send
+from app.deliveries import delivery_counts
 from app.errors import ApiError
 from app.models import STATUSES
 from app.pubsub import read_status
@@ -43,14 +45,26 @@ def list_alerts() -> Response:
     return jsonify(alerts=alerts.list_alerts(status))
 
 
+def json_body() -> object:
+    if not request.is_json:
+        raise ApiError(415, "send the body as JSON (Content-Type: application/json)")
+    return request.get_json(silent=True)
+
+
 @bp.post("/api/alerts")
 def create_alert() -> tuple[Response, int]:
-    if not request.is_json:
-        raise ApiError(415, "send the alert as JSON (Content-Type: application/json)")
-    symbol, direction, threshold = parse_alert(request.get_json(silent=True))
-    if not prices.symbol_exists(symbol):
-        raise ApiError(400, f"unknown symbol {symbol}", "symbol")
-    return jsonify(alert=alerts.create_alert(symbol, direction, threshold)), 201
+    spec = parse_alert(json_body())
+    if not prices.symbol_exists(spec.symbol):
+        raise ApiError(400, f"unknown symbol {spec.symbol}", "symbol")
+    return jsonify(alert=alerts.create_alert(spec)), 201
+
+
+@bp.get("/api/alerts/<int:alert_id>/events")
+def alert_events(alert_id: int) -> Response:
+    alert = alerts.get_alert(alert_id)
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    return jsonify(alert=alert, events=alerts.alert_events(alert_id))
 
 
 @bp.delete("/api/alerts/<int:alert_id>")
@@ -66,4 +80,42 @@ def cancel_alert(alert_id: int) -> Response:
 @bp.get("/api/status")
 def pipeline_status() -> Response:
     status: dict[str, Any] = read_status(redis_client())
-    return jsonify(pipeline=status, price_source=current_app.config["PRICE_SOURCE"])
+    return jsonify(pipeline=status, deliveries=delivery_counts(), price_source=current_app.config["PRICE_SOURCE"])
+
+
+@bp.get("/api/channels")
+def list_channels() -> Response:
+    return jsonify(channels=channels.list_channels())
+
+
+@bp.post("/api/channels")
+def create_channel() -> tuple[Response, int]:
+    return jsonify(channel=channels.create_channel(json_body())), 201
+
+
+@bp.patch("/api/channels/<int:channel_id>")
+def update_channel(channel_id: int) -> Response:
+    body = json_body()
+    if not isinstance(body, dict) or "enabled" not in body:
+        raise ApiError(400, 'send {"enabled": true or false}', "enabled")
+    return jsonify(channel=channels.set_enabled(channel_id, body["enabled"]))
+
+
+@bp.delete("/api/channels/<int:channel_id>")
+def delete_channel(channel_id: int) -> Response:
+    return jsonify(channel=channels.delete_channel(channel_id))
+
+
+@bp.post("/api/channels/<int:channel_id>/test")
+def test_channel(channel_id: int) -> Response:
+    """Send a test message now; the answer says whether the channel took it."""
+    channel = channels.get_channel(channel_id)
+    settings = current_app.config["SETTINGS"]
+    error = send(
+        channel.url,
+        "Stock Ticker: test message",
+        f"This is a test of the channel {channel.name!r}. Alerts will arrive like this.\n"
+        f"Dashboard: {settings.public_url}",
+        settings.notify_timeout_seconds,
+    )
+    return jsonify(channel=channel.id, sent=error is None, error=error)

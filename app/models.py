@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -22,8 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 PRICE = Numeric(24, 10)
-DIRECTIONS = ("above", "below")
-STATUSES = ("active", "triggered", "cancelled")
+RULES = ("above", "below", "change")
+CHANGE_DIRECTIONS = ("up", "down", "either")
+FREQUENCIES = ("once", "every_time")
+STATUSES = ("active", "triggered", "cancelled", "expired")
+DELIVERY_STATUSES = ("pending", "sent", "failed")
 
 
 class Symbol(db.Model):  # type: ignore[name-defined]
@@ -49,20 +53,98 @@ class Tick(db.Model):  # type: ignore[name-defined]
 
 
 class Alert(db.Model):  # type: ignore[name-defined]
+    """A rule on one symbol. ``direction`` is above/below for those rules, up/down/either for
+    ``change``. ``version`` changes with every state change the alert check makes, so a check
+    working from an older read updates nothing (exactly one fire per occurrence)."""
+
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint("direction IN ('above', 'below')", name="ck_alerts_direction"),
-        CheckConstraint("status IN ('active', 'triggered', 'cancelled')", name="ck_alerts_status"),
+        CheckConstraint("rule IN ('above', 'below', 'change')", name="ck_alerts_rule"),
+        CheckConstraint(
+            "(rule IN ('above', 'below') AND direction = rule AND threshold IS NOT NULL)"
+            " OR (rule = 'change' AND direction IN ('up', 'down', 'either')"
+            " AND change_percent > 0 AND window_seconds > 0)",
+            name="ck_alerts_rule_fields",
+        ),
+        CheckConstraint("status IN ('active', 'triggered', 'cancelled', 'expired')", name="ck_alerts_status"),
+        CheckConstraint("frequency IN ('once', 'every_time')", name="ck_alerts_frequency"),
         CheckConstraint("threshold > 0", name="ck_alerts_threshold_positive"),
+        CheckConstraint("char_length(note) <= 200", name="ck_alerts_note_length"),
         # Alert checks look up only the active alerts of the batch's symbols.
         Index("ix_alerts_active_symbol", "symbol", "threshold", postgresql_where=text("status = 'active'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"))
-    direction: Mapped[str] = mapped_column(String(5))
-    threshold: Mapped[Decimal] = mapped_column(PRICE)
+    rule: Mapped[str] = mapped_column(String(6))
+    direction: Mapped[str] = mapped_column(String(6))
+    threshold: Mapped[Decimal | None] = mapped_column(PRICE)
+    change_percent: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    window_seconds: Mapped[int | None]
+    frequency: Mapped[str] = mapped_column(String(10), server_default=text("'once'"))
+    cooldown_seconds: Mapped[int] = mapped_column(server_default=text("0"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(200), server_default=text("''"))
     status: Mapped[str] = mapped_column(String(9), server_default=text("'active'"))
+    armed: Mapped[bool] = mapped_column(server_default=text("true"))
+    version: Mapped[int] = mapped_column(server_default=text("0"))
+    fire_count: Mapped[int] = mapped_column(server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     triggered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     triggered_price: Mapped[Decimal | None] = mapped_column(PRICE)
+
+
+class Channel(db.Model):  # type: ignore[name-defined]
+    """A notification channel: an apprise URL, which carries tokens and passwords (never shown whole)."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AlertChannel(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "alert_channels"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AlertEvent(db.Model):  # type: ignore[name-defined]
+    """One occurrence of an alert firing: the tick that fired it."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    price: Mapped[Decimal] = mapped_column(PRICE)
+    reference_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Delivery(db.Model):  # type: ignore[name-defined]
+    """One fired alert's message to one channel; at most one per (event, channel)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel_id", name="uq_deliveries_event_channel"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_deliveries_status"),
+        # The sweep looks only at pending deliveries.
+        Index("ix_deliveries_pending", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id", ondelete="SET NULL"))
+    channel_name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(7), server_default=text("'pending'"))
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from app.errors import ApiError
-from app.models import DIRECTIONS
+from app.models import CHANGE_DIRECTIONS, FREQUENCIES, RULES
+from app.rules import (
+    DEFAULT_COOLDOWN_SECONDS,
+    MAX_CHANGE_PERCENT,
+    MAX_COOLDOWN_SECONDS,
+    MAX_NOTE_LENGTH,
+    MAX_WINDOW_SECONDS,
+    MIN_COOLDOWN_SECONDS,
+    MIN_WINDOW_SECONDS,
+    format_duration,
+)
 from app.ticks import TickError, parse_price
 from config.settings import SYMBOL_RE
 
@@ -20,22 +34,153 @@ def normalise_symbol(value: object, field: str = "symbol") -> str:
     return symbol
 
 
-def parse_alert(body: Any) -> tuple[str, str, Decimal]:
-    """(symbol, direction, threshold) from a POST /api/alerts body, or ApiError naming the field."""
+@dataclass(frozen=True)
+class AlertSpec:
+    """A valid POST /api/alerts body (channel ids not yet checked against the table)."""
+
+    symbol: str
+    rule: str
+    direction: str
+    threshold: Decimal | None = None
+    change_percent: Decimal | None = None
+    window_seconds: int | None = None
+    frequency: str = "once"
+    cooldown_seconds: int = 0
+    expires_at: datetime | None = None
+    note: str = ""
+    channels: tuple[int, ...] = ()
+
+
+def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
+    """The alert a POST /api/alerts body asks for, or ApiError naming the first bad field.
+
+    ``rule`` is above, below or change; a body with only ``direction`` above/below (the
+    first API's form) is read as that rule.
+    """
     if not isinstance(body, dict):
-        raise ApiError(400, "request body must be a JSON object with symbol, direction and threshold")
-    for name in ("symbol", "direction", "threshold"):
-        if body.get(name) is None:
-            raise ApiError(400, f"{name} is required", name)
+        raise ApiError(400, "request body must be a JSON object with symbol, rule and its fields")
+    if body.get("symbol") is None:
+        raise ApiError(400, "symbol is required", "symbol")
     symbol = normalise_symbol(body["symbol"])
-    direction = body["direction"]
-    if direction not in DIRECTIONS:
-        raise ApiError(400, f"direction must be one of {', '.join(DIRECTIONS)}", "direction")
+    rule = body.get("rule")
+    if rule is None and body.get("direction") in ("above", "below"):
+        rule = body["direction"]
+    if rule is None:
+        raise ApiError(400, "rule is required (above, below or change)", "rule")
+    if rule not in RULES:
+        raise ApiError(400, f"rule must be one of {', '.join(RULES)}", "rule")
+    if rule == "change":
+        direction = body.get("direction") or "either"
+        if direction not in CHANGE_DIRECTIONS:
+            raise ApiError(400, f"direction must be one of {', '.join(CHANGE_DIRECTIONS)}", "direction")
+        spec = AlertSpec(
+            symbol,
+            rule,
+            direction,
+            change_percent=_percent(body.get("percent")),
+            window_seconds=parse_duration(body.get("window"), "window", MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS),
+        )
+    else:
+        if body.get("direction") not in (None, rule):
+            raise ApiError(400, f"direction must be {rule} (or left out) for a {rule} rule", "direction")
+        if body.get("threshold") is None:
+            raise ApiError(400, "threshold is required", "threshold")
+        spec = AlertSpec(symbol, rule, rule, threshold=_number(body["threshold"], "threshold"))
+    return replace(
+        spec,
+        **_frequency(body),
+        expires_at=_expiry(body.get("expires_at"), now or datetime.now(UTC)),
+        note=_note(body.get("note")),
+        channels=_channel_ids(body.get("channels")),
+    )
+
+
+def _number(value: object, field: str) -> Decimal:
     try:
-        threshold = parse_price(body["threshold"], "threshold")
+        return parse_price(value, field)
     except TickError as exc:
-        raise ApiError(400, str(exc), "threshold") from None
-    return symbol, direction, threshold
+        raise ApiError(400, str(exc), field) from None
+
+
+def _percent(value: object) -> Decimal:
+    if value is None:
+        raise ApiError(400, "percent is required for a change rule", "percent")
+    percent = _number(value, "percent")
+    if percent > MAX_CHANGE_PERCENT:
+        raise ApiError(400, f"percent must be greater than 0 and at most {MAX_CHANGE_PERCENT}", "percent")
+    return percent
+
+
+DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$")
+UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object, field: str, minimum: int, maximum: int) -> int:
+    """Seconds from a whole number of seconds or a string like 90s, 15m, 4h, 7d."""
+    if value is None:
+        raise ApiError(400, f"{field} is required", field)
+    match = DURATION_RE.match(value) if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif match:
+        seconds = int(match[1]) * UNIT_SECONDS[match[2]]
+    else:
+        raise ApiError(400, f"{field} must be a number of seconds or a duration like 15m, 4h or 7d", field)
+    if not minimum <= seconds <= maximum:
+        raise ApiError(400, f"{field} must be from {format_duration(minimum)} to {format_duration(maximum)}", field)
+    return seconds
+
+
+def _frequency(body: dict[str, Any]) -> dict[str, Any]:
+    frequency = body.get("frequency") or "once"
+    if frequency not in FREQUENCIES:
+        raise ApiError(400, f"frequency must be one of {', '.join(FREQUENCIES)}", "frequency")
+    cooldown = body.get("cooldown")
+    if frequency == "once":
+        if cooldown is not None:
+            raise ApiError(400, "cooldown applies only to every_time alerts", "cooldown")
+        return {"frequency": frequency, "cooldown_seconds": 0}
+    if cooldown is None:
+        cooldown = DEFAULT_COOLDOWN_SECONDS
+    seconds = parse_duration(cooldown, "cooldown", MIN_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS)
+    return {"frequency": frequency, "cooldown_seconds": seconds}
+
+
+def _expiry(value: object, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        expires = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        expires = None
+    if expires is None or expires.tzinfo is None:
+        raise ApiError(
+            400, "expires_at must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z", "expires_at"
+        )
+    if expires <= now:
+        raise ApiError(400, "expires_at must be in the future", "expires_at")
+    return expires.astimezone(UTC)
+
+
+def _note(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, "note must be a string", "note")
+    note = value.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ApiError(400, f"note must be at most {MAX_NOTE_LENGTH} characters (it has {len(note)})", "note")
+    if any(unicodedata.category(c) == "Cc" for c in note):
+        raise ApiError(400, "note must be one line of text without control characters", "note")
+    return note
+
+
+def _channel_ids(value: object) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ApiError(400, "channels must be a list of channel ids", "channels")
+    return tuple(dict.fromkeys(value))
 
 
 def parse_points(raw: str | None, default: int) -> int:

@@ -19,7 +19,7 @@ from celery import Celery
 from sqlalchemy import insert, text
 
 from app import create_app
-from app.alerts import fire_crossed
+from app.alerts import check_ticks
 from app.extensions import db
 from app.models import Alert
 from app.prices import store_ticks, sync_symbols
@@ -81,11 +81,11 @@ def main() -> None:
                 db.session.execute(text("TRUNCATE alerts"))
                 db.session.execute(
                     insert(Alert),
-                    [{"symbol": "BTC-USD", "direction": "above", "threshold": 10**6 + i} for i in range(count)],
+                    [{"symbol": "BTC-USD", "rule": "above", "direction": "above", "threshold": 10**6 + i} for i in range(count)],
                 )
                 db.session.commit()
                 batch = [Tick("BTC-USD", Decimal("100"), datetime.now(UTC), datetime.now(UTC), "simulated")]
-                return best_of(ROUNDS * 4, lambda n: fire_crossed(batch))
+                return best_of(ROUNDS * 4, lambda n: check_ticks(batch))
 
             small, large = alerts(100), alerts(10_000)
             rows.append(("alert check, 100 active alerts", 1 / small, "checks/s"))

@@ -19,6 +19,8 @@ PRICE_SOURCES = ("yfinance", "simulated", "auto")
 # Yahoo symbols: letters, digits and . - ^ = (BTC-USD, BRK.B, ^GSPC, EURUSD=X).
 SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,31}$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Seconds a task may take beyond its own network deadline (database, Redis, bookkeeping).
+TASK_OVERHEAD_SECONDS = 10
 
 
 class SettingsError(ValueError):
@@ -98,6 +100,15 @@ def database_url(env: Mapping[str, str], name: str) -> str | None:
     return url if scheme == "postgresql+psycopg2" else f"postgresql+psycopg2://{rest}"
 
 
+def env_http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) URL with a host, ending in / so paths can be appended."""
+    raw = _raw(env, name) or default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} must be an http:// or https:// URL with a host, got {raw!r}")
+    return raw if raw.endswith("/") else raw + "/"
+
+
 def env_bootstrap(env: Mapping[str, str], name: str) -> str | None:
     """Comma-separated host:port pairs, or None when unset."""
     raw = _raw(env, name)
@@ -149,6 +160,11 @@ class Settings:
     embedded_redis_port: int = 6379
     embedded_kafka_port: int = 9092
     log_level: str = "INFO"
+    public_url: str = "http://localhost:8000/"
+    notify_max_attempts: int = 8
+    notify_timeout_seconds: float = 10.0
+    notify_retry_seconds: float = 5.0
+    broker_visibility_timeout_seconds: int = 30
 
     def require(self, name: str) -> str:
         """The value of a server URL setting, which a service process cannot start without."""
@@ -181,6 +197,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"KAFKA_HEARTBEAT_INTERVAL_MS ({heartbeat}) must be below KAFKA_SESSION_TIMEOUT_MS ({session_timeout})"
         )
+    web_port = env_int(env, "WEB_PORT", 8000, minimum=1, maximum=65535)
+    notify_timeout = env_float(env, "NOTIFY_TIMEOUT_SECONDS", 10.0, minimum=0)
+    visibility = env_int(env, "BROKER_VISIBILITY_TIMEOUT_SECONDS", 30, minimum=10)
+    if visibility < notify_timeout + TASK_OVERHEAD_SECONDS:
+        raise SettingsError(
+            f"BROKER_VISIBILITY_TIMEOUT_SECONDS ({visibility}) must exceed NOTIFY_TIMEOUT_SECONDS ({notify_timeout:g}) "
+            f"by at least {TASK_OVERHEAD_SECONDS} s, or sends still under way are handed out twice"
+        )
     return Settings(
         database_url=database_url(env, "DATABASE_URL"),
         redis_url=redis_url,
@@ -199,11 +223,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         yfinance_timeout_seconds=env_float(env, "YFINANCE_TIMEOUT_SECONDS", 10.0, minimum=0),
         simulator_seed=env_int(env, "SIMULATOR_SEED", 42),
         history_points=env_int(env, "HISTORY_POINTS", 100, minimum=1, maximum=10000),
-        web_port=env_int(env, "WEB_PORT", 8000, minimum=1, maximum=65535),
+        web_port=web_port,
         web_threads=env_int(env, "WEB_THREADS", 64, minimum=2),
         flower_port=env_int(env, "FLOWER_PORT", 5555, minimum=1, maximum=65535),
         data_dir=Path(env_str(env, "DATA_DIR", str(PROJECT_ROOT / ".data"))).resolve(),
         embedded_redis_port=env_int(env, "EMBEDDED_REDIS_PORT", 6379, minimum=1, maximum=65535),
         embedded_kafka_port=env_int(env, "EMBEDDED_KAFKA_PORT", 9092, minimum=1, maximum=65535),
         log_level=env_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        public_url=env_http_url(env, "PUBLIC_URL", f"http://localhost:{web_port}/"),
+        notify_max_attempts=env_int(env, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
+        notify_timeout_seconds=notify_timeout,
+        notify_retry_seconds=env_float(env, "NOTIFY_RETRY_SECONDS", 5.0, minimum=0),
+        broker_visibility_timeout_seconds=visibility,
     )

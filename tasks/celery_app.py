@@ -10,12 +10,16 @@ from typing import Any
 from celery import Celery, Task
 from celery.signals import worker_process_init, worker_process_shutdown
 from flask import Flask
+from kombu import Queue
 
 from app import create_app
 from app.extensions import db
+from config.settings import TASK_OVERHEAD_SECONDS
+from tasks.notify import DELIVER_TASK, NOTIFY_QUEUE, SWEEP_TASK
 from tasks.producer import close_producer
 
-TASK_MODULES = ["tasks.fetch", "tasks.pipeline"]
+TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify"]
+SWEEP_INTERVAL_SECONDS = 10.0
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -35,14 +39,32 @@ def celery_init_app(app: Flask) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,
+        # Short tasks: a few prefetched per process. acks_late tasks held by a worker that dies
+        # come back after the visibility timeout (Kombu's default is an hour); ours is fitted
+        # to the tasks' time limits, so a crash costs seconds, not an hour.
         worker_prefetch_multiplier=4,
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds},
+        # A plain `celery worker` consumes both queues; `--queues notifications` takes one.
+        task_queues=(Queue("celery"), Queue(NOTIFY_QUEUE)),
+        task_routes={DELIVER_TASK: {"queue": NOTIFY_QUEUE}, SWEEP_TASK: {"queue": NOTIFY_QUEUE}},
+        task_annotations={
+            DELIVER_TASK: {
+                "soft_time_limit": settings.notify_timeout_seconds + TASK_OVERHEAD_SECONDS / 2,
+                "time_limit": settings.notify_timeout_seconds + TASK_OVERHEAD_SECONDS,
+            }
+        },
         beat_schedule={
             "fetch-prices": {
                 "task": "tasks.fetch.fetch_prices",
                 "schedule": settings.fetch_interval_seconds,
                 # A run still queued when the next is due is stale: drop it rather than pile up.
                 "options": {"expires": settings.fetch_interval_seconds},
-            }
+            },
+            "sweep-deliveries": {
+                "task": SWEEP_TASK,
+                "schedule": SWEEP_INTERVAL_SECONDS,
+                "options": {"expires": SWEEP_INTERVAL_SECONDS},
+            },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )

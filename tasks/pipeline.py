@@ -14,17 +14,23 @@ from celery import shared_task
 from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
-from app.alerts import fire_crossed
+from app.alerts import check_ticks
 from app.prices import store_ticks, tick_json
 from app.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
 from app.ticks import Tick
+from tasks.notify import enqueue_deliveries
 
 log = logging.getLogger(__name__)
 PERSIST_TASK = "tasks.pipeline.persist_ticks"
 ALERT_TASK = "tasks.pipeline.check_alerts"
+# Redelivered after a worker dies (acks_late + reject_on_worker_lost, visibility timeout in
+# tasks.celery_app); hard time limits well inside that timeout.
 RETRY = {
     "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": 15,
+    "time_limit": 20,
     "autoretry_for": (OperationalError, RedisError),
     "retry_backoff": True,
     "retry_backoff_max": 30,
@@ -55,15 +61,18 @@ def persist_ticks(messages: list[dict[str, Any]]) -> int:
 
 @shared_task(name=ALERT_TASK, **RETRY)
 def check_alerts(messages: list[dict[str, Any]]) -> int:
-    """Fire the alerts this batch crosses and publish one notification each. Returns how many."""
-    fired = fire_crossed([Tick.from_message(m) for m in messages])
-    for alert in fired:
+    """Fire the alerts this batch satisfies, queue their deliveries and tell the pages. Returns how many."""
+    result = check_ticks([Tick.from_message(m) for m in messages])
+    for alert in result.fired:
         log.info(
-            "alert %d fired: %s %s %s at %s",
-            alert["id"], alert["symbol"], alert["direction"], alert["threshold"], alert["triggered_price"],
-        )  # fmt: skip
+            "alert %d fired: %s %s at %s", alert["id"], alert["symbol"], alert["condition"], alert["triggered_price"]
+        )
+    try:
+        enqueue_deliveries(result.deliveries)
+    except Exception as exc:  # the rows are committed: the sweep queues them once the broker is back
+        log.error("could not queue %d deliveries (the sweep will): %s", len(result.deliveries), exc)
     client = redis_client()
-    publish(client, ALERTS_CHANNEL, [{"type": "alert", "alert": alert} for alert in fired])
-    record_stage(client, "alerts", checked=len(messages), fired=len(fired))
-    count_stage(client, "alerts", "fired_total", len(fired))
-    return len(fired)
+    publish(client, ALERTS_CHANNEL, [{"type": "alert", "alert": alert} for alert in result.fired])
+    record_stage(client, "alerts", checked=len(messages), fired=len(result.fired))
+    count_stage(client, "alerts", "fired_total", len(result.fired))
+    return len(result.fired)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 SIGNIFICANT_DIGITS = 7
 
 
@@ -37,31 +35,6 @@ def round_price(price: float) -> Decimal:
     """Keep SIGNIFICANT_DIGITS digits, at least 2 decimals: BTC in cents, DOGE in millionths."""
     decimals = max(2, SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(price)))
     return Decimal(repr(price)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
-
-
-def call_with_deadline(func: Callable[[], T], seconds: float, what: str) -> T:
-    """Run ``func`` in a daemon thread and give up after ``seconds``.
-
-    yfinance was measured to block for 130 s and more on a hanging network despite
-    its own timeout argument; the fetch task must not.
-    """
-    result: list[T] = []
-    error: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            result.append(func())
-        except BaseException as exc:  # handed to the caller below
-            error.append(exc)
-
-    worker = threading.Thread(target=target, name=f"deadline-{what}", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise SourceError(f"{what} did not answer within {seconds:g} s")
-    if error:
-        raise error[0]
-    return result[0]
 
 
 def select_source(

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from tasks.sources import Quote, SourceError, call_with_deadline, round_price
+from app.deadline import DeadlineExceeded, call_with_deadline
+from tasks.sources import Quote, SourceError, round_price
 
 log = logging.getLogger(__name__)
 BAR = timedelta(minutes=1)
@@ -67,7 +68,10 @@ class YahooSource:
         )
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
-        frame = call_with_deadline(lambda: self._download(symbols), self.timeout, "Yahoo Finance")
+        try:
+            frame = call_with_deadline(lambda: self._download(symbols), self.timeout, "Yahoo Finance")
+        except DeadlineExceeded as exc:
+            raise SourceError(str(exc)) from None
         quotes = quotes_from_frame(frame, symbols, now)
         if not quotes:
             raise SourceError(f"Yahoo Finance returned no prices for {', '.join(symbols)}")

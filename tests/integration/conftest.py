@@ -83,7 +83,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     settings: Settings = request.getfixturevalue("settings")
     with app.app_context():
-        db.session.execute(text("TRUNCATE ticks, alerts RESTART IDENTITY"))
+        db.session.execute(
+            text("TRUNCATE ticks, alerts, channels, alert_channels, alert_events, deliveries RESTART IDENTITY")
+        )
         db.session.commit()
     redis.Redis.from_url(settings.redis_url).flushdb()
     yield

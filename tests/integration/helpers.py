@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from app.alerts import create_alert
 from app.ticks import Tick
+from app.validation import parse_alert
 
 T = TypeVar("T")
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -29,3 +31,9 @@ def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+def make_alert(symbol: str, rule: str, threshold: str | None = None, **fields: object) -> int:
+    """Create an alert through the API's own parsing (inside an app context); returns its id."""
+    body = {"symbol": symbol, "rule": rule, "threshold": threshold} | fields
+    return create_alert(parse_alert({k: v for k, v in body.items() if v is not None}))["id"]

@@ -35,7 +35,7 @@ def test_history_of_a_symbol(client, ctx):
     [
         ("/history/NOPE-USD", 404, "unknown symbol NOPE-USD"),
         ("/history/BTC-USD?points=0", 400, "points must be a whole number from 1 to 10000"),
-        ("/api/alerts?status=maybe", 400, "status must be one of active, triggered, cancelled"),
+        ("/api/alerts?status=maybe", 400, "status must be one of active, triggered, cancelled, expired"),
         ("/no/such/page", 404, "The requested URL was not found on the server."),
     ],
 )
@@ -61,12 +61,12 @@ def test_create_list_and_cancel_an_alert(client, app):
 
 
 def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
-    from app.alerts import fire_crossed
+    from app.alerts import check_ticks
 
     alert_id = client.post("/api/alerts", json={"symbol": "ETH-USD", "direction": "below", "threshold": 5000}).json[
         "alert"
     ]["id"]
-    fire_crossed([tick("ETH-USD", "3500", 0)])
+    check_ticks([tick("ETH-USD", "3500", 0)])
     response = client.delete(f"/api/alerts/{alert_id}")
     assert response.status_code == 409
     assert response.json["error"] == f"alert {alert_id} is triggered, not active"
@@ -76,16 +76,17 @@ def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
     ("body", "field", "error"),
     [
         ({"direction": "above", "threshold": 1}, "symbol", "symbol is required"),
-        ({"symbol": "BTC-USD", "threshold": 1}, "direction", "direction is required"),
+        ({"symbol": "BTC-USD", "threshold": 1}, "rule", "rule is required"),
         ({"symbol": "BTC-USD", "direction": "above"}, "threshold", "threshold is required"),
         ({"symbol": "BTC-USD", "direction": "above", "threshold": "abc"}, "threshold", "threshold must be a number"),
         ({"symbol": "BTC-USD", "direction": "above", "threshold": -1}, "threshold", "threshold must be greater than 0"),
         ({"symbol": "BTC-USD", "direction": "above", "threshold": "NaN"}, "threshold", "threshold must be a finite"),
         ({"symbol": "BTC-USD", "direction": "above", "threshold": "inf"}, "threshold", "threshold must be a finite"),
+        ({"symbol": "BTC-USD", "direction": "up", "threshold": 1}, "rule", "rule is required"),
         (
-            {"symbol": "BTC-USD", "direction": "up", "threshold": 1},
+            {"symbol": "BTC-USD", "rule": "above", "direction": "below", "threshold": 1},
             "direction",
-            "direction must be one of above, below",
+            "direction must be above (or left out) for a above rule",
         ),
         ({"symbol": "NOPE-USD", "direction": "above", "threshold": 1}, "symbol", "unknown symbol NOPE-USD"),
     ],

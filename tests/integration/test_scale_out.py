@@ -12,7 +12,6 @@ from decimal import Decimal
 from kafka import KafkaConsumer
 from sqlalchemy import select
 
-from app.alerts import create_alert
 from app.extensions import db
 from app.models import Alert
 from app.models import Tick as TickRow
@@ -21,7 +20,7 @@ from app.services import ensure_topic
 from app.ticks import Tick
 from devstack.run import procfile_commands
 from tests.integration.conftest import Stack, stack_env
-from tests.integration.helpers import wait_for
+from tests.integration.helpers import make_alert, wait_for
 
 PARTITIONS = 4
 ASSIGNED = re.compile(r"partitions assigned: \[([0-9, ]*)\]")
@@ -77,7 +76,7 @@ def test_two_bridges_and_two_workers_store_each_tick_once_and_fire_an_alert_once
             price = db.session.scalar(
                 select(TickRow.price).where(TickRow.symbol == "BTC-USD").order_by(TickRow.observed_at.desc()).limit(1)
             )
-            alert_id = create_alert("BTC-USD", "above", (price * Decimal("0.98")).quantize(Decimal("0.01")))["id"]
+            alert_id = make_alert("BTC-USD", "above", str((price * Decimal("0.98")).quantize(Decimal("0.01"))))
 
             def fired() -> bool:
                 db.session.rollback()

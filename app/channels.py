@@ -1,0 +1,188 @@
+"""Notification channels: one apprise URL each (ntfy, Telegram, Discord, Slack, e-mail, webhooks…).
+
+A channel URL carries tokens and passwords. It is read from the table only to send, and it
+never leaves this module whole: the API shows ``mask_url``, errors go through ``scrub``, and
+Celery messages carry delivery ids only. apprise's own log lines are kept out of our logs
+(``config.logging``) because some of its plugins name parts of the URL.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import apprise
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.deadline import DeadlineExceeded, call_with_deadline
+from app.errors import ApiError
+from app.extensions import db
+from app.models import Channel
+
+MAX_NAME_LENGTH = 64
+MAX_URL_LENGTH = 2048
+MAX_ERROR_LENGTH = 500
+SECRET_MIN_LENGTH = 3  # shorter URL parts (ports, "v1") are not worth hiding and would mangle errors
+HOSTNAME_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", re.IGNORECASE)
+
+
+def _host(url: str) -> tuple[str, str]:
+    """(scheme, host[:port]) of a URL, the host only when it names a network host: in many
+    apprise URLs the 'host' is a token (tgram://BOTTOKEN/..., ntfy://TOPIC, discord://ID/...)."""
+    scheme, _, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+    host, _, port = netloc.partition(":") if not netloc.startswith("[") else (netloc, "", "")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        network = True
+    except ValueError:
+        network = host.lower() == "localhost" or bool(HOSTNAME_RE.match(host))
+    if not network:
+        return scheme, ""
+    return scheme, f"{host}:{port}" if port.isdigit() else host
+
+
+def mask_url(url: str) -> str:
+    """Scheme and network host, the rest ***: json://hooks.example.com/***, tgram://***."""
+    scheme, host = _host(url)
+    return f"{scheme}://{host}/***" if host else f"{scheme}://***"
+
+
+def _secrets(url: str) -> list[str]:
+    """Every part of the URL that might be a secret, longest first."""
+    scheme, host = _host(url)
+    rest = url.partition("://")[2]
+    path, _, query = rest.partition("?")
+    parts = {url, rest, path, query}
+    parts.update(re.split(r"[/@:]", path))
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        parts.update((key, value))
+    parts.update([unquote(p) for p in parts])
+    parts -= {scheme, host, *host.split(":")}
+    return sorted((p for p in parts if len(p) >= SECRET_MIN_LENGTH), key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` with every secret-looking part of ``url`` replaced by ***, cut to a sane length."""
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
+    return text[:MAX_ERROR_LENGTH]
+
+
+def parse_url(url: object) -> Any:
+    """The apprise plugin for ``url``, or ApiError 400 naming ``url`` (the URL is not echoed)."""
+    if not isinstance(url, str) or not url.strip():
+        raise ApiError(400, "url must be an apprise URL such as ntfy://topic or json://host/path", "url")
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise ApiError(400, f"url must be at most {MAX_URL_LENGTH} characters", "url")
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        scheme = url.partition("://")[0] if "://" in url else ""
+        hint = f"apprise does not know the scheme {scheme!r}" if scheme else "it has no scheme://"
+        raise ApiError(400, f"url is not an apprise URL apprise can use ({hint}); see the apprise URL forms", "url")
+    return plugin
+
+
+def send(url: str, title: str, body: str, timeout: float) -> str | None:
+    """Send one message; None when the channel took it, else what went wrong (secrets scrubbed).
+
+    The whole call is cut off after ``timeout`` seconds whatever the plugin does.
+    """
+    plugin = parse_url(url)
+    for name in ("socket_connect_timeout", "socket_read_timeout"):
+        if hasattr(plugin, name):
+            setattr(plugin, name, min(getattr(plugin, name) or timeout, timeout))
+
+    def notify() -> tuple[bool, str]:
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+            ok = plugin.notify(body=body, title=title)
+        return bool(ok), captured.getvalue()
+
+    try:
+        ok, logged = call_with_deadline(notify, timeout, "the channel")
+    except DeadlineExceeded as exc:
+        return str(exc)
+    except Exception as exc:  # a plugin bug must not lose the delivery: record it as a failure
+        return scrub(f"{exc.__class__.__name__}: {exc}", url)
+    if ok:
+        return None
+    lines = [line.strip() for line in logged.splitlines() if line.strip()]
+    return scrub("; ".join(lines[-3:]) or "the channel refused the message", url)
+
+
+def channel_json(channel: Channel) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "url": mask_url(channel.url),
+        "service": type(apprise.Apprise.instantiate(channel.url)).__name__.removeprefix("Notify"),
+        "enabled": channel.enabled,
+        "created_at": channel.created_at.isoformat(),
+    }
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "name must be a non-empty string", "name")
+    name = value.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise ApiError(400, f"name must be at most {MAX_NAME_LENGTH} characters", "name")
+    return name
+
+
+def create_channel(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "request body must be a JSON object with name and url")
+    name = _name(body.get("name"))
+    parse_url(body.get("url"))
+    channel = Channel(name=name, url=body["url"].strip())
+    db.session.add(channel)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiError(409, f"a channel named {name!r} exists already", "name") from None
+    return channel_json(channel)
+
+
+def list_channels() -> list[dict[str, Any]]:
+    return [channel_json(c) for c in db.session.scalars(select(Channel).order_by(Channel.name))]
+
+
+def get_channel(channel_id: int) -> Channel:
+    channel = db.session.get(Channel, channel_id)
+    if channel is None:
+        raise ApiError(404, f"no channel with id {channel_id}")
+    return channel
+
+
+def set_enabled(channel_id: int, enabled: object) -> dict[str, Any]:
+    if not isinstance(enabled, bool):
+        raise ApiError(400, "enabled must be true or false", "enabled")
+    get_channel(channel_id)
+    db.session.execute(update(Channel).where(Channel.id == channel_id).values(enabled=enabled))
+    db.session.commit()
+    return channel_json(get_channel(channel_id))
+
+
+def delete_channel(channel_id: int) -> dict[str, Any]:
+    """Forget the channel and its URL; past deliveries keep its name."""
+    shown = channel_json(get_channel(channel_id))
+    db.session.execute(delete(Channel).where(Channel.id == channel_id))
+    db.session.commit()
+    return shown
+
+
+def check_channel_ids(ids: Iterable[int]) -> None:
+    """ApiError 400 naming ``channels`` unless every id is a channel."""
+    wanted = set(ids)
+    found = set(db.session.scalars(select(Channel.id).where(Channel.id.in_(wanted)))) if wanted else set()
+    missing = sorted(wanted - found)
+    if missing:
+        raise ApiError(400, f"no channel with id {', '.join(map(str, missing))}", "channels")

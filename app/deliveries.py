@@ -1,0 +1,147 @@
+"""Deliveries: each fired alert's message to each of its channels, sent exactly once.
+
+A delivery row is written in the same transaction that fires the alert (``app.alerts``). A
+send locks its row (``FOR UPDATE SKIP LOCKED``), sends only while the row is still pending
+and due, and marks it sent in the same transaction: a duplicated or re-delivered task finds
+the row locked, sent or not yet due and sends nothing. If the worker dies mid-send the lock
+goes with its connection and the row is pending again for the sweep. The one case left is a
+crash after the receiver took the message and before the commit: that message goes twice
+(at-least-once on the wire for that instant); every other path sends once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from app.channels import send
+from app.extensions import db
+from app.models import Alert, AlertEvent, Channel, Delivery
+from app.rules import describe_fire, describe_rule, format_duration, format_price
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 3600.0
+
+_CLAIM_DUE = text(
+    """
+    UPDATE deliveries SET enqueued_at = now()
+    WHERE id IN (
+        SELECT id FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now()
+          AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => :stale))
+        ORDER BY next_attempt_at
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED)
+    RETURNING id
+    """
+)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one try did: ``retry_in`` seconds when it failed and will be tried again."""
+
+    status: str  # sent, failed, pending (retry later), or skipped (nothing due)
+    retry_in: float | None = None
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """Exponential backoff with ±20 % jitter, so channels failing together do not retry together."""
+    delay = min(base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
+
+
+def message(alert: Alert, event: AlertEvent, public_url: str) -> tuple[str, str]:
+    """(title, body) of the notification for one fire."""
+    what = describe_fire(alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price)
+    when = event.observed_at.astimezone(UTC)
+    rule = describe_rule(alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds)
+    frequency = (
+        f"every time, at most every {format_duration(alert.cooldown_seconds)}"
+        if alert.frequency == "every_time"
+        else "once"
+    )
+    lines = [
+        f"{alert.symbol} {what}",
+        f"Price: {format_price(event.price)} at {when:%Y-%m-%d %H:%M:%S} UTC ({when.isoformat()})",
+        f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
+    ]
+    if alert.note:
+        lines.append(f"Note: {alert.note}")
+    lines.append(f"Dashboard: {public_url}")
+    return f"Stock Ticker: {alert.symbol} {what}", "\n".join(lines)
+
+
+def attempt_delivery(delivery_id: int, settings: Settings) -> Attempt:
+    """Try to send one delivery if it is pending and due; record the outcome."""
+    row = db.session.execute(
+        select(Delivery, AlertEvent, Alert, Channel.url)
+        .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+        .join(Alert, Alert.id == AlertEvent.alert_id)
+        .outerjoin(Channel, Channel.id == Delivery.channel_id)
+        .where(Delivery.id == delivery_id, Delivery.status == "pending", Delivery.next_attempt_at <= func.now())
+        .with_for_update(of=Delivery, skip_locked=True)
+    ).first()
+    if row is None:
+        db.session.rollback()
+        return Attempt("skipped")
+    delivery, event, alert, url = row
+    if url is None:
+        error: str | None = "the channel was deleted before the message went out"
+    else:
+        title, body = message(alert, event, settings.public_url)
+        error = send(url, title, body, settings.notify_timeout_seconds)
+    delivery.attempts += 1
+    delivery.last_error = error
+    now = datetime.now(UTC)
+    result: Attempt
+    if error is None:
+        delivery.status, delivery.sent_at = "sent", now
+        result = Attempt("sent")
+        log.info("delivery %d of alert %d sent to channel %r", delivery.id, alert.id, delivery.channel_name)
+    elif url is None or delivery.attempts >= settings.notify_max_attempts:
+        delivery.status = "failed"
+        result = Attempt("failed")
+        log.error(
+            "delivery %d of alert %d to channel %r failed for good after %d attempts: %s",
+            delivery.id, alert.id, delivery.channel_name, delivery.attempts, error,
+        )  # fmt: skip
+    else:
+        delay = backoff_seconds(delivery.attempts, settings.notify_retry_seconds)
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        delivery.enqueued_at = None  # the task or the sweep queues the next try
+        result = Attempt("pending", delay)
+        log.warning(
+            "delivery %d of alert %d to channel %r failed (attempt %d of %d), retrying in %.0f s: %s",
+            delivery.id, alert.id, delivery.channel_name, delivery.attempts, settings.notify_max_attempts, delay, error,
+        )  # fmt: skip
+    db.session.commit()
+    return result
+
+
+def mark_enqueued(delivery_id: int, due: datetime) -> None:
+    """Note that a task for the delivery is queued for ``due`` (the sweep leaves it alone till then)."""
+    db.session.execute(
+        text("UPDATE deliveries SET enqueued_at = :due WHERE id = :id AND status = 'pending'"),
+        {"id": delivery_id, "due": due},
+    )
+    db.session.commit()
+
+
+def claim_due(stale_seconds: float, limit: int = 1000) -> list[int]:
+    """Pending deliveries that are due and not queued (or queued so long ago that the task was
+    lost, e.g. with a worker killed before it acked): marked queued now, ids returned to queue."""
+    ids = list(db.session.scalars(_CLAIM_DUE, {"stale": stale_seconds, "limit": limit}))
+    db.session.commit()
+    return ids
+
+
+def delivery_counts() -> dict[str, Any]:
+    rows = db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return {status: int(count) for status, count in rows}

@@ -1,0 +1,150 @@
+"""Alert rules as plain Python: when a rule holds, when an alert fires, and the rule in words.
+
+The alert check (``app.alerts``) asks PostgreSQL for the candidate alerts and the reference
+prices; everything about *whether* an alert fires lives here, testable without servers.
+
+- ``above`` / ``below``: the price is at or above / at or below the threshold.
+- ``change``: the price moved by at least ``change_percent`` % (up, down or either) against the
+  reference price: the last stored price at or before ``window`` ago (or, with less history
+  than that, the oldest one inside the window).
+- ``once`` alerts fire on the first tick that holds and are done. ``every_time`` alerts fire,
+  disarm, re-arm when a tick no longer holds, and fire again on a tick that holds once armed and
+  at least ``cooldown`` after the previous fire. At most one fire per alert per batch.
+- Only ticks received after the alert was made count (a replayed old batch fires nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+MIN_WINDOW_SECONDS = 5 * 60
+MAX_WINDOW_SECONDS = 7 * 24 * 3600
+MIN_COOLDOWN_SECONDS = 60
+MAX_COOLDOWN_SECONDS = 30 * 24 * 3600
+DEFAULT_COOLDOWN_SECONDS = 300
+MAX_CHANGE_PERCENT = Decimal(1000)
+MAX_NOTE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What the check needs to know of an active alert."""
+
+    id: int
+    version: int
+    rule: str
+    direction: str
+    threshold: Decimal | None
+    change_percent: Decimal | None
+    window_seconds: int | None
+    frequency: str
+    cooldown_seconds: int
+    armed: bool
+    created_at: datetime
+    triggered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One tick as one alert sees it; ``reference`` is the change rule's price ``window`` ago."""
+
+    price: Decimal
+    observed_at: datetime
+    received_at: datetime
+    reference: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a batch does to an alert: the tick that fires it (if any) and whether it ends armed."""
+
+    fire: Observation | None
+    armed: bool
+
+
+def change_percent(price: Decimal, reference: Decimal) -> Decimal:
+    return (price - reference) / reference * 100
+
+
+def holds(alert: AlertState, obs: Observation) -> bool:
+    if alert.rule == "above":
+        return obs.price >= alert.threshold  # type: ignore[operator]
+    if alert.rule == "below":
+        return obs.price <= alert.threshold  # type: ignore[operator]
+    if obs.reference is None:
+        return False  # no stored history to compare with yet
+    moved = change_percent(obs.price, obs.reference)
+    limit = alert.change_percent
+    return {"up": moved >= limit, "down": moved <= -limit, "either": abs(moved) >= limit}[alert.direction]  # type: ignore[operator]
+
+
+def evaluate(alert: AlertState, observations: Iterable[Observation]) -> Outcome | None:
+    """Run the alert over a batch's ticks of its symbol; None when its state does not change."""
+    armed = alert.armed
+    fire: Observation | None = None
+    cooldown = timedelta(seconds=alert.cooldown_seconds)
+    for obs in sorted(observations, key=lambda o: o.observed_at):
+        if obs.received_at < alert.created_at:
+            continue
+        if not holds(alert, obs):
+            armed = True
+            continue
+        cooled = alert.triggered_at is None or obs.received_at >= alert.triggered_at + cooldown
+        if fire is None and armed and cooled:
+            fire, armed = obs, False
+            if alert.frequency == "once":
+                break
+    if fire is None and armed == alert.armed:
+        return None
+    return Outcome(fire, armed)
+
+
+# --- in words -------------------------------------------------------------------------------
+
+
+def format_price(price: Decimal | float) -> str:
+    """Thousands separators, decimals by magnitude (as the page shows them): 100,000.00, 0.153200."""
+    value = Decimal(str(price))
+    decimals = 2 if abs(value) >= 1000 else 4 if abs(value) >= 1 else 6
+    return f"{value:,.{decimals}f}"
+
+
+def format_duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def format_percent(value: Decimal) -> str:
+    return f"{value.normalize():f} %"
+
+
+def describe_rule(
+    rule: str, direction: str, threshold: Decimal | None, percent: Decimal | None, window: int | None
+) -> str:
+    """The condition, as the page lists it: 'at or above 100,000.00', 'moves up 5 % within 1 h'."""
+    if rule in ("above", "below"):
+        return f"at or {rule} {format_price(threshold)}"  # type: ignore[arg-type]
+    way = {"up": "up ", "down": "down ", "either": ""}[direction]
+    either = " either way" if direction == "either" else ""
+    return f"moves {way}{format_percent(percent)}{either} within {format_duration(window)}"  # type: ignore[arg-type]
+
+
+def describe_fire(
+    rule: str, threshold: Decimal | None, window: int | None, price: Decimal, reference: Decimal | None
+) -> str:
+    """What happened, for the message: 'rose above 100,000.00', 'fell 5.2 % in 1 h (from 0.160000)'."""
+    if rule == "above":
+        return f"rose above {format_price(threshold)}"  # type: ignore[arg-type]
+    if rule == "below":
+        return f"fell below {format_price(threshold)}"  # type: ignore[arg-type]
+    moved = change_percent(price, reference)  # type: ignore[arg-type]
+    verb = "rose" if moved >= 0 else "fell"
+    return (
+        f"{verb} {abs(moved):.2f} % in {format_duration(window)}"  # type: ignore[arg-type]
+        f" (from {format_price(reference)})"  # type: ignore[arg-type]
+    )

@@ -1,0 +1,105 @@
+"""The alert rules on constructed tick sequences: no servers."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.rules import AlertState, Observation, Outcome, describe_fire, describe_rule, evaluate, format_price
+
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+ABOVE = AlertState(
+    id=1, version=0, rule="above", direction="above", threshold=Decimal(100), change_percent=None,
+    window_seconds=None, frequency="once", cooldown_seconds=0, armed=True, created_at=T0 - timedelta(hours=1),
+    triggered_at=None,
+)  # fmt: skip
+EVERY = replace(ABOVE, frequency="every_time", cooldown_seconds=60)
+CHANGE = replace(ABOVE, rule="change", direction="up", threshold=None, change_percent=Decimal(5), window_seconds=3600)
+
+
+def obs(price: str, second: int, reference: str | None = None) -> Observation:
+    at = T0 + timedelta(seconds=second)
+    return Observation(Decimal(price), at, at, None if reference is None else Decimal(reference))
+
+
+def prices(*values: str, start: int = 0, step: int = 2) -> list[Observation]:
+    return [obs(v, start + i * step) for i, v in enumerate(values)]
+
+
+def test_once_fires_on_the_first_tick_that_holds_and_never_again():
+    outcome = evaluate(ABOVE, prices("99", "100", "120"))
+    assert outcome == Outcome(fire=obs("100", 2), armed=False)
+    assert evaluate(ABOVE, prices("99", "99.99")) is None  # nothing changes
+
+
+def test_below_holds_at_or_under():
+    below = replace(ABOVE, rule="below", direction="below")
+    assert evaluate(below, prices("101", "100")).fire == obs("100", 2)
+
+
+def test_ticks_received_before_the_alert_was_made_are_ignored():
+    late = replace(ABOVE, created_at=T0 + timedelta(seconds=3))
+    assert evaluate(late, prices("150", "150")) is None  # both received before
+    assert evaluate(late, prices("150", "150", "150")).fire == obs("150", 4)
+
+
+def test_ticks_are_taken_in_observed_order_whatever_the_batch_order():
+    assert evaluate(ABOVE, [obs("120", 4), obs("101", 2), obs("90", 0)]).fire == obs("101", 2)
+
+
+def test_every_time_fires_disarms_and_rearms_only_when_the_condition_stops_holding():
+    first = evaluate(EVERY, prices("101", "105", "110"))
+    assert first == Outcome(fire=obs("101", 0), armed=False)  # still above: stays disarmed
+    fired = replace(EVERY, armed=False, triggered_at=T0)
+    assert evaluate(fired, prices("120", "130", start=100)) is None  # holding all along: no new fire
+    assert evaluate(fired, prices("120", "95", start=100)) == Outcome(fire=None, armed=True)  # left: re-armed
+    again = evaluate(fired, prices("95", "101", start=100))  # left and came back after the cooldown
+    assert again == Outcome(fire=obs("101", 102), armed=False)
+
+
+def test_every_time_waits_for_the_cooldown_and_then_fires_while_it_still_holds():
+    fired = replace(EVERY, armed=True, triggered_at=T0, cooldown_seconds=600)
+    assert evaluate(fired, prices("101", start=60)) is None  # armed, holds, but within 10 min of the last fire
+    assert evaluate(fired, prices("101", "102", start=598)).fire == obs("102", 600)  # the first tick past it
+
+
+def test_every_time_fires_at_most_once_per_batch_and_ends_armed_if_it_left_again():
+    outcome = evaluate(EVERY, prices("101", "90", "101", "90"))
+    assert outcome == Outcome(fire=obs("101", 0), armed=True)
+
+
+@pytest.mark.parametrize(
+    ("direction", "price", "fires"),
+    [
+        ("up", "105", True), ("up", "104.99", False), ("up", "90", False),
+        ("down", "95", True), ("down", "95.01", False), ("down", "110", False),
+        ("either", "105", True), ("either", "95", True), ("either", "101", False),
+    ],
+)  # fmt: skip
+def test_change_compares_with_the_reference_price(direction, price, fires):
+    alert = replace(CHANGE, direction=direction)
+    outcome = evaluate(alert, [obs(price, 0, reference="100")])
+    assert (outcome is not None and outcome.fire is not None) == fires
+
+
+def test_change_without_history_never_holds():
+    assert evaluate(CHANGE, [obs("500", 0, reference=None)]) is None
+
+
+def test_change_every_time_rearms_when_the_move_falls_back_under_the_percentage():
+    alert = replace(CHANGE, frequency="every_time", cooldown_seconds=60, armed=False, triggered_at=T0)
+    ticks = [obs("106", 100, "100"), obs("103", 102, "100"), obs("107", 104, "100")]
+    assert evaluate(alert, ticks) == Outcome(fire=obs("107", 104, "100"), armed=False)
+
+
+def test_rules_and_fires_in_words():
+    assert describe_rule("above", "above", Decimal("100000"), None, None) == "at or above 100,000.00"
+    assert describe_rule("below", "below", Decimal("0.15"), None, None) == "at or below 0.150000"
+    assert describe_rule("change", "up", None, Decimal("5.0000"), 3600) == "moves up 5 % within 1 h"
+    assert describe_rule("change", "either", None, Decimal("2.5"), 900) == "moves 2.5 % either way within 15 min"
+    assert describe_fire("above", Decimal("100000"), None, Decimal("100012.5"), None) == "rose above 100,000.00"
+    assert describe_fire("below", Decimal("3000"), None, Decimal("2999"), None) == "fell below 3,000.00"
+    fell = describe_fire("change", None, 86400, Decimal("0.152"), Decimal("0.160"))
+    assert fell == "fell 5.00 % in 1 d (from 0.160000)"
+    assert format_price(Decimal("3500.5")) == "3,500.50" and format_price(Decimal("12.3")) == "12.3000"
