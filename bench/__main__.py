@@ -81,7 +81,10 @@ def main() -> None:
                 db.session.execute(text("TRUNCATE alerts"))
                 db.session.execute(
                     insert(Alert),
-                    [{"symbol": "BTC-USD", "rule": "above", "direction": "above", "threshold": 10**6 + i} for i in range(count)],
+                    [
+                        {"symbol": "BTC-USD", "rule": "above", "direction": "above", "threshold": 10**6 + i}
+                        for i in range(count)
+                    ],
                 )
                 db.session.commit()
                 batch = [Tick("BTC-USD", Decimal("100"), datetime.now(UTC), datetime.now(UTC), "simulated")]

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,6 +144,11 @@ class Stack:
             del self.procs[name]
         assert not stuck, f"{stuck} did not stop on SIGTERM within 20 s"
 
+    def kill(self, name: str) -> None:
+        """kill -9 every process of ``name``'s group, as a crash would."""
+        os.killpg(self.procs[name].pid, signal.SIGKILL)
+        assert group_ended(self.procs.pop(name), timeout=10), f"{name} survived SIGKILL"
+
     def log(self, name: str) -> str:
         return self.logs[name].read_text()
 
@@ -155,11 +161,11 @@ def stack_env(server_env: dict[str, str], **changes: str) -> dict[str, str]:
     return process_env(load_settings(values), values)
 
 
-@pytest.fixture(scope="module")
-def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """web, worker, beat and bridge against the session's servers, for one test module."""
+@contextmanager
+def running_stack(server_env: dict[str, str], logs_dir: Path, **changes: str) -> Iterator[Stack]:
+    """web, worker, beat and bridge against the session's servers, with ``changes`` to their environment."""
     port = free_port()
-    running = Stack(stack_env(server_env, WEB_PORT=str(port), WEB_THREADS="8"), tmp_path_factory.mktemp("stack-logs"))
+    running = Stack(stack_env(server_env, WEB_PORT=str(port), WEB_THREADS="8", **changes), logs_dir)
     running.base_url = f"http://127.0.0.1:{port}"
     commands = procfile_commands()
     try:
@@ -173,6 +179,13 @@ def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack for one test module."""
+    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs")) as running:
+        yield running
 
 
 def group_ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
