@@ -36,7 +36,7 @@ _CANDIDATES = text(
            a.window_seconds, a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at
     FROM batch b
     JOIN alerts a ON a.symbol = b.symbol AND a.status = 'active'
-    WHERE (a.expires_at IS NULL OR a.expires_at > now())
+    WHERE (a.expires_at IS NULL OR a.expires_at > statement_timestamp())
       AND (a.rule = 'change'
         -- a threshold rule can fire only if the batch reaches it, and re-arm only if it leaves it
         OR (a.rule = 'above' AND (a.threshold <= b.high OR (NOT a.armed AND a.threshold > b.low)))
@@ -74,7 +74,7 @@ _APPLY = text(
             version = a.version + 1,
             armed = c.armed,
             status = CASE WHEN c.fire AND a.frequency = 'once' THEN 'triggered' ELSE a.status END,
-            triggered_at = CASE WHEN c.fire THEN now() ELSE a.triggered_at END,
+            triggered_at = CASE WHEN c.fire THEN statement_timestamp() ELSE a.triggered_at END,
             triggered_price = CASE WHEN c.fire THEN c.price ELSE a.triggered_price END,
             fire_count = a.fire_count + CASE WHEN c.fire THEN 1 ELSE 0 END
         FROM changes c
@@ -88,7 +88,7 @@ _APPLY = text(
     ),
     queued AS (
         INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
-        SELECT e.id, ch.id, ch.name, now()
+        SELECT e.id, ch.id, ch.name, statement_timestamp()
         FROM events e
         JOIN alert_channels ac ON ac.alert_id = e.alert_id
         JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
@@ -242,7 +242,7 @@ def expire_alerts() -> list[dict[str, Any]]:
     """Mark active alerts past their expires_at as expired; returns them."""
     rows = db.session.scalars(
         update(Alert)
-        .where(Alert.status == "active", Alert.expires_at <= text("now()"))
+        .where(Alert.status == "active", Alert.expires_at <= text("statement_timestamp()"))
         .values(status="expired", version=Alert.version + 1)
         .returning(Alert)
     ).all()

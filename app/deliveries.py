@@ -30,11 +30,11 @@ MAX_BACKOFF_SECONDS = 3600.0
 
 _CLAIM_DUE = text(
     """
-    UPDATE deliveries SET enqueued_at = now()
+    UPDATE deliveries SET enqueued_at = statement_timestamp()
     WHERE id IN (
         SELECT id FROM deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now()
-          AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => :stale))
+        WHERE status = 'pending' AND next_attempt_at <= statement_timestamp()
+          AND (enqueued_at IS NULL OR enqueued_at < statement_timestamp() - make_interval(secs => :stale))
         ORDER BY next_attempt_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED)
@@ -85,7 +85,7 @@ def attempt_delivery(delivery_id: int, settings: Settings) -> Attempt:
         .join(AlertEvent, AlertEvent.id == Delivery.event_id)
         .join(Alert, Alert.id == AlertEvent.alert_id)
         .outerjoin(Channel, Channel.id == Delivery.channel_id)
-        .where(Delivery.id == delivery_id, Delivery.status == "pending", Delivery.next_attempt_at <= func.now())
+        .where(Delivery.id == delivery_id, Delivery.status == "pending", Delivery.next_attempt_at <= func.statement_timestamp())
         .with_for_update(of=Delivery, skip_locked=True)
     ).first()
     if row is None:

@@ -1,10 +1,15 @@
 import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.alerts import check_ticks
+from app.alerts import check_ticks, expire_alerts
 from app.extensions import db
-from app.models import Alert
+from app.models import Alert, AlertEvent, Delivery
+from app.prices import store_ticks
+from app.ticks import Tick
 from tests.integration.helpers import make_alert, tick
 
 
@@ -82,3 +87,91 @@ def test_two_checks_racing_on_the_same_ticks_fire_each_alert_exactly_once(app):
     assert sorted(all_fired) == sorted(ids)  # every alert fired, none twice
     with app.app_context():
         assert set(statuses().values()) == {"triggered"}
+
+
+def at(symbol: str, price: str, observed: datetime, received: datetime | None = None) -> Tick:
+    return Tick(symbol, Decimal(price), observed, received or datetime.now(UTC), "simulated")
+
+
+def test_change_compares_with_the_stored_price_one_window_ago(ctx):
+    now = datetime.now(UTC)
+    history = [at("DOGE-USD", p, now - timedelta(minutes=m)) for p, m in (("0.100", 90), ("0.200", 60), ("0.150", 30))]
+    store_ticks(history)
+    up = make_alert("DOGE-USD", "change", percent=5, window="1h", direction="up")
+    down = make_alert("DOGE-USD", "change", percent=5, window="1h", direction="down")
+    wide = make_alert("DOGE-USD", "change", percent=150, window="2h", direction="either")
+    # 0.2095 vs 0.200 one hour ago: +4.75 %, nothing; 0.2101: +5.05 %, up fires
+    assert check_ticks([at("DOGE-USD", "0.2095", now)]).fired == []
+    fired = check_ticks([at("DOGE-USD", "0.2101", now + timedelta(seconds=2))]).fired
+    assert [a["id"] for a in fired] == [up]
+    event = db.session.execute(select(AlertEvent)).scalar_one()
+    assert (event.price, event.reference_price) == (Decimal("0.2101"), Decimal("0.200"))
+    # two hours back there is no tick: the oldest one inside the window (0.100) is the reference
+    assert [a["id"] for a in check_ticks([at("DOGE-USD", "0.2501", now + timedelta(seconds=4))]).fired] == [wide]
+    assert statuses()[down] == "active"
+
+
+def test_every_time_fires_again_only_after_leaving_and_after_the_cooldown(ctx):
+    alert = make_alert("BTC-USD", "above", "100", frequency="every_time", cooldown=60)
+    now = datetime.now(UTC)
+
+    def check(price: str, second: int) -> list[int]:
+        moment = now + timedelta(seconds=second)
+        return [a["id"] for a in check_ticks([at("BTC-USD", price, moment, moment)]).fired]
+
+    assert check("101", 1) == [alert]
+    assert check("102", 3) == []  # still above: disarmed
+    assert check("99", 5) == []  # left: re-armed
+    assert check("101", 7) == []  # back, but within the cooldown of the first fire
+    first = db.session.scalar(select(Alert.triggered_at).where(Alert.id == alert))
+    assert check("101", int((first - now).total_seconds()) + 61) == [alert]  # past the cooldown, still above
+    row = db.session.get(Alert, alert)
+    assert (row.status, row.fire_count) == ("active", 2)
+    assert db.session.scalar(select(func.count()).select_from(AlertEvent)) == 2
+
+
+def test_expired_alerts_never_fire_and_are_marked_expired(ctx):
+    alert = make_alert("ETH-USD", "above", "1", expires_at=(datetime.now(UTC) + timedelta(seconds=1)).isoformat())
+    time.sleep(1.2)
+    assert check_ticks([tick("ETH-USD", "3000", 0)]).fired == []
+    assert [a["id"] for a in expire_alerts()] == [alert]
+    assert statuses() == {alert: "expired"}
+
+
+def test_racing_checks_fire_an_every_time_alert_once_per_occurrence(app):
+    with app.app_context():
+        ids = [make_alert("ETH-USD", "below", "5000", frequency="every_time", cooldown=60) for _ in range(30)]
+        batch = [tick("ETH-USD", "4000", s) for s in range(0, 10, 2)]
+    start = threading.Barrier(4)
+    fired: list[int] = []
+    lock = threading.Lock()
+
+    def check() -> None:
+        with app.app_context():
+            start.wait()
+            ids_fired = [a["id"] for a in check_ticks(batch).fired]
+        with lock:
+            fired.extend(ids_fired)
+
+    threads = [threading.Thread(target=check) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(fired) == sorted(ids)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AlertEvent)) == 30
+
+
+def test_a_fire_records_its_event_and_one_delivery_per_enabled_channel_in_one_go(ctx, client):
+    on = client.post("/api/channels", json={"name": "on", "url": "json://127.0.0.1:9/on"}).json["channel"]["id"]
+    off = client.post("/api/channels", json={"name": "off", "url": "json://127.0.0.1:9/off"}).json["channel"]["id"]
+    client.patch(f"/api/channels/{off}", json={"enabled": False})
+    alert = make_alert("BTC-USD", "below", "1000000", channels=[on, off])
+    result = check_ticks([tick("BTC-USD", "90000", 0)])
+    assert [a["id"] for a in result.fired] == [alert]
+    rows = db.session.execute(select(Delivery.id, Delivery.channel_name, Delivery.status)).all()
+    assert [(r.channel_name, r.status) for r in rows] == [("on", "pending")]
+    assert result.deliveries == [rows[0].id]
+    events = client.get(f"/api/alerts/{alert}/events").json["events"]
+    assert [(e["price"], [d["channel"] for d in e["deliveries"]]) for e in events] == [(90000.0, ["on"])]
