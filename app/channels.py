@@ -85,7 +85,7 @@ def parse_url(url: object) -> Any:
     if plugin is None:
         scheme = url.partition("://")[0] if "://" in url else ""
         hint = f"apprise does not know the scheme {scheme!r}" if scheme else "it has no scheme://"
-        raise ApiError(400, f"url is not an apprise URL apprise can use ({hint}); see the apprise URL forms", "url")
+        raise ApiError(400, f"url is not a URL apprise can send to ({hint}); see the URL forms", "url")
     return plugin
 
 

@@ -113,8 +113,9 @@ def format_price(price: Decimal | float) -> str:
 
 
 def format_duration(seconds: int) -> str:
+    """Days from two days up (24 h reads better than 1 d), then hours, minutes, seconds."""
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
+        if seconds % size == 0 and (unit != "d" or seconds >= 2 * size):
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
 

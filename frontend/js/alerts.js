@@ -1,28 +1,39 @@
-// Price alerts: the form (checked here, then by the server), the lists, and the banners
-// and browser notifications when one fires.
+// Price alerts: the form (checked here, then by the server), the lists, each alert's history,
+// and the banners and browser notifications when one fires.
 
 import { api, ApiError } from "./api.js";
 import { element } from "./dom.js";
-import { describeCondition, formatDateTime, formatPrice } from "./format.js";
+import { formatDateTime, formatPrice } from "./format.js";
 
 const form = document.getElementById("alert-form");
 const symbolSelect = document.getElementById("alert-symbol");
-const thresholdInput = document.getElementById("alert-threshold");
+const channelBoxes = document.getElementById("alert-channels");
+const noChannelChoice = document.getElementById("no-channel-choice");
 const formError = document.getElementById("form-error");
 const activeList = document.getElementById("active-alerts");
 const triggeredList = document.getElementById("triggered-alerts");
 const banners = document.getElementById("banners");
 const notifyButton = document.getElementById("notify");
-const FIELDS = ["symbol", "direction", "threshold"];
+const eventsDialog = document.getElementById("events-modal");
+const eventsTitle = document.getElementById("events-title");
+const eventsStatus = document.getElementById("events-status");
+const eventsList = document.getElementById("events");
+const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "window", "frequency", "cooldown",
+  "expires_at", "note", "channels"];
 const RECENT_TRIGGERED = 10;
+const FREQUENCY = { once: "once", every_time: "every time" };
+
+function input(field) {
+  return field === "channels" ? channelBoxes.querySelector("input") ?? channelBoxes : form.elements[field];
+}
 
 function fieldError(field, message) {
   const el = document.getElementById(`${field}-error`);
-  const input = form.elements[field];
   el.textContent = message ?? "";
   el.hidden = !message;
-  if (message) input.setAttribute("aria-invalid", "true");
-  else input.removeAttribute("aria-invalid");
+  const target = input(field);
+  if (message) target.setAttribute("aria-invalid", "true");
+  else target.removeAttribute("aria-invalid");
 }
 
 function clearErrors() {
@@ -34,23 +45,62 @@ function clearErrors() {
 function showError(error) {
   if (error instanceof ApiError && FIELDS.includes(error.field)) {
     fieldError(error.field, error.message);
-    form.elements[error.field].focus();
+    input(error.field).focus();
   } else {
     formError.textContent = error.message;
     formError.hidden = false;
   }
 }
 
-// The same rules the server applies, so most mistakes are caught before a round trip.
-function validate(values) {
-  const errors = {};
-  if (!values.symbol) errors.symbol = "Choose a symbol.";
-  const raw = values.threshold.trim();
+// Only the fields of the chosen rule and frequency are shown (and sent).
+function syncVisibleFields() {
+  const rule = form.elements.rule.value;
+  const frequency = form.elements.frequency.value;
+  form.querySelectorAll("[data-rule]").forEach((el) => (el.hidden = !el.dataset.rule.split(" ").includes(rule)));
+  form.querySelectorAll("[data-frequency]").forEach((el) => (el.hidden = el.dataset.frequency !== frequency));
+}
+form.elements.rule.addEventListener("change", syncVisibleFields);
+form.elements.frequency.addEventListener("change", syncVisibleFields);
+syncVisibleFields();
+
+// `name` as in "The threshold must…", `missing` as in "Enter a threshold price."
+function positiveNumber(raw, name, missing, example) {
   const number = Number(raw);
-  if (!raw) errors.threshold = "Enter a threshold price.";
-  else if (!Number.isFinite(number)) errors.threshold = "The threshold must be a number, like 100000 or 0.15.";
-  else if (number <= 0) errors.threshold = "The threshold must be greater than 0.";
-  return errors;
+  if (!raw) return `Enter ${missing}.`;
+  if (!Number.isFinite(number)) return `The ${name} must be a number, like ${example}.`;
+  if (number <= 0) return `The ${name} must be greater than 0.`;
+  return null;
+}
+
+// The same rules the server applies, so most mistakes are caught before a round trip.
+function readForm() {
+  const values = form.elements;
+  const body = { symbol: symbolSelect.value, rule: values.rule.value, frequency: values.frequency.value };
+  const errors = {};
+  if (!body.symbol) errors.symbol = "Choose a symbol.";
+  if (body.rule === "change") {
+    body.direction = values.direction.value;
+    body.percent = values.percent.value.trim();
+    body.window = values.window.value;
+    const problem = positiveNumber(body.percent, "percentage", "a percentage", "5 or 2.5");
+    if (problem) errors.percent = problem;
+    else if (Number(body.percent) > 1000) errors.percent = "The percentage must be at most 1000.";
+  } else {
+    body.threshold = values.threshold.value.trim();
+    const problem = positiveNumber(body.threshold, "threshold", "a threshold price", "100000 or 0.15");
+    if (problem) errors.threshold = problem;
+  }
+  if (body.frequency === "every_time") body.cooldown = values.cooldown.value;
+  if (values.expires_at.value) {
+    const expires = new Date(values.expires_at.value);
+    if (Number.isNaN(expires.getTime())) errors.expires_at = "Enter a date and time.";
+    else if (expires <= new Date()) errors.expires_at = "The expiry must be in the future.";
+    else body.expires_at = expires.toISOString();
+  }
+  const note = values.note.value.trim();
+  if (note) body.note = note;
+  body.channels = [...channelBoxes.querySelectorAll("input:checked")].map((box) => Number(box.value));
+  return { body, errors };
 }
 
 export function setSymbols(symbols) {
@@ -65,30 +115,71 @@ export function setSymbols(symbols) {
   if (symbols.includes(chosen)) symbolSelect.value = chosen;
 }
 
+// The channel checkboxes follow the channel list; ticked ones stay ticked.
+export function setChannels(channels) {
+  const ticked = new Set([...channelBoxes.querySelectorAll("input:checked")].map((box) => box.value));
+  channelBoxes.replaceChildren(
+    ...channels.map((channel) => {
+      const label = element("label", "check");
+      const box = element("input");
+      box.type = "checkbox";
+      box.name = "channels";
+      box.value = String(channel.id);
+      box.checked = ticked.has(box.value);
+      label.append(box, document.createTextNode(` ${channel.name}`));
+      return label;
+    }),
+  );
+  noChannelChoice.hidden = channels.length > 0;
+}
+
 function alertText(alert) {
-  return `${alert.symbol} ${describeCondition(alert.direction)} ${formatPrice(alert.threshold)}`;
+  return `${alert.symbol} ${alert.condition}`;
+}
+
+function deliverySummary(deliveries) {
+  return deliveries.map((d) => `${d.channel}: ${d.status}`).join(", ");
+}
+
+function alertMeta(alert) {
+  const parts = [FREQUENCY[alert.frequency] ?? alert.frequency];
+  if (alert.channels?.length) parts.push(`→ ${alert.channels.map((c) => c.name).join(", ")}`);
+  if (alert.expires_at) parts.push(`expires ${formatDateTime(alert.expires_at)}`);
+  if (alert.last_deliveries?.length) parts.push(`last: ${deliverySummary(alert.last_deliveries)}`);
+  return parts.join(" · ");
+}
+
+function historyButton(alert) {
+  const button = element("button", "secondary", "History");
+  button.type = "button";
+  button.setAttribute("aria-label", `History of alert ${alertText(alert)}`);
+  button.addEventListener("click", () => openEvents(alert, button));
+  return button;
+}
+
+function listItem(alert, text, meta, ...buttons) {
+  const li = element("li");
+  li.dataset.id = alert.id;
+  const actions = element("span", "actions");
+  actions.append(...buttons);
+  li.append(element("span", "alert-text", text), actions, element("span", "meta", meta));
+  if (alert.note) li.append(element("span", "meta note", `“${alert.note}”`));
+  return li;
 }
 
 function activeItem(alert) {
-  const li = element("li");
-  li.dataset.id = alert.id;
-  const text = element("span", "alert-text", alertText(alert));
-  const created = element("span", "meta", `created ${formatDateTime(alert.created_at)}`);
   const remove = element("button", "danger", "Delete");
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete alert ${alertText(alert)}`);
   remove.addEventListener("click", () => deleteAlert(alert, remove));
-  li.append(text, created, remove);
-  return li;
+  const fired = alert.triggered_at ? ` · last fired ${formatDateTime(alert.triggered_at)}` : "";
+  return listItem(alert, alertText(alert), `${alertMeta(alert)}${fired}`, historyButton(alert), remove);
 }
 
 function triggeredItem(alert) {
-  const li = element("li");
-  li.dataset.id = alert.id;
-  const text = element("span", "alert-text", `${alertText(alert)}: hit ${formatPrice(alert.triggered_price)}`);
-  const when = element("span", "meta", `triggered ${formatDateTime(alert.triggered_at)}`);
-  li.append(text, when);
-  return li;
+  const text = `${alertText(alert)}: hit ${formatPrice(alert.triggered_price)}`;
+  return listItem(alert, text, `triggered ${formatDateTime(alert.triggered_at)} · ${alertMeta(alert)}`,
+    historyButton(alert));
 }
 
 function syncEmpty() {
@@ -96,10 +187,17 @@ function syncEmpty() {
   document.getElementById("no-triggered").hidden = triggeredList.children.length > 0;
 }
 
+// Recently triggered: one-time alerts that fired and repeating ones that have, newest fire first.
+function recentlyTriggered(active, triggered) {
+  return [...triggered, ...active.filter((a) => a.triggered_at)]
+    .sort((a, b) => Date.parse(b.triggered_at) - Date.parse(a.triggered_at))
+    .slice(0, RECENT_TRIGGERED);
+}
+
 export async function loadAlerts() {
   const [active, triggered] = await Promise.all([api.alerts("active"), api.alerts("triggered")]);
   activeList.replaceChildren(...active.map(activeItem));
-  triggeredList.replaceChildren(...triggered.slice(0, RECENT_TRIGGERED).map(triggeredItem));
+  triggeredList.replaceChildren(...recentlyTriggered(active, triggered).map(triggeredItem));
   syncEmpty();
 }
 
@@ -117,26 +215,55 @@ async function deleteAlert(alert, button) {
   }
 }
 
+function eventItem(event) {
+  const li = element("li");
+  const reference = event.reference_price === null ? "" : ` (from ${formatPrice(event.reference_price)})`;
+  li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${formatPrice(event.price)}${reference}`));
+  const deliveries = event.deliveries.map((d) => {
+    const attempts = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`;
+    const error = d.status !== "sent" && d.last_error ? `: ${d.last_error}` : "";
+    return `${d.channel} ${d.status} (${attempts})${error}`;
+  });
+  li.append(element("span", "meta", deliveries.length ? deliveries.join(" · ") : "this page only"));
+  return li;
+}
+
+async function openEvents(alert, opener) {
+  eventsTitle.textContent = `History: ${alertText(alert)}`;
+  eventsStatus.textContent = "Loading…";
+  eventsList.replaceChildren();
+  eventsDialog.returnFocus = opener;
+  eventsDialog.showModal();
+  try {
+    const { events } = await api.alertEvents(alert.id);
+    eventsList.replaceChildren(...events.map(eventItem));
+    eventsStatus.textContent = events.length ? `Fired ${events.length} time${events.length === 1 ? "" : "s"}.` : "Not fired yet.";
+  } catch (error) {
+    eventsStatus.textContent = `Could not load the history: ${error.message}`;
+  }
+}
+
+document.getElementById("events-close").addEventListener("click", () => eventsDialog.close());
+eventsDialog.addEventListener("click", (event) => {
+  if (event.target === eventsDialog) eventsDialog.close();
+});
+eventsDialog.addEventListener("close", () => eventsDialog.returnFocus?.focus());
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors();
-  const values = {
-    symbol: symbolSelect.value,
-    direction: form.elements.direction.value,
-    threshold: thresholdInput.value,
-  };
-  const errors = validate(values);
+  const { body, errors } = readForm();
   if (Object.keys(errors).length) {
     Object.entries(errors).forEach(([field, message]) => fieldError(field, message));
-    form.elements[Object.keys(errors)[0]].focus();
+    input(Object.keys(errors)[0]).focus();
     return;
   }
   const submit = form.querySelector("button[type=submit]");
   submit.disabled = true;
   try {
-    const alert = await api.createAlert({ ...values, threshold: values.threshold.trim() });
+    const alert = await api.createAlert(body);
     activeList.prepend(activeItem(alert));
-    thresholdInput.value = "";
+    for (const field of ["threshold", "percent", "note", "expires_at"]) form.elements[field].value = "";
     syncEmpty();
   } catch (error) {
     showError(error);
@@ -149,9 +276,8 @@ function banner(alert) {
   const box = element("div", "banner");
   box.setAttribute("role", "alert");
   box.dataset.id = alert.id;
-  const text = element("span");
-  const moved = alert.direction === "above" ? "rose to" : "fell to";
-  text.textContent = `Alert: ${alert.symbol} ${moved} ${formatPrice(alert.triggered_price)} (${describeCondition(alert.direction)} ${formatPrice(alert.threshold)})`;
+  const note = alert.note ? ` “${alert.note}”` : "";
+  const text = element("span", "", `Alert: ${alert.symbol} hit ${formatPrice(alert.triggered_price)} (${alert.condition})${note}`);
   const dismiss = element("button", "close", "×");
   dismiss.type = "button";
   dismiss.setAttribute("aria-label", "Dismiss alert notice");
@@ -161,18 +287,24 @@ function banner(alert) {
   return text.textContent;
 }
 
-// A fired alert from /ws: it leaves the active list, joins the triggered one, and is announced.
+// A fired alert from /ws: a one-time alert leaves the active list; every fire is announced.
 export function alertFired(alert) {
-  activeList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
-  if (!triggeredList.querySelector(`li[data-id="${alert.id}"]`)) {
-    triggeredList.prepend(triggeredItem(alert));
-    while (triggeredList.children.length > RECENT_TRIGGERED) triggeredList.lastElementChild.remove();
-  }
+  if (alert.status !== "active") activeList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
+  triggeredList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
+  triggeredList.prepend(triggeredItem(alert));
+  while (triggeredList.children.length > RECENT_TRIGGERED) triggeredList.lastElementChild.remove();
   syncEmpty();
   const message = banner(alert);
   if ("Notification" in window && Notification.permission === "granted") {
-    new Notification("Stock Ticker alert", { body: message, tag: `alert-${alert.id}` });
+    new Notification("Stock Ticker alert", { body: message, tag: `alert-${alert.id}-${alert.fire_count}` });
   }
+  loadAlerts().catch(() => {}); // channels and delivery statuses come with the list
+}
+
+// An alert past its expiry leaves the active list.
+export function alertExpired(alert) {
+  activeList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
+  syncEmpty();
 }
 
 if ("Notification" in window && Notification.permission === "default") {

@@ -29,4 +29,9 @@ export const api = {
   alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
   deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),
+  alertEvents: (id) => request("GET", `/api/alerts/${id}/events`),
+  channels: () => request("GET", "/api/channels").then((d) => d.channels),
+  createChannel: (channel) => request("POST", "/api/channels", channel).then((d) => d.channel),
+  deleteChannel: (id) => request("DELETE", `/api/channels/${id}`).then((d) => d.channel),
+  testChannel: (id) => request("POST", `/api/channels/${id}/test`),
 };

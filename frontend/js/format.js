@@ -20,7 +20,3 @@ export function formatTime(iso) {
 export function formatDateTime(iso) {
   return new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "medium" });
 }
-
-export function describeCondition(direction) {
-  return direction === "above" ? "at or above" : "at or below";
-}

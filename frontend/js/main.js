@@ -1,8 +1,9 @@
 // Wires the page: REST for the first picture and every catch-up, /ws for live updates.
 
 import { api } from "./api.js";
-import { alertFired, loadAlerts, setSymbols } from "./alerts.js";
+import { alertExpired, alertFired, loadAlerts, setChannels, setSymbols } from "./alerts.js";
 import { ensureCards, onCardSelected, setLive, showPrice } from "./cards.js";
+import { loadChannels, onChannelsChanged } from "./channels.js";
 import { addLivePoint, openChart } from "./chart.js";
 import { connect } from "./socket.js";
 
@@ -11,7 +12,7 @@ async function catchUp() {
   ensureCards(symbols);
   setSymbols(symbols);
   latest.forEach((tick) => showPrice(tick, tick.previous_price));
-  await loadAlerts();
+  await Promise.all([loadAlerts(), loadChannels()]);
 }
 
 function onMessage(message) {
@@ -20,10 +21,13 @@ function onMessage(message) {
     addLivePoint(message);
   } else if (message.type === "alert") {
     alertFired(message.alert);
+  } else if (message.type === "alert_expired") {
+    alertExpired(message.alert);
   }
 }
 
 onCardSelected(openChart);
+onChannelsChanged(setChannels);
 connect({
   onMessage,
   onOpen: () => {

@@ -121,13 +121,13 @@ def test_the_chart_opens_with_the_last_100_points_updates_live_and_closes(page: 
 
 def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
     page.select_option("#alert-symbol", "ETH-USD")
-    page.select_option("#alert-direction", "below")
+    page.select_option("#alert-rule", "below")
     page.fill("#alert-threshold", "12.5")
     page.click("button[type=submit]")
     item = page.locator("#active-alerts li")
     expect(item).to_have_count(1)
     expect(item.locator(".alert-text")).to_have_text("ETH-USD at or below 12.5000")
-    expect(item.locator(".meta")).to_contain_text("created")
+    expect(item.locator(".meta")).to_contain_text("once")
     alert_id = int(item.get_attribute("data-id"))
     item.get_by_role("button", name="Delete alert ETH-USD at or below 12.5000").click()
     expect(item).to_have_count(0)
@@ -155,16 +155,17 @@ def test_a_crossed_alert_fires_once_with_a_banner_and_a_notification(page: Page)
     price = float(card(page, "BTC-USD").locator(".price").inner_text().replace(",", ""))
     threshold = f"{price * 0.98:.2f}"
     page.select_option("#alert-symbol", "BTC-USD")
-    page.select_option("#alert-direction", "above")
+    page.select_option("#alert-rule", "above")
     page.fill("#alert-threshold", threshold)
     page.click("button[type=submit]")
     banner = page.locator(".banner")
     expect(banner).to_have_count(1, timeout=20_000)
-    expect(banner).to_contain_text("Alert: BTC-USD rose to")
+    expect(banner).to_contain_text("Alert: BTC-USD hit ")
+    expect(banner).to_contain_text(f"(at or above {float(threshold):,.2f})")
     expect(page.locator("#active-alerts li")).to_have_count(0)
     expect(page.locator("#triggered-alerts li")).to_have_count(1)
     notifications = page.evaluate("window.__notifications")
-    assert len(notifications) == 1 and "BTC-USD rose to" in notifications[0]["body"]
+    assert len(notifications) == 1 and "BTC-USD hit " in notifications[0]["body"]
     page.wait_for_timeout(4000)  # two more ticks: still one banner
     expect(banner).to_have_count(1)
     banner.get_by_role("button", name="Dismiss alert notice").click()
@@ -226,3 +227,55 @@ def test_screenshots_fit_the_screen(page: Page, app, width: int):
     expect(page.locator("#chart-status")).to_contain_text("points", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}-chart.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+SECRET = "tok-3c9e51b0aa"
+
+
+def test_channels_are_added_masked_tested_and_chosen_for_a_change_alert(page: Page, stack: Stack, httpserver):
+    httpserver.expect_request(f"/hook/{SECRET}", method="POST").respond_with_data("ok")
+    expect(page.locator("#no-channel-choice")).to_be_visible()
+    page.fill("#channel-name", "team hook")
+    page.fill("#channel-url", f"json://127.0.0.1:{httpserver.port}/hook/{SECRET}")
+    page.get_by_role("button", name="Add channel").click()
+    item = page.locator("#channels li")
+    expect(item).to_have_count(1)
+    expect(item.locator(".alert-text")).to_have_text("team hook · JSON")
+    expect(item.locator(".meta").first).to_have_text(f"json://127.0.0.1:{httpserver.port}/***")
+    expect(page.locator("#channel-url")).to_have_value("")  # the page does not keep the secret
+    item.get_by_role("button", name="Send a test message to team hook").click()
+    expect(item.locator(".test-result")).to_have_text("test message sent ✓", timeout=15_000)
+
+    page.fill("#channel-name", "broken")
+    page.fill("#channel-url", "nosuch://x")
+    page.get_by_role("button", name="Add channel").click()
+    expect(page.locator("#url-error")).to_contain_text("apprise does not know the scheme 'nosuch'")
+
+    page.select_option("#alert-symbol", "DOGE-USD")
+    page.select_option("#alert-rule", "change")
+    expect(page.locator("#alert-threshold")).to_be_hidden()
+    page.select_option("#alert-direction", "down")
+    page.fill("#alert-percent", "7.5")
+    page.select_option("#alert-window", "24h")
+    page.select_option("#alert-frequency", "every_time")
+    page.select_option("#alert-cooldown", "1h")
+    page.fill("#alert-note", "check the news")
+    page.get_by_role("checkbox", name="team hook").check()
+    page.get_by_role("button", name="Add alert").click()
+    alert = page.locator("#active-alerts li")
+    expect(alert).to_have_count(1)
+    expect(alert.locator(".alert-text")).to_have_text("DOGE-USD moves down 7.5 % within 24 h")
+    expect(alert.locator(".meta").first).to_contain_text("every time · → team hook")
+    expect(alert.locator(".note")).to_have_text("“check the news”")
+    alert.get_by_role("button", name="History of alert DOGE-USD moves down 7.5 % within 24 h").click()
+    expect(page.locator("#events-status")).to_have_text("Not fired yet.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-1440-alert-history.png"))
+    page.keyboard.press("Escape")
+    page.locator("#channels").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-1440-channels.png"), full_page=True)
+    assert SECRET not in page.content()
+    body = requests.get(f"{stack.base_url}/api/alerts?status=active", timeout=5).json()["alerts"][0]
+    assert (body["rule"], body["direction"], body["percent"], body["window"], body["cooldown"]) == (
+        "change", "down", 7.5, 86400, 3600,
+    )  # fmt: skip

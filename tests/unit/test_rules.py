@@ -101,5 +101,5 @@ def test_rules_and_fires_in_words():
     assert describe_fire("above", Decimal("100000"), None, Decimal("100012.5"), None) == "rose above 100,000.00"
     assert describe_fire("below", Decimal("3000"), None, Decimal("2999"), None) == "fell below 3,000.00"
     fell = describe_fire("change", None, 86400, Decimal("0.152"), Decimal("0.160"))
-    assert fell == "fell 5.00 % in 1 d (from 0.160000)"
+    assert fell == "fell 5.00 % in 24 h (from 0.160000)"
     assert format_price(Decimal("3500.5")) == "3,500.50" and format_price(Decimal("12.3")) == "12.3000"

@@ -1,0 +1,106 @@
+// Notification channels: the list (URLs come masked from the server), add, test-send, delete.
+// The URL field is cleared once the server has it: the page never keeps a channel's secret.
+
+import { api, ApiError } from "./api.js";
+import { element } from "./dom.js";
+
+const list = document.getElementById("channels");
+const empty = document.getElementById("no-channels");
+const form = document.getElementById("channel-form");
+const formError = document.getElementById("channel-form-error");
+const FIELDS = ["name", "url"];
+let changed = () => {};
+
+export function onChannelsChanged(handler) {
+  changed = handler;
+}
+
+function fieldError(field, message) {
+  const el = document.getElementById(`${field}-error`);
+  el.textContent = message ?? "";
+  el.hidden = !message;
+  if (message) form.elements[field].setAttribute("aria-invalid", "true");
+  else form.elements[field].removeAttribute("aria-invalid");
+}
+
+function item(channel) {
+  const li = element("li");
+  li.dataset.id = channel.id;
+  const text = element("span", "alert-text", `${channel.name} · ${channel.service}`);
+  const meta = element("span", "meta", channel.url);
+  const result = element("span", "meta test-result");
+  result.setAttribute("role", "status");
+  const actions = element("span", "actions");
+  const test = element("button", "secondary", "Test");
+  test.type = "button";
+  test.setAttribute("aria-label", `Send a test message to ${channel.name}`);
+  test.addEventListener("click", async () => {
+    test.disabled = true;
+    result.textContent = "sending…";
+    try {
+      const outcome = await api.testChannel(channel.id);
+      result.textContent = outcome.sent ? "test message sent ✓" : `not sent: ${outcome.error}`;
+      result.dataset.sent = String(outcome.sent);
+    } catch (error) {
+      result.textContent = `not sent: ${error.message}`;
+      result.dataset.sent = "false";
+    } finally {
+      test.disabled = false;
+    }
+  });
+  const remove = element("button", "danger", "Delete");
+  remove.type = "button";
+  remove.setAttribute("aria-label", `Delete channel ${channel.name}`);
+  remove.addEventListener("click", async () => {
+    remove.disabled = true;
+    try {
+      await api.deleteChannel(channel.id);
+      await loadChannels();
+    } catch (error) {
+      remove.disabled = false;
+      result.textContent = `could not delete: ${error.message}`;
+    }
+  });
+  actions.append(test, remove);
+  li.append(text, actions, meta, result);
+  return li;
+}
+
+export async function loadChannels() {
+  const channels = await api.channels();
+  list.replaceChildren(...channels.map(item));
+  empty.hidden = channels.length > 0;
+  changed(channels);
+  return channels;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  FIELDS.forEach((f) => fieldError(f, null));
+  formError.hidden = true;
+  const name = form.elements.name.value.trim();
+  const url = form.elements.url.value.trim();
+  if (!name || !url) {
+    if (!name) fieldError("name", "Give the channel a name.");
+    if (!url) fieldError("url", "Paste the channel's apprise URL.");
+    form.elements[!name ? "name" : "url"].focus();
+    return;
+  }
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  try {
+    await api.createChannel({ name, url });
+    form.reset();
+    await loadChannels();
+  } catch (error) {
+    if (error instanceof ApiError && FIELDS.includes(error.field)) {
+      fieldError(error.field, error.message);
+      form.elements[error.field].focus();
+    } else {
+      formError.textContent = error.message;
+      formError.hidden = false;
+    }
+  } finally {
+    submit.disabled = false;
+  }
+});
