@@ -79,7 +79,7 @@ _APPLY = text(
             fire_count = a.fire_count + CASE WHEN c.fire THEN 1 ELSE 0 END
         FROM changes c
         WHERE a.id = c.id AND a.version = c.version AND a.status = 'active'
-        RETURNING a.*, c.fire, c.reference, c.observed_at AS fired_observed_at
+        RETURNING a.id, a.triggered_price, c.fire, c.reference, c.observed_at AS fired_observed_at
     ),
     events AS (
         INSERT INTO alert_events (alert_id, price, reference_price, observed_at)
@@ -93,10 +93,13 @@ _APPLY = text(
         JOIN alert_channels ac ON ac.alert_id = e.alert_id
         JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
         RETURNING id, event_id
-    )
-    SELECT u.*, e.id AS event_id, ARRAY(SELECT q.id FROM queued q WHERE q.event_id = e.id) AS delivery_ids
-    FROM updated u JOIN events e ON e.alert_id = u.id
-    ORDER BY u.id
+    ),
+    per_event AS (SELECT event_id, array_agg(id ORDER BY id) AS ids FROM queued GROUP BY event_id)
+    -- no join with `updated` here: the planner takes CTEs for one row each and would nest-loop
+    -- 10,000 x 10,000; the fired alerts are read back by id in the same transaction instead
+    SELECT e.alert_id, e.id AS event_id, coalesce(p.ids, '{}') AS delivery_ids
+    FROM events e
+    LEFT JOIN per_event p ON p.event_id = e.id
     """
 )
 
@@ -199,9 +202,15 @@ def check_ticks(ticks: Sequence[Tick]) -> CheckResult:
             "armed": [outcome.armed for _, outcome in changes],
         },
     ).all()
+    events = {r.alert_id: r.event_id for r in rows}
+    fired = db.session.scalars(
+        select(Alert).where(Alert.id.in_(events)).order_by(Alert.id).execution_options(populate_existing=True)
+    ).all()
+    result = CheckResult(
+        [alert_json(a) | {"event_id": events[a.id]} for a in fired], [d for r in rows for d in r.delivery_ids]
+    )
     db.session.commit()
-    fired = [alert_json(r) | {"event_id": r.event_id} for r in rows]
-    return CheckResult(fired, [d for r in rows for d in r.delivery_ids])
+    return result
 
 
 def create_alert(spec: AlertSpec) -> dict[str, Any]:

@@ -85,7 +85,11 @@ def attempt_delivery(delivery_id: int, settings: Settings) -> Attempt:
         .join(AlertEvent, AlertEvent.id == Delivery.event_id)
         .join(Alert, Alert.id == AlertEvent.alert_id)
         .outerjoin(Channel, Channel.id == Delivery.channel_id)
-        .where(Delivery.id == delivery_id, Delivery.status == "pending", Delivery.next_attempt_at <= func.statement_timestamp())
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= func.statement_timestamp(),
+        )
         .with_for_update(of=Delivery, skip_locked=True)
     ).first()
     if row is None:

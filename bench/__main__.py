@@ -2,11 +2,15 @@
 
 1. Persist: one bulk INSERT ... ON CONFLICT for a batch vs one statement per tick.
 2. Dispatch: one Celery task per batch (what the bridge does) vs one task per tick.
-3. Alert check: one set-based UPDATE over 10,000 active alerts vs over 100.
+3. Alert check: one check over 10,000 active alerts vs over 100.
+4. Notify: one batch fires 10,000 alerts toward a local webhook; all delivered exactly once.
+
+``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify; comma-separated).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -24,11 +28,14 @@ from app.extensions import db
 from app.models import Alert
 from app.prices import store_ticks, sync_symbols
 from app.ticks import Tick
+from bench.notify import run_notify
 from config.settings import load_settings
 from devstack.servers import embedded_servers, free_port
 
 BATCH = 500
 ROUNDS = 5
+NOTIFY_ALERTS = 10_000
+BENCHMARKS = ("persist", "dispatch", "alerts", "notify")
 
 
 def ticks(count: int, offset: int) -> list[Tick]:
@@ -50,9 +57,19 @@ def best_of(rounds: int, run: Callable[[int], None]) -> float:
     return statistics.median(samples)
 
 
+def selected() -> tuple[str, ...]:
+    names = tuple(n.strip() for n in os.environ.get("BENCH", "").split(",") if n.strip()) or BENCHMARKS
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        raise SystemExit(f"BENCH names unknown benchmarks {sorted(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    return names
+
+
 def main() -> None:
+    chosen = selected()
     data_dir = Path(tempfile.mkdtemp(prefix="stockticker-bench-"))
     env = {"DATA_DIR": str(data_dir), "EMBEDDED_REDIS_PORT": str(free_port()), "EMBEDDED_KAFKA_PORT": str(free_port())}
+    lines: list[str] = []
     with embedded_servers(load_settings(env)) as servers:
         settings = load_settings(env | servers.env | {"LOG_LEVEL": "WARNING"})
         app = create_app(settings)
@@ -63,44 +80,57 @@ def main() -> None:
             sync_symbols(settings.symbols)
             rows: list[tuple[str, float, str]] = []
 
-            bulk = best_of(ROUNDS, lambda n: store_ticks(ticks(BATCH, n)))
-            single = best_of(ROUNDS, lambda n: [store_ticks([t]) for t in ticks(BATCH, 100 + n)])
-            rows.append((f"persist {BATCH} ticks, one bulk statement", BATCH / bulk, "ticks/s"))
-            rows.append((f"persist {BATCH} ticks, one statement each", BATCH / single, "ticks/s"))
-            persist_ratio = single / bulk
+            if "persist" in chosen:
+                bulk = best_of(ROUNDS, lambda n: store_ticks(ticks(BATCH, n)))
+                single = best_of(ROUNDS, lambda n: [store_ticks([t]) for t in ticks(BATCH, 100 + n)])
+                rows.append((f"persist {BATCH} ticks, one bulk statement", BATCH / bulk, "ticks/s"))
+                rows.append((f"persist {BATCH} ticks, one statement each", BATCH / single, "ticks/s"))
+                lines.append(f"bulk persist is {single / bulk:.1f}x faster than per-tick statements")
 
-            celery = Celery("bench", broker=settings.redis_url)
-            messages = [t.to_message() for t in ticks(BATCH, 200)]
-            per_batch = best_of(ROUNDS, lambda n: celery.send_task("bench.noop", (messages,)))
-            per_tick = best_of(ROUNDS, lambda n: [celery.send_task("bench.noop", ([m],)) for m in messages])
-            rows.append((f"dispatch {BATCH} ticks as one task", BATCH / per_batch, "ticks/s"))
-            rows.append((f"dispatch {BATCH} ticks as one task each", BATCH / per_tick, "ticks/s"))
-            dispatch_ratio = per_tick / per_batch
+            if "dispatch" in chosen:
+                celery = Celery("bench", broker=settings.redis_url)
+                messages = [t.to_message() for t in ticks(BATCH, 200)]
+                per_batch = best_of(ROUNDS, lambda n: celery.send_task("bench.noop", (messages,)))
+                per_tick = best_of(ROUNDS, lambda n: [celery.send_task("bench.noop", ([m],)) for m in messages])
+                rows.append((f"dispatch {BATCH} ticks as one task", BATCH / per_batch, "ticks/s"))
+                rows.append((f"dispatch {BATCH} ticks as one task each", BATCH / per_tick, "ticks/s"))
+                lines.append(f"per-batch dispatch is {per_tick / per_batch:.1f}x faster than per-tick tasks")
+                celery.close()
 
-            def alerts(count: int) -> float:
-                db.session.execute(text("TRUNCATE alerts"))
-                db.session.execute(
-                    insert(Alert),
-                    [
-                        {"symbol": "BTC-USD", "rule": "above", "direction": "above", "threshold": 10**6 + i}
-                        for i in range(count)
-                    ],
-                )
-                db.session.commit()
-                batch = [Tick("BTC-USD", Decimal("100"), datetime.now(UTC), datetime.now(UTC), "simulated")]
-                return best_of(ROUNDS * 4, lambda n: check_ticks(batch))
+            if "alerts" in chosen:
 
-            small, large = alerts(100), alerts(10_000)
-            rows.append(("alert check, 100 active alerts", 1 / small, "checks/s"))
-            rows.append(("alert check, 10,000 active alerts", 1 / large, "checks/s"))
-            celery.close()
+                def alerts(count: int) -> float:
+                    db.session.execute(text("TRUNCATE alerts CASCADE"))
+                    db.session.execute(
+                        insert(Alert),
+                        [
+                            {"symbol": "BTC-USD", "rule": "above", "direction": "above", "threshold": 10**6 + i}
+                            for i in range(count)
+                        ],
+                    )
+                    db.session.commit()
+                    batch = [Tick("BTC-USD", Decimal("100"), datetime.now(UTC), datetime.now(UTC), "simulated")]
+                    return best_of(ROUNDS * 4, lambda n: check_ticks(batch))
+
+                small, large = alerts(100), alerts(10_000)
+                rows.append(("alert check, 100 active alerts", 1 / small, "checks/s"))
+                rows.append(("alert check, 10,000 active alerts", 1 / large, "checks/s"))
+                lines.append(f"100x more active alerts cost {large / small:.1f}x the time per check")
+
+        if "notify" in chosen:
+            result = run_notify(app, settings, env | servers.env, NOTIFY_ALERTS, data_dir)
+            rows.append((f"deliver {result.alerts:,} fired alerts to a webhook", result.alerts / result.deliver_seconds,
+                         "deliveries/s"))  # fmt: skip
+            lines.append(
+                f"notify: {result.received:,} of {result.alerts:,} received, {result.duplicates} duplicates; "
+                f"alert-check task {result.check_seconds:.2f} s (fires and queues), "
+                f"all delivered {result.deliver_seconds:.1f} s after the tick"
+            )
 
     width = max(len(name) for name, _, _ in rows)
     for name, value, unit in rows:
         print(f"{name:<{width}}  {value:>12,.0f} {unit}")
-    print(f"bulk persist is {persist_ratio:.1f}x faster than per-tick statements")
-    print(f"per-batch dispatch is {dispatch_ratio:.1f}x faster than per-tick tasks")
-    print(f"100x more active alerts cost {large / small:.1f}x the time per check")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from kombu import Queue
 from app import create_app
 from app.extensions import db
 from config.settings import TASK_OVERHEAD_SECONDS
-from tasks.notify import DELIVER_TASK, NOTIFY_QUEUE, SWEEP_TASK
+from tasks.notify import DELIVER_TASK, FAN_OUT_TASK, NOTIFY_QUEUE, SWEEP_TASK
 from tasks.producer import close_producer
 
 TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify"]
@@ -46,7 +46,7 @@ def celery_init_app(app: Flask) -> Celery:
         broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds},
         # A plain `celery worker` consumes both queues; `--queues notifications` takes one.
         task_queues=(Queue("celery"), Queue(NOTIFY_QUEUE)),
-        task_routes={DELIVER_TASK: {"queue": NOTIFY_QUEUE}, SWEEP_TASK: {"queue": NOTIFY_QUEUE}},
+        task_routes={name: {"queue": NOTIFY_QUEUE} for name in (DELIVER_TASK, SWEEP_TASK, FAN_OUT_TASK)},
         task_annotations={
             DELIVER_TASK: {
                 "soft_time_limit": settings.notify_timeout_seconds + TASK_OVERHEAD_SECONDS / 2,

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 NOTIFY_QUEUE = "notifications"
 DELIVER_TASK = "tasks.notify.deliver"
 SWEEP_TASK = "tasks.notify.sweep"
+FAN_OUT_TASK = "tasks.notify.fan_out"
+DIRECT_LIMIT = 100
+FAN_OUT_CHUNK = 500
 
 
 def self_retry_limit(settings: Settings) -> float:
@@ -38,8 +41,29 @@ def self_retry_limit(settings: Settings) -> float:
 
 
 def enqueue_deliveries(ids: Iterable[int], countdown: float | None = None) -> None:
-    for delivery_id in ids:
-        deliver.apply_async((delivery_id,), queue=NOTIFY_QUEUE, countdown=countdown)
+    """One deliver task per id. A large fire (thousands of alerts in one batch) is handed to
+    fan_out tasks in chunks, so the alert check does not spend seconds publishing."""
+    ids = list(ids)
+    if len(ids) <= DIRECT_LIMIT:
+        _publish(ids, countdown)
+        return
+    for start in range(0, len(ids), FAN_OUT_CHUNK):
+        fan_out.apply_async((ids[start : start + FAN_OUT_CHUNK],), queue=NOTIFY_QUEUE)
+
+
+def _publish(ids: list[int], countdown: float | None = None) -> None:
+    if not ids:
+        return
+    with deliver.app.producer_or_acquire() as producer:
+        for delivery_id in ids:
+            deliver.apply_async((delivery_id,), queue=NOTIFY_QUEUE, countdown=countdown, producer=producer)
+
+
+@shared_task(name=FAN_OUT_TASK, acks_late=True, reject_on_worker_lost=True)
+def fan_out(ids: list[int]) -> int:
+    """Queue a chunk of deliveries (a lost chunk is queued again by the sweep)."""
+    _publish(ids)
+    return len(ids)
 
 
 @shared_task(
