@@ -109,6 +109,7 @@ def run_notify(app: Flask, settings: Settings, server_env: dict[str, str], count
         subprocess.run(["kill", "--", f"-{worker.pid}"], check=False)  # noqa: S603, S607
         worker.wait(timeout=30)
         receiver.shutdown()
+        receiver.server_close()
     return NotifyResult(
         alerts=count,
         check_seconds=float(check[1]) if check else float("nan"),
