@@ -62,11 +62,9 @@ def test_cancelled_alerts_never_fire(ctx, client):
     assert statuses() == {alert: "cancelled"}
 
 
-def test_two_checks_racing_on_the_same_ticks_fire_each_alert_exactly_once(app):
-    with app.app_context():
-        ids = [make_alert("BTC-USD", "above", str(90 + i % 10)) for i in range(60)]
-        batch = [tick("BTC-USD", "150", s) for s in range(0, 20, 2)]
-    start = threading.Barrier(4)
+def race(app, batch: list[Tick], checks: int = 4) -> list[list[int]]:
+    """Run ``checks`` alert checks of the same batch at once; the ids each one fired."""
+    start = threading.Barrier(checks)
     results: list[list[int]] = []
     lock = threading.Lock()
 
@@ -77,13 +75,20 @@ def test_two_checks_racing_on_the_same_ticks_fire_each_alert_exactly_once(app):
         with lock:
             results.append(fired)
 
-    threads = [threading.Thread(target=check) for _ in range(4)]
+    threads = [threading.Thread(target=check) for _ in range(checks)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    all_fired = [alert_id for fired in results for alert_id in fired]
-    assert len(results) == 4
+    assert len(results) == checks
+    return results
+
+
+def test_two_checks_racing_on_the_same_ticks_fire_each_alert_exactly_once(app):
+    with app.app_context():
+        ids = [make_alert("BTC-USD", "above", str(90 + i % 10)) for i in range(60)]
+        batch = [tick("BTC-USD", "150", s) for s in range(0, 20, 2)]
+    all_fired = [alert_id for fired in race(app, batch) for alert_id in fired]
     assert sorted(all_fired) == sorted(ids)  # every alert fired, none twice
     with app.app_context():
         assert set(statuses().values()) == {"triggered"}
@@ -142,22 +147,7 @@ def test_racing_checks_fire_an_every_time_alert_once_per_occurrence(app):
     with app.app_context():
         ids = [make_alert("ETH-USD", "below", "5000", frequency="every_time", cooldown=60) for _ in range(30)]
         batch = [tick("ETH-USD", "4000", s) for s in range(0, 10, 2)]
-    start = threading.Barrier(4)
-    fired: list[int] = []
-    lock = threading.Lock()
-
-    def check() -> None:
-        with app.app_context():
-            start.wait()
-            ids_fired = [a["id"] for a in check_ticks(batch).fired]
-        with lock:
-            fired.extend(ids_fired)
-
-    threads = [threading.Thread(target=check) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    fired = [alert_id for ids_fired in race(app, batch) for alert_id in ids_fired]
     assert sorted(fired) == sorted(ids)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AlertEvent)) == 30
