@@ -89,6 +89,26 @@ def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
             "direction must be above (or left out) for a above rule",
         ),
         ({"symbol": "NOPE-USD", "direction": "above", "threshold": 1}, "symbol", "unknown symbol NOPE-USD"),
+        ({"symbol": "BTC-USD", "rule": "sideways", "threshold": 1}, "rule", "rule must be one of above, below, change"),
+        ({"symbol": "BTC-USD", "rule": "change", "percent": 0, "window": "1h"}, "percent", "percent must be greater"),
+        (
+            {"symbol": "BTC-USD", "rule": "change", "percent": 1001, "window": "1h"},
+            "percent",
+            "percent must be greater than 0 and at most 1000",
+        ),
+        ({"symbol": "BTC-USD", "rule": "change", "percent": 5, "window": "8d"}, "window", "window must be from 5 min"),
+        (
+            {"symbol": "BTC-USD", "rule": "above", "threshold": 1, "frequency": "every_time", "cooldown": 30},
+            "cooldown",
+            "cooldown must be from 1 min to 30 d",
+        ),
+        (
+            {"symbol": "BTC-USD", "rule": "above", "threshold": 1, "expires_at": "2020-01-01T00:00:00Z"},
+            "expires_at",
+            "expires_at must be in the future",
+        ),
+        ({"symbol": "BTC-USD", "rule": "above", "threshold": 1, "note": "n" * 201}, "note", "note must be at most 200"),
+        ({"symbol": "BTC-USD", "rule": "above", "threshold": 1, "channels": [7]}, "channels", "no channel with id 7"),
     ],
 )
 def test_bad_alerts_are_refused_naming_the_field_and_nothing_is_written(client, app, body, field, error):
