@@ -138,7 +138,7 @@ function alertText(alert) {
 }
 
 function deliverySummary(deliveries) {
-  return deliveries.map((d) => `${d.channel}: ${d.status}`).join(", ");
+  return deliveries.map((d) => `${d.channel} ${d.status}`).join(", ");
 }
 
 function alertMeta(alert) {
