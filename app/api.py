@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -10,12 +10,14 @@ from app import alerts, channels, prices
 from app.channels import send
 from app.deliveries import delivery_counts
 from app.errors import ApiError
+from app.freshness import age_seconds, last_tick_received_at, stage_report
 from app.models import STATUSES
 from app.pubsub import read_status
 from app.services import redis_client
 from app.validation import normalise_symbol, parse_alert, parse_points
 
 bp = Blueprint("api", __name__)
+STALE_INTERVALS = 3  # a price older than this many fetch intervals is not live
 
 
 @bp.get("/api/symbols")
@@ -25,7 +27,15 @@ def symbols() -> Response:
 
 @bp.get("/api/prices/latest")
 def latest() -> Response:
-    return jsonify(prices=prices.latest_prices())
+    """Newest prices, with the server's clock and the fetch cadence: the page judges freshness
+    against its own clock corrected by ``server_time``."""
+    settings = current_app.config["SETTINGS"]
+    return jsonify(
+        prices=prices.latest_prices(),
+        server_time=datetime.now(UTC).isoformat(),
+        fetch_interval_seconds=settings.fetch_interval_seconds,
+        stale_after_seconds=STALE_INTERVALS * settings.fetch_interval_seconds,
+    )
 
 
 @bp.get("/history/<symbol>")
@@ -79,8 +89,16 @@ def cancel_alert(alert_id: int) -> Response:
 
 @bp.get("/api/status")
 def pipeline_status() -> Response:
-    status: dict[str, Any] = read_status(redis_client())
-    return jsonify(pipeline=status, deliveries=delivery_counts(), price_source=current_app.config["PRICE_SOURCE"])
+    settings = current_app.config["SETTINGS"]
+    now = datetime.now(UTC)
+    report = stage_report(read_status(redis_client()), now, STALE_INTERVALS * settings.fetch_interval_seconds)
+    return jsonify(
+        pipeline=report,
+        last_tick_age_seconds=age_seconds(last_tick_received_at(), now),
+        deliveries=delivery_counts(),
+        price_source=current_app.config["PRICE_SOURCE"],
+        server_time=now.isoformat(),
+    )
 
 
 @bp.get("/api/channels")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -54,12 +55,15 @@ def store_ticks(ticks: Sequence[Tick]) -> list[Tick]:
     return [t for t in ticks if (t.symbol, t.observed_at, t.source) in inserted]
 
 
-def tick_json(symbol: str, price: Any, observed_at: Any, source: str) -> dict[str, Any]:
+def tick_json(tick: Any) -> dict[str, Any]:
+    """A tick (or a row with its columns) as the API and the relay show it. received_at is when
+    we got it: the page's freshness is measured from it, not from the source's clock."""
     return {
-        "symbol": symbol,
-        "price": float(price),
-        "observed_at": observed_at.isoformat(),
-        "source": source,
+        "symbol": tick.symbol,
+        "price": float(tick.price),
+        "observed_at": tick.observed_at.isoformat(),
+        "received_at": tick.received_at.isoformat(),
+        "source": tick.source,
     }
 
 
@@ -68,12 +72,12 @@ def latest_prices() -> list[dict[str, Any]]:
     rows = db.session.execute(
         text(
             """
-            SELECT s.symbol, t.price, t.observed_at, t.source, t.previous_price
+            SELECT s.symbol, t.price, t.observed_at, t.received_at, t.source, t.previous_price
             FROM symbols s
             CROSS JOIN LATERAL (
-                SELECT price, observed_at, source,
+                SELECT price, observed_at, received_at, source,
                        lead(price) OVER (ORDER BY observed_at DESC) AS previous_price
-                FROM (SELECT price, observed_at, source FROM ticks
+                FROM (SELECT price, observed_at, received_at, source FROM ticks
                       WHERE ticks.symbol = s.symbol
                       ORDER BY observed_at DESC LIMIT 2) newest
                 ORDER BY observed_at DESC LIMIT 1
@@ -84,23 +88,37 @@ def latest_prices() -> list[dict[str, Any]]:
         )
     )
     return [
-        tick_json(r.symbol, r.price, r.observed_at, r.source)
-        | {"previous_price": None if r.previous_price is None else float(r.previous_price)}
-        for r in rows
+        tick_json(r) | {"previous_price": None if r.previous_price is None else float(r.previous_price)} for r in rows
     ]
+
+
+def last_prices(symbols: Sequence[str]) -> dict[str, Decimal]:
+    """The newest stored price of each of ``symbols`` that has one (one index probe each)."""
+    rows = db.session.execute(
+        text(
+            """
+            SELECT s.symbol, t.price
+            FROM unnest(CAST(:symbols AS text[])) AS s(symbol)
+            CROSS JOIN LATERAL (SELECT price FROM ticks WHERE ticks.symbol = s.symbol
+                                ORDER BY observed_at DESC LIMIT 1) t
+            """
+        ),
+        {"symbols": list(symbols)},
+    )
+    return {r.symbol: r.price for r in rows}
 
 
 def history(symbol: str, points: int) -> list[dict[str, Any]]:
     """The last ``points`` ticks of a symbol, oldest first."""
     newest = (
-        select(TickRow.price, TickRow.observed_at, TickRow.source)
+        select(TickRow.symbol, TickRow.price, TickRow.observed_at, TickRow.received_at, TickRow.source)
         .where(TickRow.symbol == symbol)
         .order_by(TickRow.observed_at.desc())
         .limit(points)
         .subquery()
     )
     rows = db.session.execute(select(newest).order_by(newest.c.observed_at))
-    return [tick_json(symbol, r.price, r.observed_at, r.source) for r in rows]
+    return [tick_json(r) for r in rows]
 
 
 def symbol_exists(symbol: str) -> bool:

@@ -165,6 +165,7 @@ class Settings:
     notify_timeout_seconds: float = 10.0
     notify_retry_seconds: float = 5.0
     broker_visibility_timeout_seconds: int = 30
+    health_max_tick_age_seconds: float = 30.0
 
     def require(self, name: str) -> str:
         """The value of a server URL setting, which a service process cannot start without."""
@@ -235,4 +236,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_timeout_seconds=notify_timeout,
         notify_retry_seconds=env_float(env, "NOTIFY_RETRY_SECONDS", 5.0, minimum=0),
         broker_visibility_timeout_seconds=visibility,
+        health_max_tick_age_seconds=env_float(env, "HEALTH_MAX_TICK_AGE_SECONDS", 30.0, minimum=0),
     )

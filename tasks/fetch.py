@@ -16,7 +16,7 @@ from celery import shared_task
 from flask import current_app
 from kafka.errors import KafkaError
 
-from app.prices import active_symbols
+from app.prices import active_symbols, last_prices
 from app.pubsub import AUTO_SOURCE_KEY, count_stage, record_stage
 from app.services import redis_client
 from app.ticks import Tick
@@ -77,6 +77,7 @@ def price_source() -> PriceSource:
             interval_seconds=settings.fetch_interval_seconds,
             yfinance_timeout=settings.yfinance_timeout_seconds,
             simulator_state=RedisHash(redis_client(), SIMULATOR_STATE),
+            last_known=last_prices,
             probe_symbols=settings.symbols,
             decide_once=decide_once,
         )

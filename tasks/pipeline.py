@@ -51,7 +51,7 @@ def persist_ticks(messages: list[dict[str, Any]]) -> int:
     publish(
         client,
         PRICES_CHANNEL,
-        [{"type": "price"} | tick_json(t.symbol, t.price, t.observed_at, t.source) for t in newest.values()],
+        [{"type": "price"} | tick_json(t) for t in newest.values()],
     )
     record_stage(client, "persist", received=len(ticks), stored=len(stored))
     count_stage(client, "persist", "received_total", len(ticks))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple, Protocol
@@ -44,6 +44,7 @@ def select_source(
     interval_seconds: float,
     yfinance_timeout: float,
     simulator_state: MutableMapping[str, str],
+    last_known: Callable[[Sequence[str]], Mapping[str, Decimal]],
     probe_symbols: Sequence[str],
     decide_once: Callable[[Callable[[], str]], str] = lambda decide: decide(),
 ) -> PriceSource:
@@ -53,7 +54,9 @@ def select_source(
     from tasks.sources.yahoo import YahooSource
 
     sources: dict[str, PriceSource] = {
-        "simulated": SimulatedSource(seed=seed, interval_seconds=interval_seconds, state=simulator_state),
+        "simulated": SimulatedSource(
+            seed=seed, interval_seconds=interval_seconds, state=simulator_state, last_known=last_known
+        ),
         "yfinance": YahooSource(timeout_seconds=yfinance_timeout),
     }
 

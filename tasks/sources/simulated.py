@@ -4,6 +4,9 @@ Every tick it makes says ``source: simulated`` and the page labels it so.
 The walk's last point per symbol lives in ``state`` (a Redis hash in the worker)
 so that every worker process continues the same walk, and a second fetch in the
 same time slot returns the very same tick, which the database then deduplicates.
+A symbol missing from ``state`` (a new one, or the embedded Redis restarted empty) continues
+from its last stored price (``last_known``, PostgreSQL): a restart makes no false jump that
+would fire alerts real prices would not.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -44,20 +47,33 @@ def next_price(seed: int, symbol: str, slot: int, last: Decimal) -> Decimal:
     return round_price(float(last) * math.exp(drift + rng.gauss(0.0, STEP_VOLATILITY)))
 
 
+LastKnown = Callable[[Sequence[str]], Mapping[str, Decimal]]
+
+
 class SimulatedSource:
     name = "simulated"
 
-    def __init__(self, *, seed: int, interval_seconds: float, state: MutableMapping[str, str]) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        interval_seconds: float,
+        state: MutableMapping[str, str],
+        last_known: LastKnown = lambda symbols: {},
+    ) -> None:
         self.seed = seed
         self.interval = interval_seconds
         self.state = state
+        self.last_known = last_known
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
         slot = math.floor(now.timestamp() / self.interval)
         observed_at = datetime.fromtimestamp(slot * self.interval, UTC)
+        missing = [s for s in symbols if self.state.get(s) is None]
+        stored = self.last_known(missing) if missing else {}
         quotes = []
         for symbol in symbols:
-            last_slot, last_price = self._last(symbol)
+            last_slot, last_price = self._last(symbol, stored)
             if last_slot == slot:
                 price = last_price  # this slot was already fetched: same tick again
             else:
@@ -66,9 +82,9 @@ class SimulatedSource:
             quotes.append(Quote(symbol, price, observed_at))
         return quotes
 
-    def _last(self, symbol: str) -> tuple[int | None, Decimal]:
+    def _last(self, symbol: str, stored: Mapping[str, Decimal]) -> tuple[int | None, Decimal]:
         raw = self.state.get(symbol)
         if raw is None:
-            return None, start_price(symbol)
+            return None, stored.get(symbol) or start_price(symbol)
         slot, _, price = raw.partition(":")
         return int(slot), Decimal(price)

@@ -1,4 +1,6 @@
 import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -6,6 +8,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Alert
 from app.prices import store_ticks
+from app.pubsub import record_stage
+from app.ticks import Tick
 from tests.integration.helpers import tick
 
 
@@ -139,7 +143,27 @@ def test_a_body_over_the_limit_is_413_and_not_json_is_415(client, app):
 def test_healthz_reports_every_server(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "kafka": "ok"}}
+    body = response.json
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "redis": "ok", "kafka": "ok", "prices": "ok"}
+    assert body["last_tick_age_seconds"] is None  # nothing stored yet: a fresh start is not late
+
+
+def test_healthz_is_503_naming_the_late_stage_when_prices_stop(client, ctx, redis_client):
+    received = datetime.now(UTC) - timedelta(seconds=40)
+    store_ticks([Tick("BTC-USD", Decimal("90000"), received, received, "simulated")])
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["prices"] == "last tick 40 s old (limit 30 s); fetch is late"
+    assert 39 <= response.json["last_tick_age_seconds"] <= 45
+    record_stage(redis_client, "fetch", ticks=3, last_error=None)  # beat and fetch run, nothing gets stored
+    assert client.get("/healthz").json["checks"]["prices"] == "last tick 40 s old (limit 30 s); bridge is late"
+    status = client.get("/api/status").json
+    assert status["pipeline"]["fetch"]["verdict"] == "ok" and status["pipeline"]["persist"]["verdict"] == "late"
+    assert status["pipeline"]["fetch"]["age_seconds"] < 5
+    assert datetime.fromisoformat(status["pipeline"]["fetch"]["at"]) <= datetime.now(UTC)
+    store_ticks([tick("BTC-USD", "90001", 1)])
+    assert client.get("/healthz").status_code == 200
 
 
 def test_the_page_and_its_assets_are_served(client):

@@ -72,3 +72,21 @@ def test_round_price_keeps_seven_significant_digits():
     assert round_price(97123.456789) == Decimal("97123.46")
     assert round_price(0.16234567891) == Decimal("0.1623457")
     assert round_price(1.5) == Decimal("1.500000")
+
+
+def test_a_symbol_without_state_continues_from_its_last_stored_price():
+    asked: list[list[str]] = []
+
+    def last_known(symbols):
+        asked.append(list(symbols))
+        return {"BTC-USD": Decimal("93603.12")}
+
+    state = {"ETH-USD": "1:3500.00"}  # Redis kept ETH's walk; BTC's and DOGE's were lost
+    source = SimulatedSource(seed=1, interval_seconds=2, state=state, last_known=last_known)
+    btc, eth, doge = (q.price for q in source.fetch(SYMBOLS, T0))
+    assert asked == [["BTC-USD", "DOGE-USD"]]  # one lookup, only for what Redis lost
+    assert abs(btc / Decimal("93603.12") - 1) < Decimal("0.005")  # a step from the stored price, no jump
+    assert abs(eth / Decimal("3500") - 1) < Decimal("0.005")
+    assert abs(doge / start_price("DOGE-USD") - 1) < Decimal("0.01")  # nothing stored: the start price
+    source.fetch(SYMBOLS, T0 + timedelta(seconds=2))
+    assert len(asked) == 1  # the walk is in the state now

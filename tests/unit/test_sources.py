@@ -2,7 +2,14 @@ from tasks.sources import select_source
 from tasks.sources.simulated import SimulatedSource
 from tasks.sources.yahoo import YahooSource
 
-OPTIONS = {"seed": 1, "interval_seconds": 2, "yfinance_timeout": 5, "simulator_state": {}, "probe_symbols": ["BTC-USD"]}
+OPTIONS = {
+    "seed": 1,
+    "interval_seconds": 2,
+    "yfinance_timeout": 5,
+    "simulator_state": {},
+    "last_known": lambda symbols: {},
+    "probe_symbols": ["BTC-USD"],
+}
 
 
 def test_a_named_source_is_used_without_probing():
