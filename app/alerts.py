@@ -17,10 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from app.channels import check_channel_ids
+from app.errors import ApiError
 from app.extensions import db
-from app.models import Alert, AlertChannel, AlertEvent, Channel, Delivery
+from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
 from app.rules import AlertState, Observation, Outcome, describe_rule, evaluate
 from app.ticks import Tick
 from app.validation import AlertSpec
@@ -229,11 +231,26 @@ def create_alert(spec: AlertSpec) -> dict[str, Any]:
         note=spec.note,
     )
     db.session.add(alert)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if "uq_alerts_active_rule" not in str(exc.orig):
+            raise
+        raise _duplicate(spec) from None
     if spec.channels:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
     db.session.commit()
     return _with_channels([alert])[0]
+
+
+def _duplicate(spec: AlertSpec) -> ApiError:
+    """409 naming the active alert with the same rule."""
+    same = [getattr(Alert, name) == getattr(spec, name) for name in ALERT_IDENTITY]
+    existing = db.session.scalars(select(Alert).where(Alert.status == "active", *same)).first()
+    name = f"#{existing.id} " if existing else ""
+    rule = describe_rule(spec.rule, spec.direction, spec.threshold, spec.change_percent, spec.window_seconds)
+    return ApiError(409, f"an identical alert is already active: {name}{spec.symbol} {rule}, {spec.frequency}")
 
 
 def cancel_alert(alert_id: int) -> dict[str, Any] | None:

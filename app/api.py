@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from redis import RedisError
 
 from app import alerts, channels, prices
 from app.channels import send
@@ -12,10 +15,11 @@ from app.deliveries import delivery_counts
 from app.errors import ApiError
 from app.freshness import age_seconds, last_tick_received_at, stage_report
 from app.models import STATUSES
-from app.pubsub import read_status
+from app.pubsub import ALERTS_CHANNEL, publish, read_status
 from app.services import redis_client
 from app.validation import normalise_symbol, parse_alert, parse_points
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 STALE_INTERVALS = 3  # a price older than this many fetch intervals is not live
 
@@ -55,6 +59,14 @@ def list_alerts() -> Response:
     return jsonify(alerts=alerts.list_alerts(status))
 
 
+def tell_pages(kind: str, alert: dict[str, Any]) -> None:
+    """Every open page applies the change (other tabs too); the change itself is already stored."""
+    try:
+        publish(redis_client(), ALERTS_CHANNEL, [{"type": kind, "alert": alert}])
+    except RedisError as exc:
+        log.warning("could not tell the open pages about %s of alert %d: %s", kind, alert["id"], exc)
+
+
 def json_body() -> object:
     if not request.is_json:
         raise ApiError(415, "send the body as JSON (Content-Type: application/json)")
@@ -66,7 +78,9 @@ def create_alert() -> tuple[Response, int]:
     spec = parse_alert(json_body())
     if not prices.symbol_exists(spec.symbol):
         raise ApiError(400, f"unknown symbol {spec.symbol}", "symbol")
-    return jsonify(alert=alerts.create_alert(spec)), 201
+    alert = alerts.create_alert(spec)
+    tell_pages("alert_created", alert)
+    return jsonify(alert=alert), 201
 
 
 @bp.get("/api/alerts/<int:alert_id>/events")
@@ -84,6 +98,7 @@ def cancel_alert(alert_id: int) -> Response:
         raise ApiError(404, f"no alert with id {alert_id}")
     if alert["status"] != "cancelled":
         raise ApiError(409, f"alert {alert_id} is {alert['status']}, not active")
+    tell_pages("alert_cancelled", alert)
     return jsonify(alert=alert)
 
 

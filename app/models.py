@@ -28,6 +28,10 @@ CHANGE_DIRECTIONS = ("up", "down", "either")
 FREQUENCIES = ("once", "every_time")
 STATUSES = ("active", "triggered", "cancelled", "expired")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
+# What makes two alerts the same rule (notes and channels aside).
+ALERT_IDENTITY = (
+    "symbol", "rule", "direction", "threshold", "change_percent", "window_seconds", "frequency", "cooldown_seconds",
+)  # fmt: skip
 
 
 class Symbol(db.Model):  # type: ignore[name-defined]
@@ -72,6 +76,14 @@ class Alert(db.Model):  # type: ignore[name-defined]
         CheckConstraint("char_length(note) <= 200", name="ck_alerts_note_length"),
         # Alert checks look up only the active alerts of the batch's symbols.
         Index("ix_alerts_active_symbol", "symbol", "threshold", postgresql_where=text("status = 'active'")),
+        # One active alert per rule: a second identical one would only fire twice.
+        Index(
+            "uq_alerts_active_rule",
+            *ALERT_IDENTITY,
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            postgresql_nulls_not_distinct=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -86,7 +86,7 @@ def race(app, batch: list[Tick], checks: int = 4) -> list[list[int]]:
 
 def test_two_checks_racing_on_the_same_ticks_fire_each_alert_exactly_once(app):
     with app.app_context():
-        ids = [make_alert("BTC-USD", "above", str(90 + i % 10)) for i in range(60)]
+        ids = [make_alert("BTC-USD", "above", str(90 + i)) for i in range(60)]
         batch = [tick("BTC-USD", "150", s) for s in range(0, 20, 2)]
     all_fired = [alert_id for fired in race(app, batch) for alert_id in fired]
     assert sorted(all_fired) == sorted(ids)  # every alert fired, none twice
@@ -145,7 +145,7 @@ def test_expired_alerts_never_fire_and_are_marked_expired(ctx):
 
 def test_racing_checks_fire_an_every_time_alert_once_per_occurrence(app):
     with app.app_context():
-        ids = [make_alert("ETH-USD", "below", "5000", frequency="every_time", cooldown=60) for _ in range(30)]
+        ids = [make_alert("ETH-USD", "below", str(5000 + i), frequency="every_time", cooldown=60) for i in range(30)]
         batch = [tick("ETH-USD", "4000", s) for s in range(0, 10, 2)]
     fired = [alert_id for ids_fired in race(app, batch) for alert_id in ids_fired]
     assert sorted(fired) == sorted(ids)

@@ -1,4 +1,6 @@
+import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -178,3 +180,27 @@ def test_the_page_and_its_assets_are_served(client):
         assert chartjs.data.startswith(b"/*!\n * Chart.js v4.6.1")  # pinned, licence header kept
     with client.get("/static/js/socket.js") as script:
         assert b"new WebSocket" in script.data
+
+
+def test_an_identical_active_alert_is_refused_with_409_naming_it(client, app, redis_client):
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe("stockticker:alerts")
+    body = {"symbol": "BTC-USD", "rule": "above", "threshold": "100000"}
+    first = client.post("/api/alerts", json=body | {"note": "first"}).json["alert"]
+    again = client.post("/api/alerts", json=body | {"note": "other note, same rule"})
+    assert again.status_code == 409
+    assert again.json == {
+        "error": f"an identical alert is already active: #{first['id']} BTC-USD at or above 100,000.00, once",
+        "field": None,
+    }
+    assert alert_count(app) == 1
+    assert client.post("/api/alerts", json=body | {"frequency": "every_time"}).status_code == 201  # another rule
+    client.delete(f"/api/alerts/{first['id']}")
+    assert client.post("/api/alerts", json=body).status_code == 201  # the first is no longer active
+    kinds: list[str] = []
+    deadline = time.monotonic() + 5
+    while len(kinds) < 4 and time.monotonic() < deadline:
+        if (message := pubsub.get_message(timeout=0.5)) is not None:
+            kinds.append(json.loads(message["data"])["type"])
+    assert kinds == ["alert_created", "alert_created", "alert_cancelled", "alert_created"]  # for every open page
+    pubsub.close()
