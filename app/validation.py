@@ -95,7 +95,13 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
     )
 
 
+THOUSANDS_RE = re.compile(r"^\s*\d{1,3}(,\d{3})+(\.\d*)?\s*$")
+
+
 def _number(value: object, field: str) -> Decimal:
+    """A positive number; as text it may have thousands separators, as the page shows prices."""
+    if isinstance(value, str) and THOUSANDS_RE.match(value):
+        value = value.replace(",", "")
     try:
         return parse_price(value, field)
     except TickError as exc:

@@ -42,13 +42,24 @@ function clearErrors() {
   formError.textContent = "";
 }
 
+// A form-level message; with `retry`, a button that tries the same thing again.
+function showFormError(message, retry) {
+  formError.replaceChildren(element("span", "", message));
+  if (retry) {
+    const again = element("button", "secondary small", "Retry");
+    again.type = "button";
+    again.addEventListener("click", retry);
+    formError.append(" ", again);
+  }
+  formError.hidden = false;
+}
+
 function showError(error) {
   if (error instanceof ApiError && FIELDS.includes(error.field)) {
     fieldError(error.field, error.message);
     input(error.field).focus();
   } else {
-    formError.textContent = error.message;
-    formError.hidden = false;
+    showFormError(error.message, error.status === 0 ? () => form.requestSubmit() : null);
   }
 }
 
@@ -63,12 +74,18 @@ form.elements.rule.addEventListener("change", syncVisibleFields);
 form.elements.frequency.addEventListener("change", syncVisibleFields);
 syncVisibleFields();
 
-// `name` as in "The threshold must…", `missing` as in "Enter a threshold price."
-function positiveNumber(raw, name, missing, example) {
+// The number the user typed, read as the page shows numbers: "12,345.6" is 12345.6.
+export function readNumber(raw) {
+  const text = raw.trim();
+  return /^\d{1,3}(,\d{3})+(\.\d*)?$/.test(text) ? text.replaceAll(",", "") : text;
+}
+
+// Worded as the server words them, so a message reads the same whoever caught the mistake.
+function positiveNumber(raw, field, missing) {
   const number = Number(raw);
-  if (!raw) return `Enter ${missing}.`;
-  if (!Number.isFinite(number)) return `The ${name} must be a number, like ${example}.`;
-  if (number <= 0) return `The ${name} must be greater than 0.`;
+  if (!raw) return missing;
+  if (!Number.isFinite(number)) return `${field} must be a number`;
+  if (number <= 0) return `${field} must be greater than 0`;
   return null;
 }
 
@@ -77,24 +94,24 @@ function readForm() {
   const values = form.elements;
   const body = { symbol: symbolSelect.value, rule: values.rule.value, frequency: values.frequency.value };
   const errors = {};
-  if (!body.symbol) errors.symbol = "Choose a symbol.";
+  if (!body.symbol) errors.symbol = "symbol is required";
   if (body.rule === "change") {
     body.direction = values.direction.value;
-    body.percent = values.percent.value.trim();
+    body.percent = readNumber(values.percent.value);
     body.window = values.window.value;
-    const problem = positiveNumber(body.percent, "percentage", "a percentage", "5 or 2.5");
+    const problem = positiveNumber(body.percent, "percent", "percent is required for a change rule");
     if (problem) errors.percent = problem;
-    else if (Number(body.percent) > 1000) errors.percent = "The percentage must be at most 1000.";
+    else if (Number(body.percent) > 1000) errors.percent = "percent must be greater than 0 and at most 1000";
   } else {
-    body.threshold = values.threshold.value.trim();
-    const problem = positiveNumber(body.threshold, "threshold", "a threshold price", "100000 or 0.15");
+    body.threshold = readNumber(values.threshold.value);
+    const problem = positiveNumber(body.threshold, "threshold", "threshold is required");
     if (problem) errors.threshold = problem;
   }
   if (body.frequency === "every_time") body.cooldown = values.cooldown.value;
   if (values.expires_at.value) {
     const expires = new Date(values.expires_at.value);
-    if (Number.isNaN(expires.getTime())) errors.expires_at = "Enter a date and time.";
-    else if (expires <= new Date()) errors.expires_at = "The expiry must be in the future.";
+    if (Number.isNaN(expires.getTime())) errors.expires_at = "expires_at must be a date and time";
+    else if (expires <= new Date()) errors.expires_at = "expires_at must be in the future";
     else body.expires_at = expires.toISOString();
   }
   const note = values.note.value.trim();
@@ -201,18 +218,46 @@ export async function loadAlerts() {
   syncEmpty();
 }
 
+// Removes an alert's item; focus moves to the next one (or the one before, or the heading),
+// never to <body>.
+function removeActive(id) {
+  const item = activeList.querySelector(`li[data-id="${id}"]`);
+  if (!item) return;
+  const hadFocus = item.contains(document.activeElement);
+  const neighbour = item.nextElementSibling ?? item.previousElementSibling;
+  item.remove();
+  syncEmpty();
+  if (hadFocus) (neighbour?.querySelector("button.danger") ?? document.getElementById("active-heading")).focus();
+}
+
 async function deleteAlert(alert, button) {
   button.disabled = true;
   try {
     await api.deleteAlert(alert.id);
-    activeList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
-    syncEmpty();
+    removeActive(alert.id);
   } catch (error) {
     button.disabled = false;
-    formError.textContent = `Could not delete ${alertText(alert)}: ${error.message}`;
-    formError.hidden = false;
-    await loadAlerts().catch(() => {});
+    showFormError(`Could not delete ${alertText(alert)}: ${error.message}`,
+      error.status === 0 ? () => deleteAlert(alert, button) : null);
+    if (error.status !== 0) await loadAlerts().catch(() => {});
   }
+}
+
+// The same alert from this tab's answer and from the socket (any tab): one item, the newest.
+function upsertActive(alert) {
+  const item = activeItem(alert);
+  const existing = activeList.querySelector(`li[data-id="${alert.id}"]`);
+  if (existing) existing.replaceWith(item);
+  else activeList.prepend(item);
+  syncEmpty();
+}
+
+export function alertCreated(alert) {
+  upsertActive(alert);
+}
+
+export function alertCancelled(alert) {
+  removeActive(alert.id);
 }
 
 function eventItem(event) {
@@ -261,10 +306,9 @@ form.addEventListener("submit", async (event) => {
   const submit = form.querySelector("button[type=submit]");
   submit.disabled = true;
   try {
-    const alert = await api.createAlert(body);
-    activeList.prepend(activeItem(alert));
+    upsertActive(await api.createAlert(body));
     for (const field of ["threshold", "percent", "note", "expires_at"]) form.elements[field].value = "";
-    syncEmpty();
+    updatePreview();
   } catch (error) {
     showError(error);
   } finally {
@@ -303,9 +347,33 @@ export function alertFired(alert) {
 
 // An alert past its expiry leaves the active list.
 export function alertExpired(alert) {
-  activeList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
-  syncEmpty();
+  removeActive(alert.id);
 }
+
+// What will happen, before saving: a threshold the price is already past fires on the next tick.
+const preview = document.getElementById("alert-preview");
+let priceOf = () => null;
+
+export function onPriceLookup(lookup) {
+  priceOf = lookup;
+}
+
+export function updatePreview() {
+  const rule = form.elements.rule.value;
+  const threshold = Number(readNumber(form.elements.threshold.value));
+  const price = priceOf(symbolSelect.value);
+  let text = "";
+  if (rule !== "change" && threshold > 0 && price !== null) {
+    const holds = rule === "above" ? price >= threshold : price <= threshold;
+    if (holds) {
+      text = `${symbolSelect.value} is already ${rule} ${formatPrice(threshold)} (now ${formatPrice(price)}): ` +
+        "this alert fires on the next price.";
+    }
+  }
+  preview.textContent = text;
+  preview.hidden = !text;
+}
+for (const field of ["rule", "threshold", "symbol"]) form.elements[field].addEventListener("input", updatePreview);
 
 if ("Notification" in window && Notification.permission === "default") {
   notifyButton.hidden = false;

@@ -14,7 +14,12 @@ async function request(method, path, body) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
-  const response = await fetch(path, options);
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    throw new ApiError(0, "The server did not answer. Check that it is running and your connection, then retry.", null);
+  }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     throw new ApiError(response.status, data.error || `request failed (${response.status})`, data.field || null);
@@ -24,7 +29,7 @@ async function request(method, path, body) {
 
 export const api = {
   symbols: () => request("GET", "/api/symbols").then((d) => d.symbols),
-  latest: () => request("GET", "/api/prices/latest").then((d) => d.prices),
+  latest: () => request("GET", "/api/prices/latest"),
   history: (symbol) => request("GET", `/history/${encodeURIComponent(symbol)}`).then((d) => d.points),
   alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),

@@ -2,6 +2,7 @@
 
 import { element } from "./dom.js";
 import { formatPrice, formatTime } from "./format.js";
+import { ageSeconds, isStale } from "./freshness.js";
 
 const cardsEl = document.getElementById("cards");
 const emptyEl = document.getElementById("no-prices");
@@ -29,13 +30,15 @@ function card(symbol) {
   button.append(head, price, change, meta);
   button.addEventListener("click", () => openChart(symbol, button));
   cardsEl.append(button);
-  const entry = { button, badge, price, change, meta, last: null };
+  const entry = { button, badge, price, change, meta, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
 
+// Cards in the configured order (the server's), not in the order prices arrived.
 export function ensureCards(symbols) {
   symbols.forEach(card);
+  symbols.forEach((symbol) => cardsEl.append(cards.get(symbol).button));
 }
 
 // `previous` comes with REST snapshots; live ticks compare with the card's last price.
@@ -53,16 +56,44 @@ export function showPrice(tick, previous) {
     c.change.className = `change ${direction}`;
     c.change.dataset.direction = direction;
   }
-  c.meta.textContent = `updated ${formatTime(tick.observed_at)}`;
-  c.button.setAttribute(
-    "aria-label",
-    `${tick.symbol} ${formatPrice(tick.price)}, ${c.change.textContent}, ${c.meta.textContent}. Open chart`,
-  );
+  if (c.last !== null && tick.price !== c.last) {
+    c.price.classList.remove("flash");
+    void c.price.offsetWidth; // restart the animation
+    c.price.classList.add("flash");
+  }
+  c.receivedAt = tick.received_at ?? tick.observed_at;
+  c.observedAt = tick.observed_at;
   c.badge.hidden = tick.source !== "simulated";
   c.button.dataset.source = tick.source;
   c.last = tick.price;
   emptyEl.hidden = true;
   if (tick.source === "simulated") simulatedEl.hidden = false;
+  refreshCard(c);
+}
+
+// "updated 2:05:14 PM" while fresh, "stale, last price 21 s ago" once older than the limit.
+function refreshCard(c) {
+  if (!c.receivedAt) return;
+  const stale = isStale(c.receivedAt);
+  c.button.dataset.stale = String(stale);
+  c.meta.textContent = stale
+    ? `stale, last price ${ageSeconds(c.receivedAt)} s ago`
+    : `updated ${formatTime(c.observedAt)}`;
+  c.button.setAttribute(
+    "aria-label",
+    `${c.button.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.meta.textContent}. Open chart`,
+  );
+}
+
+// Re-judges every card's age; true when every card with a price is stale (the feed is delayed).
+export function refreshFreshness() {
+  const priced = [...cards.values()].filter((c) => c.receivedAt);
+  priced.forEach(refreshCard);
+  return priced.length > 0 && priced.every((c) => c.button.dataset.stale === "true");
+}
+
+export function currentPrice(symbol) {
+  return cards.get(symbol)?.last ?? null;
 }
 
 // While the socket is down the numbers are not live: say so on every card.

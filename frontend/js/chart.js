@@ -1,25 +1,45 @@
 // The chart modal: the last points of one symbol from /history, kept live while open.
 
 import { api } from "./api.js";
-import { formatPrice } from "./format.js";
+import { element } from "./dom.js";
+import { formatPrice, formatTime } from "./format.js";
+import { staleAfterMsNow } from "./freshness.js";
 
 const dialog = document.getElementById("chart-modal");
 const title = document.getElementById("chart-title");
 const status = document.getElementById("chart-status");
 const canvas = document.getElementById("chart-canvas");
+const box = canvas.parentElement;
 const MIN_POINTS = 100;
 let chart = null;
 let current = null; // { symbol, opener, limit }
 
+// Where no ticks were recorded for longer than the staleness limit the line breaks (a null
+// point) instead of ramping straight across the hole.
+function withGaps(points) {
+  const data = [];
+  for (const point of points) {
+    const previous = data.at(-1);
+    if (previous && point.x - previous.x > staleAfterMsNow()) data.push({ x: previous.x + 1, y: null });
+    data.push(point);
+  }
+  return data;
+}
+
+// As many time labels as fit: about one per 90 px, never rotated.
+function labelLimit() {
+  return Math.max(2, Math.floor(canvas.parentElement.clientWidth / 90));
+}
+
 function buildChart(symbol, points) {
-  const data = points.map((p) => ({ x: Date.parse(p.observed_at), y: p.price }));
+  const data = withGaps(points.map((p) => ({ x: Date.parse(p.observed_at), y: p.price })));
   chart?.destroy();
   chart = new window.Chart(canvas, {
     type: "line",
     data: {
       datasets: [
         // Points are drawn only while there are few of them, so a new chart is not blank.
-        { label: symbol, data, borderColor: "#1d4ed8", borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0.2 },
+        { label: symbol, data, borderColor: "#1d4ed8", borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false },
       ],
     },
     options: {
@@ -30,18 +50,23 @@ function buildChart(symbol, points) {
       scales: {
         x: {
           type: "time",
-          time: { tooltipFormat: "PP HH:mm:ss", displayFormats: { millisecond: "HH:mm:ss", second: "HH:mm:ss", minute: "HH:mm", hour: "HH:mm" } },
-          ticks: { maxTicksLimit: 6, maxRotation: 0 },
+          ticks: { maxTicksLimit: labelLimit(), maxRotation: 0, autoSkipPadding: 16, callback: (value) => formatTime(value) },
         },
         y: { ticks: { callback: (value) => formatPrice(value, data.at(-1)?.y ?? value) } },
       },
       plugins: {
         legend: { display: false },
-        tooltip: { callbacks: { label: (item) => `${symbol} ${formatPrice(item.parsed.y)}` } },
+        tooltip: {
+          callbacks: {
+            title: (items) => formatTime(items[0].parsed.x),
+            label: (item) => `${symbol} ${formatPrice(item.parsed.y)}`,
+          },
+        },
       },
     },
   });
-  dialog.dataset.points = String(data.length);
+  dialog.dataset.points = String(points.length);
+  dialog.dataset.gaps = String(data.length - points.length);
   dialog.dataset.last = String(data.at(-1)?.x ?? "");
 }
 
@@ -56,6 +81,7 @@ export async function openChart(symbol, opener) {
   dialog.dataset.symbol = symbol;
   dialog.dataset.points = "0";
   if (!dialog.open) dialog.showModal();
+  box.hidden = false;
   try {
     const points = await api.history(symbol);
     if (current?.symbol !== symbol) return; // closed or switched meanwhile
@@ -63,7 +89,12 @@ export async function openChart(symbol, opener) {
     buildChart(symbol, points);
     status.textContent = points.length ? pointsText(points.length) : "No prices stored yet.";
   } catch (error) {
-    status.textContent = `Could not load the history: ${error.message}`;
+    if (current?.symbol !== symbol) return;
+    box.hidden = true; // no large empty chart: the message and a way to try again
+    const again = element("button", "secondary small", "Retry");
+    again.type = "button";
+    again.addEventListener("click", () => openChart(symbol, opener));
+    status.replaceChildren(`Could not load the history: ${error.message} `, again);
   }
 }
 
@@ -73,12 +104,16 @@ export function addLivePoint(tick) {
   const data = chart.data.datasets[0].data;
   const x = Date.parse(tick.observed_at);
   if (data.length && data.at(-1).x >= x) return;
+  if (data.length && x - data.at(-1).x > staleAfterMsNow()) data.push({ x: data.at(-1).x + 1, y: null });
   data.push({ x, y: tick.price });
-  while (data.length > current.limit) data.shift();
+  let points = data.filter((p) => p.y !== null).length;
+  while (points > current.limit || data[0].y === null) {
+    if (data.shift().y !== null) points -= 1;
+  }
   chart.update("none");
-  dialog.dataset.points = String(data.length);
+  dialog.dataset.points = String(points);
   dialog.dataset.last = String(x);
-  status.textContent = pointsText(data.length);
+  status.textContent = pointsText(points);
 }
 
 function close() {

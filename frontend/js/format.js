@@ -13,10 +13,19 @@ export function formatPrice(value, reference = value) {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export function formatTime(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+// One clock format for the whole page, the browser's locale (12 or 24 h as it says). Spaces
+// inside a time become no-break spaces: "2:05:14 PM" never wraps "PM" onto a line of its own.
+const TIME = new Intl.DateTimeFormat([], { hour: "numeric", minute: "2-digit", second: "2-digit" });
+const DATE = new Intl.DateTimeFormat([], { dateStyle: "short" });
+
+function unbroken(text) {
+  return text.replace(/\s/g, "\u00a0");
+}
+
+export function formatTime(value) {
+  return unbroken(TIME.format(new Date(value)));
 }
 
 export function formatDateTime(iso) {
-  return new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "medium" });
+  return `${unbroken(DATE.format(new Date(iso)))} ${formatTime(iso)}`;
 }

@@ -1,17 +1,22 @@
 // Wires the page: REST for the first picture and every catch-up, /ws for live updates.
 
 import { api } from "./api.js";
-import { alertExpired, alertFired, loadAlerts, setChannels, setSymbols } from "./alerts.js";
-import { ensureCards, onCardSelected, setLive, showPrice } from "./cards.js";
+import {
+  alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, setChannels, setSymbols,
+  updatePreview,
+} from "./alerts.js";
+import { currentPrice, ensureCards, onCardSelected, refreshFreshness, setLive, showPrice } from "./cards.js";
 import { loadChannels, onChannelsChanged } from "./channels.js";
 import { addLivePoint, openChart } from "./chart.js";
-import { connect } from "./socket.js";
+import { setServerClock } from "./freshness.js";
+import { connect, setDelayed } from "./socket.js";
 
 async function catchUp() {
   const [symbols, latest] = await Promise.all([api.symbols(), api.latest()]);
+  setServerClock(latest.server_time, latest.stale_after_seconds);
   ensureCards(symbols);
   setSymbols(symbols);
-  latest.forEach((tick) => showPrice(tick, tick.previous_price));
+  latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
   await Promise.all([loadAlerts(), loadChannels()]);
 }
 
@@ -19,14 +24,23 @@ function onMessage(message) {
   if (message.type === "price") {
     showPrice(message);
     addLivePoint(message);
+    updatePreview();
   } else if (message.type === "alert") {
     alertFired(message.alert);
   } else if (message.type === "alert_expired") {
     alertExpired(message.alert);
+  } else if (message.type === "alert_created") {
+    alertCreated(message.alert);
+  } else if (message.type === "alert_cancelled") {
+    alertCancelled(message.alert);
   }
 }
 
+// Every second: judge each card's age, and the feed as a whole.
+setInterval(() => setDelayed(refreshFreshness()), 1000);
+
 onCardSelected(openChart);
+onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);
 connect({
   onMessage,

@@ -1,21 +1,45 @@
-// The /ws connection: reconnects with exponential backoff and says what state it is in.
+// The /ws connection: reconnects with capped, jittered backoff, counts down live, offers
+// "retry now", and says what state it is in (live, delayed, reconnecting, offline).
 
 const label = document.getElementById("connection");
-const MAX_DELAY_MS = 30000;
+const retryButton = document.getElementById("retry-now");
+// Capped low so the page is back within 2 s of the server (1.6 s + 20 % jitter at most).
+const MAX_DELAY_MS = 1600;
+const FIRST_DELAY_MS = 400;
+let connected = false;
+let delayed = false;
 
 function setState(state, text) {
   label.dataset.state = state;
   label.textContent = text;
+  retryButton.hidden = state !== "reconnecting";
+}
+
+function showConnected() {
+  if (delayed) setState("delayed", "delayed: no new prices");
+  else setState("connected", "live");
+}
+
+// Connected but every price is stale (a stalled pipeline): "delayed", not "live".
+export function setDelayed(value) {
+  delayed = value;
+  if (connected) showConnected();
 }
 
 // onMessage gets each parsed message; onOpen runs on every (re)connect, to catch up.
 export function connect({ onMessage, onOpen, onDown }) {
   let attempt = 0;
   let timer = null;
+  let countdown = null;
   let socket = null;
 
-  function open() {
+  function stopTimers() {
     clearTimeout(timer);
+    clearInterval(countdown);
+  }
+
+  function open() {
+    stopTimers();
     if (!navigator.onLine) {
       setState("offline", "offline");
       return;
@@ -24,23 +48,32 @@ export function connect({ onMessage, onOpen, onDown }) {
     socket = new WebSocket(`${scheme}://${location.host}/ws`);
     socket.addEventListener("open", () => {
       attempt = 0;
-      setState("connected", "live");
+      connected = true;
+      showConnected();
       onOpen();
     });
     socket.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
     socket.addEventListener("close", () => {
+      connected = false;
       onDown();
       if (!navigator.onLine) {
         setState("offline", "offline");
         return;
       }
-      const delay = Math.min(MAX_DELAY_MS, 500 * 2 ** attempt) * (0.8 + Math.random() * 0.4);
+      const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt) * (0.8 + Math.random() * 0.4);
       attempt += 1;
-      setState("reconnecting", `reconnecting in ${Math.ceil(delay / 1000)} s…`);
+      const due = Date.now() + delay;
+      const tick = () => setState("reconnecting", `reconnecting in ${Math.max(0, Math.ceil((due - Date.now()) / 1000))} s…`);
+      tick();
+      countdown = setInterval(tick, 250);
       timer = setTimeout(open, delay);
     });
   }
 
+  retryButton.addEventListener("click", () => {
+    attempt = 0;
+    open();
+  });
   window.addEventListener("offline", () => {
     setState("offline", "offline");
     socket?.close();

@@ -18,6 +18,7 @@ def parse(body: object) -> AlertSpec:
 def test_the_first_api_form_is_still_read_as_a_threshold_rule():
     assert parse(GOOD) == AlertSpec("BTC-USD", "above", "above", threshold=Decimal(100000))
     assert parse(GOOD | {"threshold": "0.15", "direction": "below"}).threshold == Decimal("0.15")
+    assert parse(GOOD | {"threshold": "12,345.6"}).threshold == Decimal("12345.6")  # as the page shows prices
 
 
 def test_a_full_alert_is_normalised():
@@ -73,6 +74,7 @@ def test_durations(value, seconds):
         (GOOD | {"rule": "sideways"}, "rule", "rule must be one of above, below, change"),
         (GOOD | {"rule": "below"}, "direction", "direction must be below (or left out)"),
         (GOOD | {"threshold": "abc"}, "threshold", "threshold must be a number"),
+        (GOOD | {"threshold": "1,2,3"}, "threshold", "threshold must be a number"),
         (GOOD | {"threshold": -5}, "threshold", "threshold must be greater than 0"),
         (GOOD | {"threshold": 0}, "threshold", "threshold must be greater than 0"),
         (GOOD | {"threshold": float("nan")}, "threshold", "threshold must be a finite number"),
