@@ -20,6 +20,7 @@ import pytest
 import redis
 import requests
 from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
 
 from app import create_app
@@ -29,6 +30,8 @@ from app.services import ensure_topic
 from config.settings import PROJECT_ROOT, Settings, load_settings
 from devstack.run import process_env, procfile_commands
 from devstack.servers import embedded_servers, free_port
+from tests.conftest import IN_CI
+from tests.integration.browser import CHROMIUM, CHROMIUM_FLAGS, open_page
 from tests.integration.helpers import wait_for
 
 SYMBOLS = "BTC-USD,ETH-USD,DOGE-USD"
@@ -211,3 +214,23 @@ def healthy(base_url: str) -> bool:
         return requests.get(f"{base_url}/healthz", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        if IN_CI:
+            pytest.fail("CI must run the browser tests: install Debian's chromium (.ci/run does)")
+        pytest.skip("no Chromium found: apt-get install chromium to run the browser tests")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context, page, errors = open_page(browser, stack.base_url)
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"

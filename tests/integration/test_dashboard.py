@@ -3,75 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from app.prices import store_ticks
 from app.pubsub import PRICES_CHANNEL
-from app.ticks import Tick
 from tasks.sources.simulated import next_price
-from tests.conftest import ARTIFACTS, IN_CI
+from tests.conftest import ARTIFACTS
+from tests.integration.browser import XSS, card, older_tick, wait_for_prices
 from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-XSS = '<img src=x onerror="window.__xss=1">'
-# Records browser notifications instead of showing them; permission reads as granted.
-NOTIFICATION_SPY = """
-window.__notifications = [];
-window.Notification = class { static permission = "granted";
-  static requestPermission() { return Promise.resolve("granted"); }
-  constructor(title, options) { window.__notifications.push({ title, body: options.body }); } };
-"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        if IN_CI:
-            pytest.fail("CI must run the browser tests: install Debian's chromium (.ci/run does)")
-        pytest.skip("no Chromium found: apt-get install chromium to run the browser tests")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=stack.base_url)
-    context.add_init_script(NOTIFICATION_SPY)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/")
-    expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=30_000)
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
-
-
-def older_tick(symbol: str, price: Decimal, start: datetime, step: int) -> Tick:
-    return Tick(symbol, price, start + timedelta(seconds=5 * step), start, "simulated")
-
-
-def card(page: Page, symbol: str):
-    return page.locator(f'.card[data-symbol="{symbol}"]')
-
-
-def wait_for_prices(page: Page) -> None:
-    for symbol in ("BTC-USD", "ETH-USD", "DOGE-USD"):
-        expect(card(page, symbol).locator(".price")).not_to_have_text("–", timeout=30_000)
 
 
 def test_prices_arrive_and_change_without_a_reload(page: Page):
