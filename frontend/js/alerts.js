@@ -218,25 +218,30 @@ export async function loadAlerts() {
   syncEmpty();
 }
 
-// Removes an alert's item; focus moves to the next one (or the one before, or the heading),
-// never to <body>.
-function removeActive(id) {
+// Removes an alert's item; if it held the focus, the focus moves to the next item (or the one
+// before, or the list's heading), never to <body>.
+function removeActive(id, hadFocus = false) {
   const item = activeList.querySelector(`li[data-id="${id}"]`);
   if (!item) return;
-  const hadFocus = item.contains(document.activeElement);
+  const focused = hadFocus || item.contains(document.activeElement);
   const neighbour = item.nextElementSibling ?? item.previousElementSibling;
   item.remove();
   syncEmpty();
-  if (hadFocus) (neighbour?.querySelector("button.danger") ?? document.getElementById("active-heading")).focus();
+  if (focused) (neighbour?.querySelector("button.danger") ?? document.getElementById("active-heading")).focus();
 }
 
 async function deleteAlert(alert, button) {
+  const item = button.closest("li");
+  const hadFocus = item.contains(document.activeElement); // disabling the button drops its focus
+  item.dataset.deleting = "true"; // this tab removes it (with focus); the socket's echo waits
   button.disabled = true;
   try {
     await api.deleteAlert(alert.id);
-    removeActive(alert.id);
+    removeActive(alert.id, hadFocus);
   } catch (error) {
+    delete item.dataset.deleting;
     button.disabled = false;
+    if (hadFocus) button.focus();
     showFormError(`Could not delete ${alertText(alert)}: ${error.message}`,
       error.status === 0 ? () => deleteAlert(alert, button) : null);
     if (error.status !== 0) await loadAlerts().catch(() => {});
@@ -257,7 +262,7 @@ export function alertCreated(alert) {
 }
 
 export function alertCancelled(alert) {
-  removeActive(alert.id);
+  if (activeList.querySelector(`li[data-id="${alert.id}"]`)?.dataset.deleting !== "true") removeActive(alert.id);
 }
 
 function eventItem(event) {
