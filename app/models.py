@@ -39,6 +39,7 @@ class Symbol(db.Model):  # type: ignore[name-defined]
 
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     active: Mapped[bool] = mapped_column(server_default=text("true"))
+    position: Mapped[int] = mapped_column(server_default=text("0"))  # the order cards are shown in
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -83,7 +83,7 @@ def latest_prices() -> list[dict[str, Any]]:
                 ORDER BY observed_at DESC LIMIT 1
             ) t
             WHERE s.active
-            ORDER BY s.symbol
+            ORDER BY s.position, s.symbol
             """
         )
     )
@@ -126,15 +126,17 @@ def symbol_exists(symbol: str) -> bool:
 
 
 def active_symbols() -> list[str]:
-    return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active).order_by(Symbol.symbol)))
+    """Active symbols in their configured order."""
+    return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active).order_by(Symbol.position, Symbol.symbol)))
 
 
 def sync_symbols(symbols: Sequence[str]) -> None:
-    """Make exactly ``symbols`` active; others stay in the table (with their history), inactive."""
+    """Make exactly ``symbols`` active, in that order; others stay in the table (with their history), inactive."""
+    upsert = insert(Symbol).values([{"symbol": s, "active": True, "position": i} for i, s in enumerate(symbols)])
     db.session.execute(
-        insert(Symbol)
-        .values([{"symbol": s, "active": True} for s in symbols])
-        .on_conflict_do_update(index_elements=[Symbol.symbol], set_={"active": True})
+        upsert.on_conflict_do_update(
+            index_elements=[Symbol.symbol], set_={"active": True, "position": upsert.excluded.position}
+        )
     )
     db.session.execute(Symbol.__table__.update().where(Symbol.symbol.not_in(symbols)).values(active=False))
     db.session.commit()

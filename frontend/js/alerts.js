@@ -190,7 +190,33 @@ function activeItem(alert) {
   remove.setAttribute("aria-label", `Delete alert ${alertText(alert)}`);
   remove.addEventListener("click", () => deleteAlert(alert, remove));
   const fired = alert.triggered_at ? ` · last fired ${formatDateTime(alert.triggered_at)}` : "";
-  return listItem(alert, alertText(alert), `${alertMeta(alert)}${fired}`, historyButton(alert), remove);
+  const li = listItem(alert, alertText(alert), `${alertMeta(alert)}${fired}`, historyButton(alert), remove);
+  li.alert = alert;
+  li.append(element("span", "meta distance"));
+  return li;
+}
+
+// How far the price is from a threshold, in % of the price; null for change rules.
+function distance(alert) {
+  const price = priceOf(alert.symbol);
+  if (alert.threshold === null || price === null) return null;
+  const gap = alert.rule === "above" ? alert.threshold - price : price - alert.threshold;
+  return Math.max(0, (gap / price) * 100);
+}
+
+// Current alerts, nearest to firing first, each with how far away it is. The list is not
+// reordered while the keyboard focus is in it, so nothing moves under a keyboard user.
+export function refreshDistances() {
+  const items = [...activeList.children];
+  const away = new Map(items.map((li) => [li, distance(li.alert)]));
+  for (const [li, value] of away) {
+    li.querySelector(".distance").textContent =
+      value === null ? "" : value === 0 ? "at the threshold: fires on the next price" : `${value.toFixed(1)} % away`;
+  }
+  if (activeList.contains(document.activeElement)) return;
+  const rank = (li) => away.get(li) ?? Number.POSITIVE_INFINITY;
+  const sorted = [...items].sort((a, b) => rank(a) - rank(b));
+  if (sorted.some((li, i) => li !== items[i])) activeList.append(...sorted);
 }
 
 function triggeredItem(alert) {
@@ -216,6 +242,7 @@ export async function loadAlerts() {
   activeList.replaceChildren(...active.map(activeItem));
   triggeredList.replaceChildren(...recentlyTriggered(active, triggered).map(triggeredItem));
   syncEmpty();
+  refreshDistances();
 }
 
 // Removes an alert's item; if it held the focus, the focus moves to the next item (or the one
@@ -255,6 +282,7 @@ function upsertActive(alert) {
   if (existing) existing.replaceWith(item);
   else activeList.prepend(item);
   syncEmpty();
+  refreshDistances();
 }
 
 export function alertCreated(alert) {
@@ -344,6 +372,8 @@ export function alertFired(alert) {
   while (triggeredList.children.length > RECENT_TRIGGERED) triggeredList.lastElementChild.remove();
   syncEmpty();
   const message = banner(alert);
+  if (document.hidden) document.title = `🔔 ${alert.symbol} alert – ${PAGE_TITLE}`; // until the page is seen
+  if (soundBox.checked) chime();
   if ("Notification" in window && Notification.permission === "granted") {
     new Notification("Stock Ticker alert", { body: message, tag: `alert-${alert.id}-${alert.fire_count}` });
   }
@@ -379,6 +409,34 @@ export function updatePreview() {
   preview.hidden = !text;
 }
 for (const field of ["rule", "threshold", "symbol"]) form.elements[field].addEventListener("input", updatePreview);
+
+const PAGE_TITLE = document.title;
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) document.title = PAGE_TITLE;
+});
+
+// Optional sound: two short tones made by the browser (no audio file), remembered per browser.
+const soundBox = document.getElementById("alert-sound");
+soundBox.checked = localStorage.getItem("stockticker.sound") === "on";
+soundBox.addEventListener("change", () => localStorage.setItem("stockticker.sound", soundBox.checked ? "on" : "off"));
+
+function chime() {
+  try {
+    const audio = new AudioContext();
+    [0, 0.2].forEach((start) => {
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime + start);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + 0.15);
+      tone.connect(gain).connect(audio.destination);
+      tone.start(audio.currentTime + start);
+      tone.stop(audio.currentTime + start + 0.16);
+    });
+  } catch {
+    // no audio device: the banner and the title still say it
+  }
+}
 
 if ("Notification" in window && Notification.permission === "default") {
   notifyButton.hidden = false;

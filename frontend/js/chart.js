@@ -10,6 +10,7 @@ const title = document.getElementById("chart-title");
 const status = document.getElementById("chart-status");
 const canvas = document.getElementById("chart-canvas");
 const box = canvas.parentElement;
+const headline = document.getElementById("chart-price");
 const MIN_POINTS = 100;
 let chart = null;
 let current = null; // { symbol, opener, limit }
@@ -31,15 +32,38 @@ function labelLimit() {
   return Math.max(2, Math.floor(canvas.parentElement.clientWidth / 90));
 }
 
+// The page's own colours (light or dark scheme) for the line, the labels and the grid.
+function themed(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+// Header: the newest price and its change over what the chart shows.
+function showHeadline(data) {
+  const prices = data.filter((p) => p.y !== null);
+  if (!prices.length) {
+    headline.textContent = "";
+    return;
+  }
+  const first = prices[0].y;
+  const last = prices.at(-1).y;
+  const delta = last - first;
+  const sign = delta > 0 ? "+" : delta < 0 ? "−" : "";
+  const percent = first ? Math.abs((delta / first) * 100).toFixed(2) : "0.00";
+  headline.textContent = `${formatPrice(last)} · ${sign}${formatPrice(Math.abs(delta), last)} (${sign}${percent}%) over the chart`;
+  headline.dataset.direction = delta > 0 ? "up" : delta < 0 ? "down" : "flat";
+}
+
 function buildChart(symbol, points) {
   const data = withGaps(points.map((p) => ({ x: Date.parse(p.observed_at), y: p.price })));
   chart?.destroy();
+  window.Chart.defaults.color = themed("--muted");
+  window.Chart.defaults.borderColor = themed("--line");
   chart = new window.Chart(canvas, {
     type: "line",
     data: {
       datasets: [
         // Points are drawn only while there are few of them, so a new chart is not blank.
-        { label: symbol, data, borderColor: "#1d4ed8", borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false },
+        { label: symbol, data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false },
       ],
     },
     options: {
@@ -67,6 +91,7 @@ function buildChart(symbol, points) {
   });
   dialog.dataset.points = String(points.length);
   dialog.dataset.gaps = String(data.length - points.length);
+  showHeadline(data);
   dialog.dataset.last = String(data.at(-1)?.x ?? "");
 }
 
@@ -111,6 +136,7 @@ export function addLivePoint(tick) {
     if (data.shift().y !== null) points -= 1;
   }
   chart.update("none");
+  showHeadline(data);
   dialog.dataset.points = String(points);
   dialog.dataset.last = String(x);
   status.textContent = pointsText(points);

@@ -2,8 +2,8 @@
 
 import { api } from "./api.js";
 import {
-  alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, setChannels, setSymbols,
-  updatePreview,
+  alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
+  setSymbols, updatePreview,
 } from "./alerts.js";
 import { currentPrice, ensureCards, onCardSelected, refreshFreshness, setLive, showPrice } from "./cards.js";
 import { loadChannels, onChannelsChanged } from "./channels.js";
@@ -25,6 +25,7 @@ function onMessage(message) {
     showPrice(message);
     addLivePoint(message);
     updatePreview();
+    refreshDistances();
   } else if (message.type === "alert") {
     alertFired(message.alert);
   } else if (message.type === "alert_expired") {

@@ -73,7 +73,7 @@ def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
     item = page.locator("#active-alerts li")
     expect(item).to_have_count(1)
     expect(item.locator(".alert-text")).to_have_text("ETH-USD at or below 12.5000")
-    expect(item.locator(".meta")).to_contain_text("once")
+    expect(item.locator(".meta").first).to_contain_text("once")
     alert_id = int(item.get_attribute("data-id"))
     item.get_by_role("button", name="Delete alert ETH-USD at or below 12.5000").click()
     expect(item).to_have_count(0)

@@ -293,3 +293,70 @@ def test_11_alerts_added_and_deleted_in_one_tab_appear_in_another(browser: Brows
     one.close()
     two.close()
     assert errors_one == [] and errors_two == []
+
+
+CONTRAST = """(selectors) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return rgb(getComputedStyle(document.body).backgroundColor);
+  };
+  return selectors.flatMap((selector) => [...document.querySelectorAll(selector)].slice(0, 3).map((el) => {
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  }));
+}"""
+TEXTS = [".card .symbol", ".card .price", ".card .meta", ".change.up", ".change.down", ".badge", ".hint", "h2",
+         ".field label", "#simulated", ".alert-list .alert-text", ".alert-list .meta", "button.primary",
+         "button.danger", "#connection"]  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_both_colour_schemes_keep_text_at_4_5_to_1(browser: Browser, stack: Stack, scheme: str):
+    api(stack, "POST", "/api/alerts", json={"symbol": "ETH-USD", "rule": "below", "threshold": 1})
+    for width in (375, 1440):
+        context = browser.new_context(viewport={"width": width, "height": 900}, base_url=stack.base_url,
+                                      color_scheme=scheme)  # fmt: skip
+        page = context.new_page()
+        page.goto("/")
+        wait_for_prices(page)
+        expect(page.locator(".change.up, .change.down").first).to_be_visible(timeout=20_000)
+        ratios = page.evaluate(CONTRAST, TEXTS)
+        low = [(selector, round(ratio, 2)) for selector, ratio in ratios if ratio < 4.5]
+        assert ratios and not low, f"{scheme}: below 4.5:1: {low}"
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-{scheme}-{width}.png"), full_page=True)
+        context.close()
+
+
+def test_alerts_are_listed_nearest_first_with_their_distance(page: Page, stack: Stack):
+    wait_for_prices(page)
+    price = float(card(page, "BTC-USD").locator(".price").inner_text().replace(",", ""))
+    far, near = round(price * 1.5, 2), round(price * 1.1, 2)
+    for threshold in (far, near):
+        api(stack, "POST", "/api/alerts", json={"symbol": "BTC-USD", "rule": "above", "threshold": threshold})
+    items = page.locator("#active-alerts li")
+    expect(items).to_have_count(2)
+    expect(items.first.locator(".distance")).to_have_text(re.compile(r"^(9\.\d|10\.\d) % away$"))
+    expect(items.nth(1).locator(".distance")).to_have_text(re.compile(r"^(49\.\d|50\.\d) % away$"))
+
+
+def test_the_chart_header_shows_the_price_and_the_tab_title_a_fired_alert(page: Page, stack: Stack):
+    wait_for_prices(page)
+    card(page, "ETH-USD").click()
+    expect(page.locator("#chart-price")).to_have_text(re.compile(r"^[\d,.]+ · [+−]?[\d,.]+ \([+−]?\d+\.\d\d%\) over"))
+    page.keyboard.press("Escape")
+    page.evaluate("""() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    api(stack, "POST", "/api/alerts", json={"symbol": "DOGE-USD", "rule": "above", "threshold": "0.0001"})
+    expect(page).to_have_title("🔔 DOGE-USD alert – Stock Ticker", timeout=20_000)
+    page.evaluate("""() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    expect(page).to_have_title("Stock Ticker")
+    icon = page.request.get("/static/favicon.svg")
+    assert icon.ok and b"<svg" in icon.body()
+    icon.dispose()
