@@ -2,7 +2,7 @@
 // and the banners and browser notifications when one fires.
 
 import { api, ApiError } from "./api.js";
-import { element } from "./dom.js";
+import { element, showMessage } from "./dom.js";
 import { formatDateTime, formatPrice } from "./format.js";
 
 const form = document.getElementById("alert-form");
@@ -42,16 +42,8 @@ function clearErrors() {
   formError.textContent = "";
 }
 
-// A form-level message; with `retry`, a button that tries the same thing again.
 function showFormError(message, retry) {
-  formError.replaceChildren(element("span", "", message));
-  if (retry) {
-    const again = element("button", "secondary small", "Retry");
-    again.type = "button";
-    again.addEventListener("click", retry);
-    formError.append(" ", again);
-  }
-  formError.hidden = false;
+  showMessage(formError, message, retry);
 }
 
 function showError(error) {

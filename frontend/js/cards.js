@@ -25,9 +25,13 @@ function card(symbol) {
   badge.hidden = true;
   head.append(name, badge);
   const price = element("span", "price", "–");
+  const currency = symbol.match(/-([A-Z]{3})$/)?.[1]; // BTC-USD is priced in USD
+  const priceLine = element("span", "price-line");
+  priceLine.append(price);
+  if (currency) priceLine.append(element("span", "currency", currency));
   const change = element("span", "change", "no change yet");
   const meta = element("span", "meta", "no price yet");
-  button.append(head, price, change, meta);
+  button.append(head, priceLine, change, meta);
   button.addEventListener("click", () => openChart(symbol, button));
   cardsEl.append(button);
   const entry = { button, badge, price, change, meta, last: null, receivedAt: null };

@@ -2,7 +2,7 @@
 // The URL field is cleared once the server has it: the page never keeps a channel's secret.
 
 import { api, ApiError } from "./api.js";
-import { element } from "./dom.js";
+import { element, showMessage } from "./dom.js";
 
 const list = document.getElementById("channels");
 const empty = document.getElementById("no-channels");
@@ -97,8 +97,7 @@ form.addEventListener("submit", async (event) => {
       fieldError(error.field, error.message);
       form.elements[error.field].focus();
     } else {
-      formError.textContent = error.message;
-      formError.hidden = false;
+      showMessage(formError, error.message, error.status === 0 ? () => form.requestSubmit() : null);
     }
   } finally {
     submit.disabled = false;

@@ -1,7 +1,7 @@
 // The chart modal: the last points of one symbol from /history, kept live while open.
 
 import { api } from "./api.js";
-import { element } from "./dom.js";
+import { showMessage } from "./dom.js";
 import { formatPrice, formatTime } from "./format.js";
 import { staleAfterMsNow } from "./freshness.js";
 
@@ -116,10 +116,7 @@ export async function openChart(symbol, opener) {
   } catch (error) {
     if (current?.symbol !== symbol) return;
     box.hidden = true; // no large empty chart: the message and a way to try again
-    const again = element("button", "secondary small", "Retry");
-    again.type = "button";
-    again.addEventListener("click", () => openChart(symbol, opener));
-    status.replaceChildren(`Could not load the history: ${error.message} `, again);
+    showMessage(status, `Could not load the history: ${error.message}`, () => openChart(symbol, opener));
   }
 }
 

@@ -6,3 +6,15 @@ export function element(tag, className, text) {
   if (text !== undefined) el.textContent = text;
   return el;
 }
+
+// A message in `box`; with `retry`, a button beside it that tries the same thing again.
+export function showMessage(box, message, retry) {
+  box.replaceChildren(element("span", "", message));
+  if (retry) {
+    const again = element("button", "secondary small", "Retry");
+    again.type = "button";
+    again.addEventListener("click", retry);
+    box.append(" ", again);
+  }
+  box.hidden = false;
+}

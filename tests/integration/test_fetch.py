@@ -87,7 +87,7 @@ def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, red
     status = read_status(redis_client)["fetch"]
     assert status["failures"] == 2
     assert status["last_error"] == "yfinance: Yahoo Finance did not answer within 10 s"
-    assert "fetch from yfinance failed for BTC-USD,DOGE-USD,ETH-USD" in caplog.text
+    assert "fetch from yfinance failed for BTC-USD,ETH-USD,DOGE-USD" in caplog.text
     assert not redis_client.exists(fetch.FETCH_LOCK)  # released for the next run
 
 
