@@ -4,8 +4,9 @@
 2. Dispatch: one Celery task per batch (what the bridge does) vs one task per tick.
 3. Alert check: one check over 10,000 active alerts vs over 100.
 4. Notify: one batch fires 10,000 alerts toward a local webhook; all delivered exactly once.
+5. Fanout: 1,000 /ws clients on the web process as the Procfile starts it, while ticks flow.
 
-``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify; comma-separated).
+``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify, fanout; comma-separated).
 """
 
 from __future__ import annotations
@@ -28,14 +29,18 @@ from app.extensions import db
 from app.models import Alert
 from app.prices import store_ticks, sync_symbols
 from app.ticks import Tick
+from bench.fanout import run_fanout, summary
 from bench.notify import run_notify
 from config.settings import load_settings
+from devstack.processes import running_stack
 from devstack.servers import embedded_servers, free_port
 
 BATCH = 500
 ROUNDS = 5
 NOTIFY_ALERTS = 10_000
-BENCHMARKS = ("persist", "dispatch", "alerts", "notify")
+BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout")
+FANOUT_CLIENTS = 1_000
+FANOUT_SECONDS = 20
 
 
 def ticks(count: int, offset: int) -> list[Tick]:
@@ -126,6 +131,12 @@ def main() -> None:
                 f"alert-check task {result.check_seconds:.2f} s (fires and queues), "
                 f"all delivered {result.deliver_seconds:.1f} s after the tick"
             )
+
+        if "fanout" in chosen:
+            with running_stack(env | servers.env, data_dir, LOG_LEVEL="WARNING") as stack:
+                fanout = run_fanout(stack.base_url, FANOUT_CLIENTS, FANOUT_SECONDS, stack.procs["web"].pid)
+            rows.append((f"fanout to {fanout.clients:,} sockets, delivery p99", fanout.delivery_p99_ms, "ms"))
+            lines.append(summary(fanout))
 
     width = max(len(name) for name, _, _ in rows)
     for name, value, unit in rows:

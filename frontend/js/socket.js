@@ -45,15 +45,23 @@ export function connect({ onMessage, onOpen, onDown }) {
       return;
     }
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws`);
-    socket.addEventListener("open", () => {
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(); // "retry now" while one is pending
+    const current = new WebSocket(`${scheme}://${location.host}/ws`);
+    socket = current;
+    // Events of a socket that has since been replaced are stale: they must not change the state
+    // or schedule another attempt (that would open a second socket beside the live one).
+    current.addEventListener("open", () => {
+      if (socket !== current) return;
       attempt = 0;
       connected = true;
       showConnected();
       onOpen();
     });
-    socket.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
-    socket.addEventListener("close", () => {
+    current.addEventListener("message", (event) => {
+      if (socket === current) onMessage(JSON.parse(event.data));
+    });
+    current.addEventListener("close", () => {
+      if (socket !== current) return;
       connected = false;
       onDown();
       if (!navigator.onLine) {

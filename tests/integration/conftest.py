@@ -7,18 +7,12 @@ an empty Redis and its own Kafka topic where it needs one.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import redis
-import requests
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
@@ -27,12 +21,11 @@ from app import create_app
 from app.extensions import db
 from app.prices import sync_symbols
 from app.services import ensure_topic
-from config.settings import PROJECT_ROOT, Settings, load_settings
-from devstack.run import process_env, procfile_commands
+from config.settings import Settings, load_settings
+from devstack.processes import Stack, running_stack
 from devstack.servers import embedded_servers, free_port
 from tests.conftest import IN_CI
 from tests.integration.browser import CHROMIUM, CHROMIUM_FLAGS, open_page
-from tests.integration.helpers import wait_for
 
 SYMBOLS = "BTC-USD,ETH-USD,DOGE-USD"
 
@@ -114,106 +107,11 @@ def topic(settings: Settings) -> str:
     return name
 
 
-PROCESSES = ("web", "worker", "beat", "bridge")
-
-
-@dataclass
-class Stack:
-    """Project processes started from their Procfile command lines, each in a session of its own."""
-
-    env: dict[str, str]
-    logs_dir: Path
-    base_url: str = ""
-    logs: dict[str, Path] = field(default_factory=dict)
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def start(self, name: str, command: str) -> None:
-        self.logs[name] = self.logs_dir / f"{name}.log"
-        with open(self.logs[name], "wb") as out:
-            self.procs[name] = subprocess.Popen(  # noqa: S602 - the Procfile's own command line
-                command, shell=True, env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    def stop(self, *names: str) -> None:
-        """SIGTERM to each process group (``sh -c`` and what it runs); fail if one lingers."""
-        names = names or tuple(self.procs)
-        for name in names:
-            os.killpg(self.procs[name].pid, signal.SIGTERM)
-        stuck = [name for name in names if not group_ended(self.procs[name], timeout=20)]
-        for name in stuck:
-            os.killpg(self.procs[name].pid, signal.SIGKILL)
-        for name in names:
-            del self.procs[name]
-        assert not stuck, f"{stuck} did not stop on SIGTERM within 20 s"
-
-    def kill(self, name: str) -> None:
-        """kill -9 every process of ``name``'s group, as a crash would."""
-        os.killpg(self.procs[name].pid, signal.SIGKILL)
-        assert group_ended(self.procs.pop(name), timeout=10), f"{name} survived SIGKILL"
-
-    def log(self, name: str) -> str:
-        return self.logs[name].read_text()
-
-    def dump_logs(self) -> str:
-        return "\n".join(f"--- {name}\n{path.read_text()[-3000:]}" for name, path in self.logs.items())
-
-
-def stack_env(server_env: dict[str, str], **changes: str) -> dict[str, str]:
-    values = server_env | changes
-    return process_env(load_settings(values), values)
-
-
-@contextmanager
-def running_stack(server_env: dict[str, str], logs_dir: Path, **changes: str) -> Iterator[Stack]:
-    """web, worker, beat and bridge against the session's servers, with ``changes`` to their environment."""
-    port = free_port()
-    running = Stack(stack_env(server_env, WEB_PORT=str(port), WEB_THREADS="8", **changes), logs_dir)
-    running.base_url = f"http://127.0.0.1:{port}"
-    commands = procfile_commands()
-    try:
-        for name in PROCESSES:
-            running.start(name, commands[name])
-        try:
-            wait_for(lambda: healthy(running.base_url), 60, "the web process to answer /healthz")
-        except AssertionError:
-            print(running.dump_logs())
-            raise
-        yield running
-    finally:
-        running.stop()
-
-
 @pytest.fixture(scope="module")
 def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The stack for one test module."""
-    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs")) as running:
+    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs"), WEB_THREADS="8") as running:
         yield running
-
-
-def group_ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    """Wait until every process of ``proc``'s process group has exited."""
-
-    def gone() -> bool:
-        proc.poll()
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
-    try:
-        wait_for(gone, timeout, "the process group to exit")
-    except AssertionError:
-        return False
-    return True
-
-
-def healthy(base_url: str) -> bool:
-    try:
-        return requests.get(f"{base_url}/healthz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 @pytest.fixture(scope="module")

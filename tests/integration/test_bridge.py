@@ -19,10 +19,10 @@ from kombu.exceptions import OperationalError
 from app.services import ensure_topic
 from app.ticks import Tick
 from config.settings import PROJECT_ROOT, Settings
+from devstack.processes import stack_env
 from devstack.servers import free_port, start_kafka, start_redis
 from tasks.bridge import Bridge, celery_dispatch, make_consumer
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
-from tests.integration.conftest import stack_env
 from tests.integration.helpers import tick, wait_for
 
 

@@ -12,10 +12,10 @@ from playwright.sync_api import Page, expect
 
 from app.prices import store_ticks
 from app.pubsub import PRICES_CHANNEL
+from devstack.processes import Stack
 from tasks.sources.simulated import next_price
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import XSS, card, older_tick, wait_for_prices
-from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.browser
 

@@ -19,10 +19,10 @@ from sqlalchemy import text
 from app.extensions import db
 from app.prices import last_prices, store_ticks
 from app.ticks import Tick
+from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import card, open_page, wait_for_prices
-from tests.integration.conftest import Stack, running_stack
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,10 @@ HEALTH_MAX_AGE = 5
 @pytest.fixture(scope="module")
 def stack(app, server_env, tmp_path_factory) -> Iterator[Stack]:
     with running_stack(
-        server_env, tmp_path_factory.mktemp("trust-logs"), HEALTH_MAX_TICK_AGE_SECONDS=str(HEALTH_MAX_AGE)
+        server_env,
+        tmp_path_factory.mktemp("trust-logs"),
+        WEB_THREADS="8",
+        HEALTH_MAX_TICK_AGE_SECONDS=str(HEALTH_MAX_AGE),
     ) as running:
         yield running
 

@@ -12,7 +12,7 @@ from typing import Any
 import requests
 import websocket
 
-from tests.integration.conftest import Stack
+from devstack.processes import Stack
 from tests.integration.helpers import wait_for
 
 

@@ -27,10 +27,10 @@ from app.alerts import check_ticks
 from app.extensions import db
 from app.models import Delivery
 from app.ticks import Tick
+from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from devstack.servers import free_port
 from tasks.notify import DELIVER_TASK, NOTIFY_QUEUE
-from tests.integration.conftest import Stack, running_stack
 from tests.integration.helpers import wait_for
 
 SECRET = "tok-8f3a9c1e77d2"  # in every channel URL; must never show outside the channels table
@@ -69,6 +69,7 @@ def stack(app, server_env, tmp_path_factory) -> Iterator[Stack]:
     with running_stack(
         server_env,
         tmp_path_factory.mktemp("notify-logs"),
+        WEB_THREADS="8",
         NOTIFY_RETRY_SECONDS=str(RETRY_SECONDS),
         NOTIFY_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
         NOTIFY_TIMEOUT_SECONDS="3",

@@ -18,8 +18,8 @@ from app.models import Tick as TickRow
 from app.pubsub import ALERTS_CHANNEL, read_status
 from app.services import ensure_topic
 from app.ticks import Tick
+from devstack.processes import Stack, stack_env
 from devstack.run import procfile_commands
-from tests.integration.conftest import Stack, stack_env
 from tests.integration.helpers import make_alert, wait_for
 
 PARTITIONS = 4
