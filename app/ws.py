@@ -1,15 +1,19 @@
 """WebSocket relay: Redis pub/sub → every open /ws socket of this process.
 
-One listener thread per process subscribes to the channels and fans each message
-out to a bounded queue per client; the listener restarts with exponential backoff
-when Redis goes away, and a client is removed in ``finally`` however it leaves.
+One listener (a thread; a greenlet under gunicorn's gevent worker) per process subscribes to
+the channels and fans each message out to a bounded queue per client; the listener restarts
+with exponential backoff when Redis goes away, and a client is removed in ``finally`` however
+it leaves. A client that falls CLIENT_QUEUE_SIZE messages behind (a tab that stopped reading)
+is closed with a reason instead of slowing anyone: its page reconnects and catches up by REST.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
+import socket
 import threading
 from typing import Any
 
@@ -22,20 +26,52 @@ from app.pubsub import CHANNELS
 
 log = logging.getLogger(__name__)
 
-CLIENT_QUEUE_SIZE = 500
+CLIENT_QUEUE_SIZE = 64  # price batches: about two minutes at the 2 s cadence
 MAX_BACKOFF_SECONDS = 30.0
+TOO_SLOW = (1013, "too slow: reconnect and catch up")  # 1013 "try again later"
+
+
+class Subscriber:
+    """One socket's queue; ``lagging`` once a message had to be dropped for it."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[str] = queue.Queue(CLIENT_QUEUE_SIZE)
+        self.lagging = threading.Event()
+        self.ws: Any = None  # set by the handler, so a stuck send can be cut short
+
+    def get(self, timeout: float) -> str:
+        return self.queue.get(timeout=timeout)
+
+    def empty(self) -> bool:
+        return self.queue.empty()
+
+    def offer(self, data: str) -> None:
+        try:
+            self.queue.put_nowait(data)
+        except queue.Full:
+            if not self.lagging.is_set():
+                self.lagging.set()
+                log.warning("closing a WebSocket client %d messages behind (it stopped reading)", CLIENT_QUEUE_SIZE)
+                self._cut()
+
+    def _cut(self) -> None:
+        """A handler blocked in send (the peer reads nothing) never sees the flag: end its socket."""
+        sock = getattr(self.ws, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class Relay:
     def __init__(self, redis_url: str) -> None:
         self._redis_url = redis_url
-        self._clients: set[queue.Queue[str]] = set()
+        self._clients: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._closed = threading.Event()
 
-    def subscribe(self) -> queue.Queue[str]:
-        client: queue.Queue[str] = queue.Queue(CLIENT_QUEUE_SIZE)
+    def subscribe(self) -> Subscriber:
+        client = Subscriber()
         with self._lock:
             if self._pid != os.getpid():  # first client in this (possibly forked) process
                 self._pid = os.getpid()
@@ -43,7 +79,7 @@ class Relay:
             self._clients.add(client)
         return client
 
-    def unsubscribe(self, client: queue.Queue[str]) -> None:
+    def unsubscribe(self, client: Subscriber) -> None:
         with self._lock:
             self._clients.discard(client)
 
@@ -59,10 +95,7 @@ class Relay:
         with self._lock:
             clients = list(self._clients)
         for client in clients:
-            try:
-                client.put_nowait(data)
-            except queue.Full:
-                log.warning("dropping a message for a WebSocket client that is %d behind", CLIENT_QUEUE_SIZE)
+            client.offer(data)
 
     def _listen(self) -> None:
         backoff = 0.5
@@ -86,14 +119,18 @@ class Relay:
 def websocket(ws: Any) -> None:
     relay: Relay = current_app.extensions["relay"]
     client = relay.subscribe()
+    client.ws = ws
     try:
         while ws.connected:
+            if client.lagging.is_set():
+                ws.close(*TOO_SLOW)
+                break
             try:
                 data = client.get(timeout=1.0)
             except queue.Empty:
                 continue  # re-check ws.connected; flask-sock pings keep the socket alive
             ws.send(data)
-    except ConnectionClosed:
-        pass
+    except (ConnectionClosed, OSError):
+        pass  # gone, or cut for lagging
     finally:
         relay.unsubscribe(client)

@@ -1,15 +1,27 @@
-"""gunicorn settings: the gthread worker, because each open WebSocket holds a thread."""
+"""gunicorn settings: the gevent worker, so an open WebSocket costs a greenlet, not a thread.
+
+With the gthread worker each socket held one of 2 x 64 threads: at ~130 open dashboards new
+sockets and plain HTTP queued behind them (docs/benchmarks.md, fanout). gevent's worker patches
+the standard library before the app loads (flask-sock supports that), and psycogreen makes
+psycopg2 yield to other greenlets while it waits on PostgreSQL.
+"""
 
 from config.settings import load_settings_or_exit
 
 _settings = load_settings_or_exit()
 
 bind = f"0.0.0.0:{_settings.web_port}"
-worker_class = "gthread"
-workers = 2
-threads = _settings.web_threads
+worker_class = "gevent"
+workers = _settings.web_workers
+worker_connections = _settings.web_connections
 timeout = 60
 graceful_timeout = 10
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+
+
+def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()

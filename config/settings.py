@@ -154,7 +154,8 @@ class Settings:
     simulator_seed: int = 42
     history_points: int = 100
     web_port: int = 8000
-    web_threads: int = 64
+    web_workers: int = 2
+    web_connections: int = 2000
     flower_port: int = 5555
     data_dir: Path = field(default=PROJECT_ROOT / ".data")
     embedded_redis_port: int = 6379
@@ -225,7 +226,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         simulator_seed=env_int(env, "SIMULATOR_SEED", 42),
         history_points=env_int(env, "HISTORY_POINTS", 100, minimum=1, maximum=10000),
         web_port=web_port,
-        web_threads=env_int(env, "WEB_THREADS", 64, minimum=2),
+        web_workers=env_int(env, "WEB_WORKERS", 2, minimum=1, maximum=64),
+        web_connections=env_int(env, "WEB_CONNECTIONS", 2000, minimum=10),
         flower_port=env_int(env, "FLOWER_PORT", 5555, minimum=1, maximum=65535),
         data_dir=Path(env_str(env, "DATA_DIR", str(PROJECT_ROOT / ".data"))).resolve(),
         embedded_redis_port=env_int(env, "EMBEDDED_REDIS_PORT", 6379, minimum=1, maximum=65535),

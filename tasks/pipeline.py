@@ -48,11 +48,9 @@ def persist_ticks(messages: list[dict[str, Any]]) -> int:
         if tick.symbol not in newest or tick.observed_at > newest[tick.symbol].observed_at:
             newest[tick.symbol] = tick
     client = redis_client()
-    publish(
-        client,
-        PRICES_CHANNEL,
-        [{"type": "price"} | tick_json(t) for t in newest.values()],
-    )
+    # One message (one WebSocket frame per open page) for the batch, not one per symbol.
+    if newest:
+        publish(client, PRICES_CHANNEL, [{"type": "prices", "prices": [tick_json(t) for t in newest.values()]}])
     record_stage(client, "persist", received=len(ticks), stored=len(stored))
     count_stage(client, "persist", "received_total", len(ticks))
     count_stage(client, "persist", "stored_total", len(stored))

@@ -20,10 +20,14 @@ async function catchUp() {
   await Promise.all([loadAlerts(), loadChannels()]);
 }
 
+function onPrice(tick) {
+  showPrice(tick);
+  addLivePoint(tick);
+}
+
 function onMessage(message) {
-  if (message.type === "price") {
-    showPrice(message);
-    addLivePoint(message);
+  if (message.type === "price" || message.type === "prices") {
+    (message.type === "prices" ? message.prices : [message]).forEach(onPrice); // a batch is one frame
     updatePreview();
     refreshDistances();
   } else if (message.type === "alert") {

@@ -110,7 +110,7 @@ def topic(settings: Settings) -> str:
 @pytest.fixture(scope="module")
 def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The stack for one test module."""
-    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs"), WEB_THREADS="8") as running:
+    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs")) as running:
         yield running
 
 

@@ -34,7 +34,6 @@ def stack(app, server_env, tmp_path_factory) -> Iterator[Stack]:
     with running_stack(
         server_env,
         tmp_path_factory.mktemp("trust-logs"),
-        WEB_THREADS="8",
         HEALTH_MAX_TICK_AGE_SECONDS=str(HEALTH_MAX_AGE),
     ) as running:
         yield running

@@ -33,7 +33,11 @@ class SocketReader:
             return
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in list(self.messages) if m["type"] == kind]
+        """Messages of a kind; "price" gives each price of the batch frames ("prices") too."""
+        messages = list(self.messages)
+        if kind == "price":
+            return [p for m in messages if m["type"] == "prices" for p in m["prices"]]
+        return [m for m in messages if m["type"] == kind]
 
     def close(self) -> None:
         self.ws.close()

@@ -69,7 +69,6 @@ def stack(app, server_env, tmp_path_factory) -> Iterator[Stack]:
     with running_stack(
         server_env,
         tmp_path_factory.mktemp("notify-logs"),
-        WEB_THREADS="8",
         NOTIFY_RETRY_SECONDS=str(RETRY_SECONDS),
         NOTIFY_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
         NOTIFY_TIMEOUT_SECONDS="3",

@@ -1,0 +1,59 @@
+"""The WebSocket relay under the gevent web worker: a client that stops reading is cut off with a
+reason and nobody else waits for it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import struct
+import time
+
+from app.pubsub import PRICES_CHANNEL, publish
+from bench.fanout import run_fanout
+from devstack.processes import Stack
+from tests.integration.helpers import wait_for
+from tests.integration.test_end_to_end import SocketReader
+
+BIG = "x" * 50_000
+COUNT = 300
+
+
+def silent_socket(base_url: str) -> socket.socket:
+    """A WebSocket that completes the handshake and then never reads (a frozen tab)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    assert b"101 Switching Protocols" in sock.recv(1024)
+    return sock
+
+
+def test_a_client_that_stops_reading_is_closed_and_delays_nobody(stack: Stack, redis_client):
+    frozen = silent_socket(stack.base_url)
+    reader = SocketReader(stack.base_url.replace("http", "ws") + "/ws")
+    wait_for(lambda: redis_client.pubsub_numsub(PRICES_CHANNEL)[0][1] >= 1, 10, "the relay's subscription")
+    time.sleep(1)  # both sockets subscribed
+    started = time.monotonic()
+    for n in range(COUNT):  # 15 MB in 1.5 s: more than a frozen socket's buffers and its queue hold
+        publish(redis_client, PRICES_CHANNEL, [{"type": "bulk", "n": n, "pad": BIG}])
+        time.sleep(0.005)
+    wait_for(lambda: len([m for m in reader.messages if m["type"] == "bulk"]) == COUNT, 30, "every message")
+    assert time.monotonic() - started < 30
+    assert [m["n"] for m in reader.messages if m["type"] == "bulk"] == list(range(COUNT))  # all, in order
+    # cut off: its queue overflowed while the reader got everything in time
+    wait_for(lambda: "closing a WebSocket client 64 messages behind" in stack.log("web"), 10, "the frozen one cut off")
+    assert stack.log("web").count("closing a WebSocket client 64 messages behind") == 1  # that one only
+    frozen.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # drop what is in flight
+    frozen.close()
+    reader.close()
+
+
+def test_the_fanout_benchmark_runs(stack: Stack):
+    result = run_fanout(stack.base_url, count=20, seconds=5, web_pgid=stack.procs["web"].pid)
+    assert (result.connected, result.complete) == (20, 20)
+    assert result.ticks >= 2 and result.http_failures == 0 and result.web_rss_mb > 0
