@@ -31,23 +31,36 @@ MAX_BACKOFF_SECONDS = 30.0
 TOO_SLOW = (1013, "too slow: reconnect and catch up")  # 1013 "try again later"
 
 
+def text_frame(data: str) -> bytes:
+    """One unfragmented, unmasked server-to-client text frame (RFC 6455 section 5.2)."""
+    payload = data.encode()
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
 class Subscriber:
     """One socket's queue; ``lagging`` once a message had to be dropped for it."""
 
     def __init__(self) -> None:
-        self.queue: queue.Queue[str] = queue.Queue(CLIENT_QUEUE_SIZE)
+        self.queue: queue.Queue[bytes] = queue.Queue(CLIENT_QUEUE_SIZE)
         self.lagging = threading.Event()
         self.ws: Any = None  # set by the handler, so a stuck send can be cut short
 
-    def get(self, timeout: float) -> str:
+    def get(self, timeout: float) -> bytes:
         return self.queue.get(timeout=timeout)
 
     def empty(self) -> bool:
         return self.queue.empty()
 
-    def offer(self, data: str) -> None:
+    def offer(self, frame: bytes) -> None:
         try:
-            self.queue.put_nowait(data)
+            self.queue.put_nowait(frame)
         except queue.Full:
             if not self.lagging.is_set():
                 self.lagging.set()
@@ -92,10 +105,11 @@ class Relay:
             return len(self._clients)
 
     def _fan_out(self, data: str) -> None:
+        frame = text_frame(data)  # framed once for every socket of this process
         with self._lock:
             clients = list(self._clients)
         for client in clients:
-            client.offer(data)
+            client.offer(frame)
 
     def _listen(self) -> None:
         backoff = 0.5
@@ -126,10 +140,12 @@ def websocket(ws: Any) -> None:
                 ws.close(*TOO_SLOW)
                 break
             try:
-                data = client.get(timeout=1.0)
+                frame = client.get(timeout=1.0)
             except queue.Empty:
                 continue  # re-check ws.connected; flask-sock pings keep the socket alive
-            ws.send(data)
+            # The frame is already made (once per message, not once per socket); sendall, unlike
+            # simple-websocket's send, never leaves half a frame on a busy socket.
+            ws.sock.sendall(frame)
     except (ConnectionClosed, OSError):
         pass  # gone, or cut for lagging
     finally:
