@@ -27,6 +27,11 @@ from app.rules import AlertState, Observation, Outcome, describe_rule, evaluate
 from app.ticks import Tick
 from app.validation import AlertSpec
 
+# Candidates only: each branch is one range scan of ix_alerts_active_check (symbol, rule, armed,
+# threshold), so the work follows the alerts the batch can change, not every active alert. An
+# armed threshold rule can fire only if the batch reaches it; a disarmed one (every_time, after a
+# fire) can only re-arm if the batch leaves it. Change rules are all candidates (their reference
+# price is per tick).
 _CANDIDATES = text(
     """
     WITH batch AS (
@@ -37,12 +42,22 @@ _CANDIDATES = text(
     SELECT a.id, a.version, a.symbol, a.rule, a.direction, a.threshold, a.change_percent,
            a.window_seconds, a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at
     FROM batch b
-    JOIN alerts a ON a.symbol = b.symbol AND a.status = 'active'
-    WHERE (a.expires_at IS NULL OR a.expires_at > statement_timestamp())
-      AND (a.rule = 'change'
-        -- a threshold rule can fire only if the batch reaches it, and re-arm only if it leaves it
-        OR (a.rule = 'above' AND (a.threshold <= b.high OR (NOT a.armed AND a.threshold > b.low)))
-        OR (a.rule = 'below' AND (a.threshold >= b.low OR (NOT a.armed AND a.threshold < b.high))))
+    CROSS JOIN LATERAL (
+        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+            AND a.rule = 'above' AND a.armed AND a.threshold <= b.high
+        UNION ALL
+        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+            AND a.rule = 'above' AND NOT a.armed AND a.threshold > b.low
+        UNION ALL
+        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+            AND a.rule = 'below' AND a.armed AND a.threshold >= b.low
+        UNION ALL
+        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+            AND a.rule = 'below' AND NOT a.armed AND a.threshold < b.high
+        UNION ALL
+        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol AND a.rule = 'change'
+    ) a
+    WHERE a.expires_at IS NULL OR a.expires_at > statement_timestamp()
     """
 )
 

@@ -75,8 +75,10 @@ class Alert(db.Model):  # type: ignore[name-defined]
         CheckConstraint("frequency IN ('once', 'every_time')", name="ck_alerts_frequency"),
         CheckConstraint("threshold > 0", name="ck_alerts_threshold_positive"),
         CheckConstraint("char_length(note) <= 200", name="ck_alerts_note_length"),
-        # Alert checks look up only the active alerts of the batch's symbols.
-        Index("ix_alerts_active_symbol", "symbol", "threshold", postgresql_where=text("status = 'active'")),
+        # The alert check's range scans: the active alerts of a symbol and rule past a price.
+        Index(
+            "ix_alerts_active_check", "symbol", "rule", "armed", "threshold", postgresql_where=text("status = 'active'")
+        ),
         # One active alert per rule: a second identical one would only fire twice.
         Index(
             "uq_alerts_active_rule",
