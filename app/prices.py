@@ -18,6 +18,19 @@ from app.ticks import Tick
 log = logging.getLogger(__name__)
 
 
+# One statement text for every batch size: arrays in, no per-batch SQL compilation (which was a
+# third of the persist task's time with a 500-row VALUES list).
+_INSERT_TICKS = text(
+    """
+    INSERT INTO ticks (symbol, price, observed_at, received_at, source)
+    SELECT * FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]), CAST(:observed AS timestamptz[]),
+                         CAST(:received AS timestamptz[]), CAST(:sources AS text[]))
+    ON CONFLICT ON CONSTRAINT uq_ticks_symbol_observed_source DO NOTHING
+    RETURNING symbol, observed_at, source
+    """
+)
+
+
 def store_ticks(ticks: Sequence[Tick]) -> list[Tick]:
     """Insert the ticks in one statement; returns only those not stored before.
 
@@ -26,31 +39,24 @@ def store_ticks(ticks: Sequence[Tick]) -> list[Tick]:
     """
     if not ticks:
         return []
-    rows = [
-        {
-            "symbol": t.symbol,
-            "price": t.price,
-            "observed_at": t.observed_at,
-            "received_at": t.received_at,
-            "source": t.source,
-        }
-        for t in ticks
-    ]
-    known = select(Symbol.symbol).where(Symbol.symbol.in_({t.symbol for t in ticks}))
-    known_symbols = set(db.session.scalars(known))
+    known_symbols = set(db.session.scalars(select(Symbol.symbol).where(Symbol.symbol.in_({t.symbol for t in ticks}))))
     unknown = {t.symbol for t in ticks} - known_symbols
     if unknown:
         log.warning("dropping ticks of symbols not in the symbols table: %s", sorted(unknown))
-        rows = [row for row in rows if row["symbol"] in known_symbols]
-    if not rows:
+        ticks = [t for t in ticks if t.symbol in known_symbols]
+    if not ticks:
         return []
-    statement = (
-        insert(TickRow)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_ticks_symbol_observed_source")
-        .returning(TickRow.symbol, TickRow.observed_at, TickRow.source)
+    rows = db.session.execute(
+        _INSERT_TICKS,
+        {
+            "symbols": [t.symbol for t in ticks],
+            "prices": [t.price for t in ticks],
+            "observed": [t.observed_at for t in ticks],
+            "received": [t.received_at for t in ticks],
+            "sources": [t.source for t in ticks],
+        },
     )
-    inserted = {tuple(row) for row in db.session.execute(statement)}
+    inserted = {tuple(row) for row in rows}
     db.session.commit()
     return [t for t in ticks if (t.symbol, t.observed_at, t.source) in inserted]
 
