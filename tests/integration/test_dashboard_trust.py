@@ -362,3 +362,21 @@ def test_the_chart_header_shows_the_price_and_the_tab_title_a_fired_alert(page: 
     icon = page.request.get("/static/favicon.svg")
     assert icon.ok and b"<svg" in icon.body()
     icon.dispose()
+
+
+@pytest.mark.parametrize("width", [390, 1024, 1440])
+def test_card_contents_stay_inside_their_cards(browser: Browser, stack: Stack, width: int):
+    context, page, errors = open_page(browser, stack.base_url, width=width)
+    wait_for_prices(page)
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.card')].flatMap((card) => {
+             const box = card.getBoundingClientRect();
+             return [...card.querySelectorAll('*')].filter((el) => {
+               const r = el.getBoundingClientRect();
+               return r.right > box.right + 0.5 || r.left < box.left - 0.5;
+             }).map((el) => `${card.dataset.symbol} ${el.className}`);
+           })"""
+    )
+    assert overflowing == []
+    context.close()
+    assert errors == []
