@@ -5,6 +5,7 @@
 3. Alert check: a 500-tick batch against 100,000 active alerts vs 10 (spread, one symbol, hot).
 4. Notify: one batch fires 10,000 alerts toward a local webhook; all delivered exactly once.
 5. Fanout: 1,000 /ws clients on the web process as the Procfile starts it, while ticks flow.
+6. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
 
 ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify, fanout; comma-separated).
 """
@@ -27,6 +28,7 @@ from app.prices import store_ticks, sync_symbols
 from app.ticks import Tick
 from bench.alerts import explain_hot, run_alerts
 from bench.fanout import run_fanout, summary
+from bench.ingest import run_ingest
 from bench.notify import run_notify
 from config.settings import load_settings
 from devstack.processes import running_stack
@@ -36,7 +38,9 @@ BATCH = 500
 ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
-BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout")
+BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "ingest")
+INGEST_TICKS = 200_000
+INGEST_PER_TICK = 5_000
 FANOUT_CLIENTS = 1_000
 FANOUT_SECONDS = 20
 
@@ -125,6 +129,17 @@ def main() -> None:
                 fanout = run_fanout(stack.base_url, FANOUT_CLIENTS, FANOUT_SECONDS, stack.procs["web"].pid)
             rows.append((f"fanout to {fanout.clients:,} sockets, delivery p99", fanout.delivery_p99_ms, "ms"))
             lines.append(summary(fanout))
+
+        if "ingest" in chosen:
+            batched = run_ingest(app, env | servers.env, data_dir, INGEST_TICKS)
+            per_tick = run_ingest(app, env | servers.env, data_dir, INGEST_PER_TICK, max_poll_records=1)
+            rows.append((f"ingest {INGEST_TICKS:,} ticks, batches of up to 500", batched.rate, "ticks/s"))
+            rows.append((f"ingest {INGEST_PER_TICK:,} ticks, one tick per task", per_tick.rate, "ticks/s"))
+            lines.append(
+                f"ingest: {batched.rate:,.0f} ticks/s (target >= 15,000), {batched.rate / per_tick.rate:.1f}x one tick "
+                f"per task (target >= 20x); peak RSS per process: "
+                + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(batched.max_rss_mb.items()))
+            )
 
     width = max(len(name) for name, _, _ in rows)
     for name, value, unit in rows:

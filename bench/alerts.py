@@ -13,6 +13,7 @@ from sqlalchemy import text
 from app.alerts import _CANDIDATES, check_ticks
 from app.extensions import db
 from app.ticks import Tick
+from bench.data import add_inactive_symbols
 
 SYMBOLS = [f"B{n:03d}-USD" for n in range(500)]
 BATCH = 500
@@ -35,10 +36,7 @@ _MAKE_ALERTS = text(
 
 def _setup(count: int, spread: int) -> None:
     db.session.execute(text("TRUNCATE alerts CASCADE"))
-    db.session.execute(
-        text("INSERT INTO symbols (symbol, active) SELECT unnest(CAST(:s AS text[])), false ON CONFLICT DO NOTHING"),
-        {"s": SYMBOLS},
-    )
+    add_inactive_symbols(SYMBOLS)
     db.session.execute(_MAKE_ALERTS, {"symbols": SYMBOLS, "spread": spread, "count": count})
     db.session.commit()
     db.session.execute(text("ANALYZE alerts"))
