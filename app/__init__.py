@@ -41,14 +41,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     sock.init_app(app)
 
-    from app.ws import Relay
+    from app.web.ws import Relay
 
     app.extensions["redis"] = redis.Redis.from_url(redis_url, socket_timeout=5, health_check_interval=30)
     app.extensions["relay"] = Relay(redis_url)
 
-    from app import api, health
     from app.cli import register_cli
     from app.errors import register_error_handlers
+    from app.web import api, health
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

@@ -1,7 +1,7 @@
 import json
 
 from app.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, publish
-from app.ws import Relay
+from app.web.ws import Relay
 from tests.integration.helpers import wait_for
 
 

@@ -1,4 +1,4 @@
-from app.ws import text_frame
+from app.web.ws import text_frame
 
 
 def test_text_frames_follow_rfc_6455_at_every_length():

@@ -1,0 +1,1 @@
+"""The web layer: REST API, health, and the WebSocket relay (blueprints and routes)."""
