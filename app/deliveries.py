@@ -78,8 +78,10 @@ def message(alert: Alert, event: AlertEvent, public_url: str) -> tuple[str, str]
     return f"Stock Ticker: {alert.symbol} {what}", "\n".join(lines)
 
 
-def attempt_delivery(delivery_id: int, settings: Settings) -> Attempt:
-    """Try to send one delivery if it is pending and due; record the outcome."""
+def attempt_delivery(delivery_id: int, settings: Settings, requeue_within: float = 0.0) -> Attempt:
+    """Try to send one delivery if it is pending and due; record the outcome. A retry due within
+    ``requeue_within`` seconds is marked queued for then (the caller queues it with that
+    countdown); a later one is left to the sweep."""
     row = db.session.execute(
         select(Delivery, AlertEvent, Alert, Channel.url)
         .join(AlertEvent, AlertEvent.id == Delivery.event_id)
@@ -119,7 +121,8 @@ def attempt_delivery(delivery_id: int, settings: Settings) -> Attempt:
     else:
         delay = backoff_seconds(delivery.attempts, settings.notify_retry_seconds)
         delivery.next_attempt_at = now + timedelta(seconds=delay)
-        delivery.enqueued_at = None  # the task or the sweep queues the next try
+        # queued by the caller for then (the sweep leaves it alone till then), or by the sweep
+        delivery.enqueued_at = delivery.next_attempt_at if delay <= requeue_within else None
         result = Attempt("pending", delay)
         log.warning(
             "delivery %d of alert %d to channel %r failed (attempt %d of %d), retrying in %.0f s: %s",
@@ -127,15 +130,6 @@ def attempt_delivery(delivery_id: int, settings: Settings) -> Attempt:
         )  # fmt: skip
     db.session.commit()
     return result
-
-
-def mark_enqueued(delivery_id: int, due: datetime) -> None:
-    """Note that a task for the delivery is queued for ``due`` (the sweep leaves it alone till then)."""
-    db.session.execute(
-        text("UPDATE deliveries SET enqueued_at = :due WHERE id = :id AND status = 'pending'"),
-        {"id": delivery_id, "due": due},
-    )
-    db.session.commit()
 
 
 def claim_due(stale_seconds: float, limit: int = 1000) -> list[int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
 from flask import current_app
@@ -18,7 +17,7 @@ from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
 from app.alerts import expire_alerts
-from app.deliveries import attempt_delivery, claim_due, mark_enqueued
+from app.deliveries import attempt_delivery, claim_due
 from app.pubsub import ALERTS_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
 from config.settings import TASK_OVERHEAD_SECONDS, Settings
@@ -78,9 +77,9 @@ def fan_out(ids: list[int]) -> int:
 def deliver(delivery_id: int) -> str:
     """Send one delivery if it is still pending and due; returns what happened."""
     settings: Settings = current_app.config["SETTINGS"]
-    attempt = attempt_delivery(delivery_id, settings)
-    if attempt.retry_in is not None and attempt.retry_in <= self_retry_limit(settings):
-        mark_enqueued(delivery_id, datetime.now(UTC) + timedelta(seconds=attempt.retry_in))
+    limit = self_retry_limit(settings)
+    attempt = attempt_delivery(delivery_id, settings, requeue_within=limit)
+    if attempt.retry_in is not None and attempt.retry_in <= limit:
         enqueue_deliveries([delivery_id], countdown=attempt.retry_in)
     if attempt.status in ("sent", "failed"):
         count_stage(redis_client(), "notify", attempt.status)
