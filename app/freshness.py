@@ -16,6 +16,12 @@ from app.extensions import db
 # In pipeline order: the first late stage is where a stall starts.
 STAGES = ("fetch", "bridge", "persist", "alerts")
 VERDICTS = ("ok", "late", "failing")
+STALE_INTERVALS = 3  # a price older than this many fetch intervals is not live
+
+
+def stale_after_seconds(fetch_interval_seconds: float) -> float:
+    """When a price, or a stage's last run, stops counting as live (the page uses the same)."""
+    return STALE_INTERVALS * fetch_interval_seconds
 
 
 def last_tick_received_at() -> datetime | None:

@@ -13,7 +13,7 @@ from app import alerts, channels, prices
 from app.channels import send
 from app.deliveries import delivery_counts
 from app.errors import ApiError
-from app.freshness import age_seconds, last_tick_received_at, stage_report
+from app.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
 from app.models import STATUSES
 from app.pubsub import ALERTS_CHANNEL, publish, read_status
 from app.services import redis_client
@@ -21,7 +21,6 @@ from app.validation import normalise_symbol, parse_alert, parse_points
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
-STALE_INTERVALS = 3  # a price older than this many fetch intervals is not live
 
 
 @bp.get("/api/symbols")
@@ -38,7 +37,7 @@ def latest() -> Response:
         prices=prices.latest_prices(),
         server_time=datetime.now(UTC).isoformat(),
         fetch_interval_seconds=settings.fetch_interval_seconds,
-        stale_after_seconds=STALE_INTERVALS * settings.fetch_interval_seconds,
+        stale_after_seconds=stale_after_seconds(settings.fetch_interval_seconds),
     )
 
 
@@ -106,7 +105,7 @@ def cancel_alert(alert_id: int) -> Response:
 def pipeline_status() -> Response:
     settings = current_app.config["SETTINGS"]
     now = datetime.now(UTC)
-    report = stage_report(read_status(redis_client()), now, STALE_INTERVALS * settings.fetch_interval_seconds)
+    report = stage_report(read_status(redis_client()), now, stale_after_seconds(settings.fetch_interval_seconds))
     return jsonify(
         pipeline=report,
         last_tick_age_seconds=age_seconds(last_tick_received_at(), now),
