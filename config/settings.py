@@ -147,6 +147,7 @@ class Settings:
     kafka_heartbeat_interval_ms: int = 2000
     kafka_max_poll_records: int = 500
     kafka_poll_timeout_ms: int = 1000
+    kafka_fetch_max_wait_ms: int = 20
     symbols: tuple[str, ...] = ("BTC-USD", "ETH-USD", "DOGE-USD")
     fetch_interval_seconds: float = 2.0
     price_source: str = "auto"
@@ -219,6 +220,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kafka_heartbeat_interval_ms=heartbeat,
         kafka_max_poll_records=env_int(env, "KAFKA_MAX_POLL_RECORDS", 500, minimum=1),
         kafka_poll_timeout_ms=env_int(env, "KAFKA_POLL_TIMEOUT_MS", 1000, minimum=10),
+        kafka_fetch_max_wait_ms=env_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 20, minimum=1),
         symbols=env_symbols(env, "SYMBOLS", "BTC-USD,ETH-USD,DOGE-USD"),
         fetch_interval_seconds=env_float(env, "FETCH_INTERVAL_SECONDS", 2.0, minimum=0),
         price_source=env_choice(env, "PRICE_SOURCE", "auto", PRICE_SOURCES),

@@ -42,6 +42,9 @@ def make_consumer(settings: Settings) -> KafkaConsumer:
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_records=settings.kafka_max_poll_records,
+        # The broker may hold a fetch this long waiting for data: with Kafka's 500 ms the embedded
+        # broker answered tens to hundreds of ms after the ticks landed (docs/benchmarks.md, latency).
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
     consumer.subscribe([settings.kafka_topic], listener=LogRebalance())
     return consumer

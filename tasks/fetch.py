@@ -8,7 +8,7 @@ that finds the previous one still going skips instead of piling up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import redis
@@ -29,30 +29,18 @@ SIMULATOR_STATE = "stockticker:simulator"
 _source: PriceSource | None = None
 
 
-class RedisHash(MutableMapping[str, str]):
-    """A Redis hash seen as a dict of str, so the simulator's walk is shared by all workers."""
+class RedisWalkState:
+    """The simulator's walk in a Redis hash, so every worker process continues the same walk."""
 
     def __init__(self, client: redis.Redis, key: str) -> None:
         self.client, self.key = client, key
 
-    def __getitem__(self, field: str) -> str:
-        value = self.client.hget(self.key, field)
-        if value is None:
-            raise KeyError(field)
-        return value.decode()
+    def get_many(self, symbols: Sequence[str]) -> dict[str, str]:
+        values = self.client.hmget(self.key, list(symbols)) if symbols else []
+        return {s: v.decode() for s, v in zip(symbols, values, strict=True) if v is not None}
 
-    def __setitem__(self, field: str, value: str) -> None:
-        self.client.hset(self.key, field, value)
-
-    def __delitem__(self, field: str) -> None:
-        if not self.client.hdel(self.key, field):
-            raise KeyError(field)
-
-    def __iter__(self) -> Iterator[str]:
-        return (f.decode() for f in self.client.hkeys(self.key))
-
-    def __len__(self) -> int:
-        return int(self.client.hlen(self.key))
+    def set_many(self, points: Mapping[str, str]) -> None:
+        self.client.hset(self.key, mapping=dict(points))
 
 
 def decide_once(decide: Callable[[], str]) -> str:
@@ -76,7 +64,7 @@ def price_source() -> PriceSource:
             seed=settings.simulator_seed,
             interval_seconds=settings.fetch_interval_seconds,
             yfinance_timeout=settings.yfinance_timeout_seconds,
-            simulator_state=RedisHash(redis_client(), SIMULATOR_STATE),
+            simulator_state=RedisWalkState(redis_client(), SIMULATOR_STATE),
             last_known=last_prices,
             probe_symbols=settings.symbols,
             decide_once=decide_once,
@@ -97,14 +85,14 @@ def fetch_prices() -> int:
     try:
         symbols = active_symbols()
         source = price_source()
-        received_at = datetime.now(UTC)
         try:
-            quotes = source.fetch(symbols, received_at)
+            quotes = source.fetch(symbols, datetime.now(UTC))
         except Exception as exc:  # any source failure: log, count, try again next interval
             log.error("fetch from %s failed for %s: %s", source.name, ",".join(symbols), exc)
             count_stage(client, "fetch", "failures")
             record_stage(client, "fetch", last_error=f"{source.name}: {exc}")
             return 0
+        received_at = datetime.now(UTC)  # when the source answered: freshness and latency count from here
         ticks = [Tick(q.symbol, q.price, q.observed_at, received_at, source.name) for q in quotes]
         try:
             produce_ticks(settings, ticks)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from tasks.sources.simulated import WalkState
 
 log = logging.getLogger(__name__)
 SIGNIFICANT_DIGITS = 7
@@ -43,7 +46,7 @@ def select_source(
     seed: int,
     interval_seconds: float,
     yfinance_timeout: float,
-    simulator_state: MutableMapping[str, str],
+    simulator_state: WalkState,
     last_known: Callable[[Sequence[str]], Mapping[str, Decimal]],
     probe_symbols: Sequence[str],
     decide_once: Callable[[Callable[[], str]], str] = lambda decide: decide(),

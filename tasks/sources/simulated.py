@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from tasks.sources import Quote, round_price
 
@@ -50,6 +51,25 @@ def next_price(seed: int, symbol: str, slot: int, last: Decimal) -> Decimal:
 LastKnown = Callable[[Sequence[str]], Mapping[str, Decimal]]
 
 
+class WalkState(Protocol):
+    """Where the walk's last point per symbol lives ("slot:price"), read and written in bulk:
+    one round trip each way per fetch, however many symbols (a Redis hash in the worker)."""
+
+    def get_many(self, symbols: Sequence[str]) -> dict[str, str]: ...
+
+    def set_many(self, points: Mapping[str, str]) -> None: ...
+
+
+class MemoryWalkState(dict[str, str]):
+    """A walk kept in this process only (tests, one-off tools)."""
+
+    def get_many(self, symbols: Sequence[str]) -> dict[str, str]:
+        return {s: self[s] for s in symbols if s in self}
+
+    def set_many(self, points: Mapping[str, str]) -> None:
+        self.update(points)
+
+
 class SimulatedSource:
     name = "simulated"
 
@@ -58,33 +78,36 @@ class SimulatedSource:
         *,
         seed: int,
         interval_seconds: float,
-        state: MutableMapping[str, str],
+        state: WalkState | None = None,
         last_known: LastKnown = lambda symbols: {},
     ) -> None:
         self.seed = seed
         self.interval = interval_seconds
-        self.state = state
+        self.state: WalkState = MemoryWalkState() if state is None else state
         self.last_known = last_known
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
         slot = math.floor(now.timestamp() / self.interval)
         observed_at = datetime.fromtimestamp(slot * self.interval, UTC)
-        missing = [s for s in symbols if self.state.get(s) is None]
+        points = self.state.get_many(symbols)
+        missing = [s for s in symbols if s not in points]
         stored = self.last_known(missing) if missing else {}
-        quotes = []
+        quotes, moved = [], {}
         for symbol in symbols:
-            last_slot, last_price = self._last(symbol, stored)
+            last_slot, last_price = self._last(points.get(symbol), stored.get(symbol) or start_price(symbol))
             if last_slot == slot:
                 price = last_price  # this slot was already fetched: same tick again
             else:
                 price = next_price(self.seed, symbol, slot, last_price)
-                self.state[symbol] = f"{slot}:{price}"
+                moved[symbol] = f"{slot}:{price}"
             quotes.append(Quote(symbol, price, observed_at))
+        if moved:
+            self.state.set_many(moved)
         return quotes
 
-    def _last(self, symbol: str, stored: Mapping[str, Decimal]) -> tuple[int | None, Decimal]:
-        raw = self.state.get(symbol)
-        if raw is None:
-            return None, stored.get(symbol) or start_price(symbol)
-        slot, _, price = raw.partition(":")
+    @staticmethod
+    def _last(point: str | None, fallback: Decimal) -> tuple[int | None, Decimal]:
+        if point is None:
+            return None, fallback
+        slot, _, price = point.partition(":")
         return int(slot), Decimal(price)

@@ -2,14 +2,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tasks.sources import round_price
-from tasks.sources.simulated import SimulatedSource, next_price, start_price
+from tasks.sources.simulated import MemoryWalkState, SimulatedSource, next_price, start_price
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 SYMBOLS = ["BTC-USD", "ETH-USD", "DOGE-USD"]
 
 
-def walk(seed: int, steps: int, state: dict[str, str] | None = None) -> list[list[Decimal]]:
-    source = SimulatedSource(seed=seed, interval_seconds=2, state={} if state is None else state)
+def walk(seed: int, steps: int, state: MemoryWalkState | None = None) -> list[list[Decimal]]:
+    source = SimulatedSource(seed=seed, interval_seconds=2, state=state)
     return [[q.price for q in source.fetch(SYMBOLS, T0 + timedelta(seconds=2 * i))] for i in range(steps)]
 
 
@@ -41,7 +41,7 @@ def test_prices_keep_digits_for_their_magnitude():
 
 
 def test_a_second_fetch_in_the_same_slot_repeats_the_tick():
-    state: dict[str, str] = {}
+    state = MemoryWalkState()
     source = SimulatedSource(seed=5, interval_seconds=2, state=state)
     first = source.fetch(SYMBOLS, T0 + timedelta(seconds=0.2))
     again = source.fetch(SYMBOLS, T0 + timedelta(seconds=1.9))
@@ -53,7 +53,7 @@ def test_a_second_fetch_in_the_same_slot_repeats_the_tick():
 
 
 def test_the_walk_continues_from_shared_state():
-    state: dict[str, str] = {}
+    state = MemoryWalkState()
     one_process = walk(seed=9, steps=4, state=state)
     # A second process (other source object, same state) carries on from where the first stopped.
     other = SimulatedSource(seed=9, interval_seconds=2, state=state)
@@ -81,7 +81,7 @@ def test_a_symbol_without_state_continues_from_its_last_stored_price():
         asked.append(list(symbols))
         return {"BTC-USD": Decimal("93603.12")}
 
-    state = {"ETH-USD": "1:3500.00"}  # Redis kept ETH's walk; BTC's and DOGE's were lost
+    state = MemoryWalkState({"ETH-USD": "1:3500.00"})  # Redis kept ETH's walk; BTC's and DOGE's were lost
     source = SimulatedSource(seed=1, interval_seconds=2, state=state, last_known=last_known)
     btc, eth, doge = (q.price for q in source.fetch(SYMBOLS, T0))
     assert asked == [["BTC-USD", "DOGE-USD"]]  # one lookup, only for what Redis lost

@@ -1,12 +1,12 @@
 from tasks.sources import select_source
-from tasks.sources.simulated import SimulatedSource
+from tasks.sources.simulated import MemoryWalkState, SimulatedSource
 from tasks.sources.yahoo import YahooSource
 
 OPTIONS = {
     "seed": 1,
     "interval_seconds": 2,
     "yfinance_timeout": 5,
-    "simulator_state": {},
+    "simulator_state": MemoryWalkState(),
     "last_known": lambda symbols: {},
     "probe_symbols": ["BTC-USD"],
 }
