@@ -7,10 +7,11 @@
 5. Fanout: 1,000 /ws clients on the web process as the Procfile starts it, while ticks flow.
 6. Latency: the same with 500 active symbols: fetch -> socket, and how much of it is before Redis.
 7. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
+8. History: GET /history/<symbol> (100 points) with 10,000,000 rows in ticks (made in PostgreSQL).
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
 docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify,
-fanout, latency, ingest; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
+fanout, latency, ingest, history; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
 """
 
 from __future__ import annotations
@@ -31,18 +32,21 @@ from app.prices import store_ticks, sync_symbols
 from app.ticks import Tick
 from bench.alerts import explain_hot, run_alerts
 from bench.fanout import run_fanout, summary
+from bench.history import run_history
 from bench.ingest import run_ingest
 from bench.notify import run_notify
 from bench.report import RUNS_FILE, Figure, append_runs, print_figures
 from config.settings import PROJECT_ROOT, load_settings
-from devstack.processes import running_stack
+from devstack.processes import running_stack, running_web
 from devstack.servers import embedded_servers, free_port
 
 BATCH = 500
 ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
-BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "latency", "ingest")
+BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "latency", "ingest", "history")
+HISTORY_ROWS = 10_000_000
+HISTORY_REQUESTS = 500
 LATENCY_SYMBOLS = [f"L{n:03d}-USD" for n in range(500)]
 INGEST_TICKS = 200_000
 INGEST_PER_TICK = 5_000
@@ -175,6 +179,14 @@ def main() -> None:
                 "ingest peak RSS per process: "
                 + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(batched[0].max_rss_mb.items()))
             )
+
+        if "history" in chosen:  # last: it leaves ten million rows behind
+            with running_web(env | servers.env, data_dir, LOG_LEVEL="WARNING") as web:
+                history = run_history(app, web.base_url, HISTORY_ROWS, HISTORY_REQUESTS)
+            add("history", "rows in ticks", history.rows, "rows")
+            add("history", "made in PostgreSQL in", history.load_seconds, "s")
+            add("history", "GET /history/<symbol> (100 points) p50", history.p50_ms, "ms", 20, higher=False)
+            add("history", "GET /history/<symbol> (100 points) p99", history.p99_ms, "ms")
 
     print_figures(figures)
     print("\n".join(lines))

@@ -102,9 +102,23 @@ def group_ended(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return False
 
 
-def healthy(base_url: str) -> bool:
+def healthy(base_url: str, path: str = "/healthz") -> bool:
     try:
-        with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310 - our own URL
+        with urllib.request.urlopen(f"{base_url}{path}", timeout=2) as response:  # noqa: S310 - our own URL
             return response.status == 200
     except OSError:
         return False
+
+
+@contextmanager
+def running_web(server_env: dict[str, str], logs_dir: Path, **changes: str) -> Iterator[Stack]:
+    """The web process alone (no ticks flowing, so /healthz may well say 503: ready is /api/symbols)."""
+    port = free_port()
+    running = Stack(stack_env(server_env, WEB_PORT=str(port), **changes), logs_dir)
+    running.base_url = f"http://127.0.0.1:{port}"
+    try:
+        running.start("web", procfile_commands()["web"])
+        wait_until(lambda: healthy(running.base_url, "/api/symbols"), 60, "the web process (/api/symbols)")
+        yield running
+    finally:
+        running.stop()
