@@ -8,6 +8,7 @@ import redis
 from flask import Flask, Response, send_from_directory
 
 from app.extensions import db, migrate, sock
+from app.partitions import include_name
 from config.logging import configure_logging
 from config.settings import PROJECT_ROOT, Settings, SettingsError, exit_on, load_settings_or_exit
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), include_name=include_name)
     sock.init_app(app)
 
     from app.web.ws import Relay

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from app.prices import sync_symbols
+from app import candles
+from app.errors import ApiError
+from app.partitions import ensure_ahead
+from app.prices import symbol_exists, sync_symbols
 from app.pubsub import AUTO_SOURCE_KEY
 from app.services import ensure_topic, redis_client
+from app.validation import normalise_symbol, parse_instant
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +26,10 @@ def setup_command() -> None:
     settings = current_app.config["SETTINGS"]
     upgrade()
     sync_symbols(settings.symbols)
+    ensure_ahead()
+    if candles.missing():
+        log.info("ticks without candles (an install from before candles, or restored): rebuilding them")
+        candles.rebuild(progress=_progress)
     redis_client().delete(AUTO_SOURCE_KEY)  # PRICE_SOURCE=auto decides afresh at each start
     created = ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     log.info(
@@ -31,5 +40,31 @@ def setup_command() -> None:
     )
 
 
+def _progress(symbol: str, day: date) -> None:
+    log.info("candles rebuilt for %s on %s", symbol, day.isoformat())
+
+
+@click.group("rollups")
+def rollups_group() -> None:
+    """Candles (1-minute and 1-hour OHLC) kept from the raw ticks."""
+
+
+@rollups_group.command("rebuild")
+@click.option("--symbol", help="only this symbol (default: all)")
+@click.option("--since", help="from this ISO time on (default: the first stored tick), e.g. 2026-11-01T00:00Z")
+def rebuild_command(symbol: str | None, since: str | None) -> None:
+    """Recompute candles from raw ticks, one symbol-day per transaction, while the pipeline runs."""
+    try:
+        start = parse_instant(since, "--since") if since is not None else None
+        symbol = normalise_symbol(symbol, "--symbol") if symbol is not None else None
+    except ApiError as exc:
+        raise click.UsageError(exc.message) from None
+    if symbol is not None and not symbol_exists(symbol):
+        raise click.UsageError(f"--symbol {symbol} is not a known symbol")
+    days = candles.rebuild(symbol, start, progress=_progress)
+    click.echo(f"rebuilt candles for {days} symbol-days")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(setup_command)
+    app.cli.add_command(rollups_group)

@@ -44,17 +44,48 @@ class Symbol(db.Model):  # type: ignore[name-defined]
 
 
 class Tick(db.Model):  # type: ignore[name-defined]
+    """Raw ticks, partitioned by UTC day (app/partitions.py): retention drops a day whole."""
+
     __tablename__ = "ticks"
     # The unique index also serves "last N points of a symbol" and time ranges:
     # it leads with (symbol, observed_at), scanned backwards for the newest.
-    __table_args__ = (UniqueConstraint("symbol", "observed_at", "source", name="uq_ticks_symbol_observed_source"),)
+    __table_args__ = (
+        UniqueConstraint("symbol", "observed_at", "source", name="uq_ticks_symbol_observed_source"),
+        {"postgresql_partition_by": "RANGE (observed_at)"},
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"))
     price: Mapped[Decimal] = mapped_column(PRICE)
-    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # In the key because a partitioned table's keys must hold the partition column.
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(16))
+
+
+class CandleColumns:
+    """One bucket of a symbol's ticks. ``first_at``/``last_at`` are the observed times of the ticks
+    that gave ``open``/``close``, so a late batch merges in: an earlier tick takes over the open,
+    a later one the close (equal times: the lower price opens, the higher closes, whatever order
+    they arrive in). ``ticks`` counts the raw ticks folded in."""
+
+    symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    open: Mapped[Decimal] = mapped_column(PRICE)
+    high: Mapped[Decimal] = mapped_column(PRICE)
+    low: Mapped[Decimal] = mapped_column(PRICE)
+    close: Mapped[Decimal] = mapped_column(PRICE)
+    first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ticks: Mapped[int]
+
+
+class Candle1m(CandleColumns, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "candles_1m"
+
+
+class Candle1h(CandleColumns, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "candles_1h"
 
 
 class Alert(db.Model):  # type: ignore[name-defined]

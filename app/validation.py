@@ -152,20 +152,24 @@ def _frequency(body: dict[str, Any]) -> dict[str, Any]:
     return {"frequency": frequency, "cooldown_seconds": seconds}
 
 
+def parse_instant(value: object, field: str) -> datetime:
+    """An ISO 8601 time with a timezone ("Z" too), in UTC."""
+    try:
+        instant = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ApiError(400, f"{field} must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z", field)
+    return instant.astimezone(UTC)
+
+
 def _expiry(value: object, now: datetime) -> datetime | None:
     if value is None:
         return None
-    try:
-        expires = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        expires = None
-    if expires is None or expires.tzinfo is None:
-        raise ApiError(
-            400, "expires_at must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z", "expires_at"
-        )
+    expires = parse_instant(value, "expires_at")
     if expires <= now:
         raise ApiError(400, "expires_at must be in the future", "expires_at")
-    return expires.astimezone(UTC)
+    return expires
 
 
 def _note(value: object) -> str:

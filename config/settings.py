@@ -168,6 +168,9 @@ class Settings:
     notify_retry_seconds: float = 5.0
     broker_visibility_timeout_seconds: int = 30
     health_max_tick_age_seconds: float = 30.0
+    candles: bool = True
+    raw_retention_days: int = 7
+    candles_1m_retention_days: int = 90
 
     def require(self, name: str) -> str:
         """The value of a server URL setting, which a service process cannot start without."""
@@ -241,4 +244,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_retry_seconds=env_float(env, "NOTIFY_RETRY_SECONDS", 5.0, minimum=0),
         broker_visibility_timeout_seconds=visibility,
         health_max_tick_age_seconds=env_float(env, "HEALTH_MAX_TICK_AGE_SECONDS", 30.0, minimum=0),
+        candles=env_choice(env, "CANDLES", "on", ("on", "off")) == "on",
+        raw_retention_days=env_int(env, "RAW_RETENTION_DAYS", 7, minimum=1),
+        candles_1m_retention_days=env_int(env, "CANDLES_1M_RETENTION_DAYS", 90, minimum=1),
     )

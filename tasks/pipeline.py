@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from flask import current_app
 from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
@@ -42,7 +43,7 @@ RETRY = {
 def persist_ticks(messages: list[dict[str, Any]]) -> int:
     """Store the batch; publish the newest new price of each symbol. Returns rows stored."""
     ticks = [Tick.from_message(m) for m in messages]
-    stored = store_ticks(ticks)
+    stored = store_ticks(ticks, candles=current_app.config["SETTINGS"].candles)
     newest: dict[str, Tick] = {}
     for tick in stored:
         if tick.symbol not in newest or tick.observed_at > newest[tick.symbol].observed_at:

@@ -81,7 +81,10 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     settings: Settings = request.getfixturevalue("settings")
     with app.app_context():
         db.session.execute(
-            text("TRUNCATE ticks, alerts, channels, alert_channels, alert_events, deliveries RESTART IDENTITY")
+            text(
+                "TRUNCATE ticks, candles_1m, candles_1h, alerts, channels, alert_channels, alert_events, deliveries "
+                "RESTART IDENTITY"
+            )
         )
         db.session.commit()
     redis.Redis.from_url(settings.redis_url).flushdb()

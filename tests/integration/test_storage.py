@@ -23,7 +23,8 @@ def test_migrations_have_one_head_and_match_the_models(app, ctx):
     script = ScriptDirectory.from_config(migrate.migrate.get_config())
     assert len(script.get_heads()) == 1
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": migrate.configure_args["include_name"]})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 
