@@ -132,6 +132,24 @@ def rebuild(
     return done
 
 
+def prune_minutes(cutoff: datetime, batch: int = 10_000) -> int:
+    """Delete 1-minute candles older than ``cutoff`` in short transactions of ``batch`` rows (no
+    long lock, no table rewrite: the space is reused once autovacuum has been). Returns rows deleted."""
+    deleted = 0
+    while True:
+        count = db.session.execute(
+            text(
+                "DELETE FROM candles_1m WHERE ctid = ANY(ARRAY("
+                "SELECT ctid FROM candles_1m WHERE bucket < :cutoff LIMIT :batch))"
+            ),
+            {"cutoff": cutoff, "batch": batch},
+        ).rowcount
+        db.session.commit()
+        deleted += count
+        if count < batch:
+            return deleted
+
+
 def missing() -> bool:
     """Ticks stored but no candle at all: an install that predates candles, or one restored."""
     query = "SELECT EXISTS (SELECT 1 FROM ticks) AND NOT EXISTS (SELECT 1 FROM candles_1m)"

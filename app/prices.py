@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
-from app.candles import insert_ticks_sql
+from app.candles import ORIGIN, insert_ticks_sql
 from app.extensions import db
 from app.models import Symbol
 from app.models import Tick as TickRow
@@ -83,11 +83,22 @@ def tick_json(tick: Any) -> dict[str, Any]:
 
 
 def latest_prices() -> list[dict[str, Any]]:
-    """The newest tick and the one before it for each active symbol (index scans, no table scan)."""
+    """The newest tick and the one before it for each active symbol, and the price 24 h ago: the
+    close of the minute candle 24 h back (if there is one within the hour before that), else the
+    open of the oldest minute within the last 24 h. Index probes only, no table scan."""
     rows = db.session.execute(
         text(
             """
-            SELECT s.symbol, t.price, t.observed_at, t.received_at, t.source, t.previous_price
+            SELECT s.symbol, t.price, t.observed_at, t.received_at, t.source, t.previous_price,
+                   coalesce(
+                       (SELECT close FROM candles_1m c WHERE c.symbol = s.symbol
+                          AND c.bucket <= statement_timestamp() - interval '24 hours'
+                          AND c.bucket > statement_timestamp() - interval '25 hours'
+                        ORDER BY c.bucket DESC LIMIT 1),
+                       (SELECT open FROM candles_1m c WHERE c.symbol = s.symbol
+                          AND c.bucket > statement_timestamp() - interval '24 hours'
+                        ORDER BY c.bucket LIMIT 1)
+                   ) AS price_24h_ago
             FROM symbols s
             CROSS JOIN LATERAL (
                 SELECT price, observed_at, received_at, source,
@@ -103,8 +114,37 @@ def latest_prices() -> list[dict[str, Any]]:
         )
     )
     return [
-        tick_json(r) | {"previous_price": None if r.previous_price is None else float(r.previous_price)} for r in rows
+        tick_json(r)
+        | {
+            "previous_price": None if r.previous_price is None else float(r.previous_price),
+            "price_24h_ago": None if r.price_24h_ago is None else float(r.price_24h_ago),
+            "change_24h_percent": None
+            if r.price_24h_ago is None
+            else round(float((r.price - r.price_24h_ago) / r.price_24h_ago * 100), 4),
+        }
+        for r in rows
     ]
+
+
+def sparklines(hours: int = 24, bucket_minutes: int = 30) -> dict[str, list[list[Any]]]:
+    """Each active symbol's closes over the last ``hours``, one per ``bucket_minutes`` (from the
+    minute candles): [[bucket start, close], ...] oldest first, for the cards' small charts."""
+    rows = db.session.execute(
+        text(
+            f"""
+            SELECT c.symbol, date_bin(CAST(:bucket AS interval), c.bucket, {ORIGIN}) AS bucket_start,
+                   (array_agg(c.close ORDER BY c.bucket DESC))[1] AS close
+            FROM symbols s JOIN candles_1m c ON c.symbol = s.symbol
+            WHERE s.active AND c.bucket >= statement_timestamp() - CAST(:span AS interval)
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """
+        ),
+        {"bucket": timedelta(minutes=bucket_minutes), "span": timedelta(hours=hours)},
+    )
+    lines: dict[str, list[list[Any]]] = {}
+    for row in rows:
+        lines.setdefault(row.symbol, []).append([row.bucket_start.isoformat(), float(row.close)])
+    return lines
 
 
 def last_prices(symbols: Sequence[str]) -> dict[str, Decimal]:

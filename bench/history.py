@@ -13,13 +13,14 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Tick as TickRow
+from app.partitions import ensure_partitions
 from bench.data import add_inactive_symbols
 from bench.fanout import percentile
 
@@ -42,6 +43,8 @@ def load_ticks(app: Flask, symbols: Sequence[str], per_symbol: int) -> float:
     started = time.perf_counter()
     with app.app_context():
         add_inactive_symbols(symbols)
+        last = START + timedelta(seconds=2 * (per_symbol - 1))
+        ensure_partitions(START.date() + timedelta(days=n) for n in range((last.date() - START.date()).days + 1))
         db.session.commit()
         for first in range(0, len(symbols), CHUNK_SYMBOLS):
             db.session.execute(

@@ -15,10 +15,11 @@ from kombu import Queue
 from app import create_app
 from app.extensions import db
 from config.settings import TASK_OVERHEAD_SECONDS
+from tasks.maintenance import MAINTAIN_INTERVAL_SECONDS, MAINTAIN_TASK
 from tasks.notify import DELIVER_TASK, FAN_OUT_TASK, NOTIFY_QUEUE, SWEEP_TASK
 from tasks.producer import close_producer
 
-TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify"]
+TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify", "tasks.maintenance"]
 SWEEP_INTERVAL_SECONDS = 10.0
 
 
@@ -64,6 +65,11 @@ def celery_init_app(app: Flask) -> Celery:
                 "task": SWEEP_TASK,
                 "schedule": SWEEP_INTERVAL_SECONDS,
                 "options": {"expires": SWEEP_INTERVAL_SECONDS},
+            },
+            "maintain-storage": {
+                "task": MAINTAIN_TASK,
+                "schedule": MAINTAIN_INTERVAL_SECONDS,
+                "options": {"expires": MAINTAIN_INTERVAL_SECONDS},
             },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),

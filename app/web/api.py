@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis import RedisError
 
-from app import alerts, channels, prices
+from app import alerts, channels, prices, ranges
 from app.channels import send
 from app.deliveries import delivery_counts
 from app.errors import ApiError
@@ -48,6 +48,26 @@ def history(symbol: str) -> Response:
         raise ApiError(404, f"unknown symbol {symbol}", "symbol")
     points = parse_points(request.args.get("points"), current_app.config["HISTORY_POINTS"])
     return jsonify(symbol=symbol, points=prices.history(symbol, points))
+
+
+@bp.get("/api/history/<symbol>")
+def history_range(symbol: str) -> Response:
+    """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points."""
+    symbol = normalise_symbol(symbol)
+    if not prices.symbol_exists(symbol):
+        raise ApiError(404, f"unknown symbol {symbol}", "symbol")
+    settings = current_app.config["SETTINGS"]
+    now = datetime.now(UTC)
+    span = ranges.parse_span(request.args, now)
+    return jsonify(
+        ranges.history_range(symbol, span, now, settings.raw_retention_days, settings.candles_1m_retention_days)
+    )
+
+
+@bp.get("/api/sparklines")
+def sparklines() -> Response:
+    """The last 24 h of each active symbol in 30-minute closes, for the cards."""
+    return jsonify(bucket_seconds=1800, symbols=prices.sparklines())
 
 
 @bp.get("/api/alerts")

@@ -1,0 +1,153 @@
+"""History over a range: raw ticks, 1-minute or 1-hour candles, merged in SQL to fit max_points.
+
+The bucket is the smallest step of BUCKET_LADDER that keeps the answer within ``max_points``
+buckets; the source is the finest table that both has that resolution and still holds the whole
+range under its retention (raw ticks for buckets under a minute, 1-minute candles under an hour,
+hourly candles beyond). Buckets are aligned to UTC (date_bin from 2000-01-01), so a bucket's
+start does not move while a chart stays open.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from app.candles import ORIGIN
+from app.errors import ApiError
+from app.extensions import db
+from app.validation import parse_instant
+
+RANGES = {"1h": 3600, "24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400, "1y": 365 * 86_400, "all": None}
+DEFAULT_RANGE = "24h"
+DEFAULT_MAX_POINTS = 500
+MAX_POINTS = 2000
+BUCKET_LADDER = (
+    2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
+)  # fmt: skip
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Span:
+    start: datetime
+    end: datetime
+    label: str | None  # the named range, or None for from/to
+    max_points: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    bucket_seconds: int
+    source: str  # ticks, candles_1m or candles_1h
+
+
+def parse_span(args: Mapping[str, str], now: datetime) -> Span:
+    """``range`` (default 24h) or ``from`` [+ ``to``, default now]; ``max_points``. 400s name the field."""
+    max_points = _max_points(args.get("max_points"))
+    label = args.get("range")
+    if label is not None and ("from" in args or "to" in args):
+        raise ApiError(400, "give either range or from/to, not both", "range")
+    if "from" in args or "to" in args:
+        if "from" not in args:
+            raise ApiError(400, "from is required with to", "from")
+        start = parse_instant(args["from"], "from")
+        end = parse_instant(args["to"], "to") if "to" in args else now
+        if start >= end:
+            raise ApiError(400, "from must be before to", "from")
+        return Span(start, end, None, max_points)
+    label = DEFAULT_RANGE if label is None else label
+    if label not in RANGES:
+        raise ApiError(400, f"range must be one of {', '.join(RANGES)}", "range")
+    seconds = RANGES[label]
+    start = now - timedelta(seconds=seconds) if seconds else datetime(2000, 1, 1, tzinfo=UTC)  # all: from the first
+    return Span(start, now, label, max_points)
+
+
+def _max_points(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_MAX_POINTS
+    if not raw.isdigit() or not 2 <= int(raw) <= MAX_POINTS:
+        raise ApiError(400, f"max_points must be a whole number from 2 to {MAX_POINTS}", "max_points")
+    return int(raw)
+
+
+def plan(span: Span, now: datetime, raw_days: int, minute_days: int) -> Plan:
+    """Bucket and source for ``span``. A date_bin grid of step b touches at most floor(span/b)+1
+    buckets, so b >= span/(max_points-1) keeps within max_points."""
+    need = (span.end - span.start).total_seconds() / (span.max_points - 1)
+    bucket = next((b for b in BUCKET_LADDER if b >= need), math.ceil(need / DAY) * DAY)
+    if bucket < 60 and span.start >= now - timedelta(days=raw_days):
+        return Plan(bucket, "ticks")
+    if bucket < 3600 and span.start >= now - timedelta(days=minute_days):
+        return Plan(max(bucket, 60), "candles_1m")
+    return Plan(max(bucket, 3600), "candles_1h")
+
+
+# One statement per source, the bucket a parameter: date_bin merges the rows of each bucket.
+_QUERIES = {
+    "ticks": f"""
+        SELECT date_bin(CAST(:bucket AS interval), observed_at, {ORIGIN}) AS bucket_start,
+               (array_agg(price ORDER BY observed_at, price))[1] AS open, max(price) AS high, min(price) AS low,
+               (array_agg(price ORDER BY observed_at DESC, price DESC))[1] AS close, count(*) AS ticks
+        FROM ticks WHERE symbol = :symbol AND observed_at >= :start AND observed_at < :end
+        GROUP BY 1 ORDER BY 1
+    """,
+    **{
+        table: f"""
+            SELECT date_bin(CAST(:bucket AS interval), bucket, {ORIGIN}) AS bucket_start,
+                   (array_agg(open ORDER BY bucket))[1] AS open, max(high) AS high, min(low) AS low,
+                   (array_agg(close ORDER BY bucket DESC))[1] AS close, sum(ticks) AS ticks
+            FROM {table} WHERE symbol = :symbol AND bucket >= :start AND bucket < :end
+            GROUP BY 1 ORDER BY 1
+        """
+        for table in ("candles_1m", "candles_1h")
+    },
+}
+
+
+def first_seen(symbol: str) -> datetime | None:
+    """The start of a symbol's history: its first hourly candle (kept forever), else its first tick."""
+    return db.session.scalar(
+        text(
+            "SELECT coalesce((SELECT min(bucket) FROM candles_1h WHERE symbol = :s), "
+            "(SELECT min(observed_at) FROM ticks WHERE symbol = :s))"
+        ),
+        {"s": symbol},
+    )
+
+
+def history_range(symbol: str, span: Span, now: datetime, raw_days: int, minute_days: int) -> dict[str, Any]:
+    """The answer of GET /api/history/<symbol>: OHLC per bucket, oldest first."""
+    if span.label == "all":
+        first = first_seen(symbol)
+        span = Span(first or now, now, span.label, span.max_points)
+    chosen = plan(span, now, raw_days, minute_days) if span.start < span.end else Plan(BUCKET_LADDER[0], "ticks")
+    rows = db.session.execute(
+        text(_QUERIES[chosen.source]),
+        {"bucket": timedelta(seconds=chosen.bucket_seconds), "symbol": symbol, "start": span.start, "end": span.end},
+    )
+    return {
+        "symbol": symbol,
+        "range": span.label,
+        "from": span.start.isoformat(),
+        "to": span.end.isoformat(),
+        "max_points": span.max_points,
+        "bucket_seconds": chosen.bucket_seconds,
+        "source": chosen.source,
+        "points": [
+            {
+                "t": row.bucket_start.isoformat(),
+                "open": float(row.open),
+                "high": float(row.high),
+                "low": float(row.low),
+                "close": float(row.close),
+                "ticks": int(row.ticks),
+            }
+            for row in rows
+        ],
+    }

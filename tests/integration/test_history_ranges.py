@@ -1,0 +1,116 @@
+"""GET /api/history/<symbol> over real tables, retention, the 24 h change and sparklines."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from app.extensions import db
+from app.partitions import existing_days
+from app.prices import store_ticks
+from app.ticks import Tick
+from tasks.maintenance import maintain_storage
+
+
+def walk(symbol: str, start: datetime, count: int, step: timedelta, first: int = 100) -> list[Tick]:
+    return [
+        Tick(symbol, Decimal(first + (i % 17) - 8), start + i * step, start + i * step, "simulated")
+        for i in range(count)
+    ]
+
+
+def test_one_hour_answers_from_raw_ticks_in_ten_second_buckets(client, ctx):
+    now = datetime.now(UTC)
+    ticks = walk("BTC-USD", now - timedelta(minutes=70), 70 * 30, timedelta(seconds=2))
+    store_ticks(ticks)
+    body = client.get("/api/history/btc-usd?range=1h").get_json()
+    assert (body["symbol"], body["range"], body["bucket_seconds"], body["source"]) == ("BTC-USD", "1h", 10, "ticks")
+    assert 355 <= len(body["points"]) <= 361
+    start = datetime.fromisoformat(body["points"][1]["t"])
+    inside = [t for t in ticks if start <= t.observed_at < start + timedelta(seconds=10)]
+    assert body["points"][1] == {
+        "t": start.isoformat(),
+        "open": float(inside[0].price),
+        "high": float(max(t.price for t in inside)),
+        "low": float(min(t.price for t in inside)),
+        "close": float(inside[-1].price),
+        "ticks": 5,
+    }
+    times = [p["t"] for p in body["points"]]
+    assert times == sorted(times)
+
+
+def test_wider_ranges_merge_candles_and_respect_max_points(client, ctx):
+    now = datetime.now(UTC)
+    store_ticks(walk("ETH-USD", now - timedelta(hours=30), 30 * 60, timedelta(minutes=1)))
+    day = client.get("/api/history/ETH-USD?range=24h").get_json()
+    assert (day["bucket_seconds"], day["source"]) == (300, "candles_1m")
+    assert 288 <= len(day["points"]) <= 289
+    assert sum(p["ticks"] for p in day["points"]) in range(24 * 60 - 1, 24 * 60 + 1)
+    few = client.get("/api/history/ETH-USD?range=24h&max_points=10").get_json()
+    assert (few["bucket_seconds"], few["source"]) == (10_800, "candles_1h")
+    assert len(few["points"]) in (8, 9)  # 3 h buckets on a UTC grid: 8 when 24 h aligns with it
+    assert few["points"][-1]["close"] == day["points"][-1]["close"]  # the same newest price either way
+    everything = client.get("/api/history/ETH-USD?range=all").get_json()
+    assert everything["source"] == "candles_1m" and sum(p["ticks"] for p in everything["points"]) == 30 * 60
+
+
+def test_from_to_and_empty_ranges(client, ctx):
+    store_ticks(walk("DOGE-USD", datetime(2026, 6, 1, tzinfo=UTC), 120, timedelta(minutes=1)))
+    body = client.get("/api/history/DOGE-USD?from=2026-06-01T00:30:00Z&to=2026-06-01T01:00:00Z").get_json()
+    assert (body["range"], body["from"], body["to"]) == (None, "2026-06-01T00:30:00+00:00", "2026-06-01T01:00:00+00:00")
+    assert body["source"] == "candles_1h"  # that long ago only hourly candles are promised
+    empty = client.get("/api/history/DOGE-USD?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z")
+    assert empty.status_code == 200 and empty.get_json()["points"] == []
+    nothing = client.get("/api/history/BTC-USD?range=all")
+    assert nothing.status_code == 200 and nothing.get_json()["points"] == []
+
+
+def test_bad_range_input_is_refused_with_the_field(client, ctx):
+    for query, field in (("range=2y", "range"), ("from=nope", "from"), ("max_points=0", "max_points"),
+                         ("from=2026-06-02T00:00Z&to=2026-06-01T00:00Z", "from")):  # fmt: skip
+        response = client.get(f"/api/history/BTC-USD?{query}")
+        assert response.status_code == 400 and response.get_json()["field"] == field
+    unknown = client.get("/api/history/NOPE-USD?range=1h")
+    assert unknown.status_code == 404 and unknown.get_json()["field"] == "symbol"
+
+
+def test_retention_drops_whole_old_days_and_ranges_still_answer_from_candles(app, client, ctx):
+    now = datetime.now(UTC)
+    old_day = now - timedelta(days=10)
+    store_ticks(walk("BTC-USD", old_day.replace(hour=1, minute=0, second=0, microsecond=0), 120, timedelta(minutes=1)))
+    store_ticks(walk("BTC-USD", now - timedelta(minutes=30), 30, timedelta(minutes=1)))
+    before = client.get("/api/history/BTC-USD?range=30d").get_json()
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = settings.__class__(**{**settings.__dict__, "candles_1m_retention_days": 5})
+    try:
+        result = maintain_storage.run()
+    finally:
+        app.config["SETTINGS"] = settings
+    assert result["raw_days_dropped"] >= 1 and result["minute_candles_deleted"] == 120
+    assert old_day.date() not in existing_days() and now.date() in existing_days()
+    counts = db.session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM ticks), (SELECT count(*) FROM candles_1m), (SELECT count(*) FROM candles_1h)"
+        )
+    ).one()
+    assert counts[0] == 30 and counts[1] == 30 and counts[2] >= 3  # recent raw and minutes kept, all hours kept
+    after = client.get("/api/history/BTC-USD?range=30d").get_json()
+    assert after["source"] == "candles_1h" and after["points"] == before["points"]
+
+
+def test_latest_prices_carry_the_24h_change_and_sparklines(client, ctx):
+    now = datetime.now(UTC)
+    store_ticks(walk("BTC-USD", now - timedelta(hours=25), 25 * 60 + 1, timedelta(minutes=1), first=200))
+    latest = {p["symbol"]: p for p in client.get("/api/prices/latest").get_json()["prices"]}
+    btc = latest["BTC-USD"]
+    back = db.session.scalar(
+        text("SELECT close FROM candles_1m WHERE symbol = 'BTC-USD' AND bucket <= now() - interval '24 hours' "
+             "ORDER BY bucket DESC LIMIT 1")
+    )  # fmt: skip
+    assert btc["price_24h_ago"] == float(back)
+    assert btc["change_24h_percent"] == round((btc["price"] - float(back)) / float(back) * 100, 4)
+    lines = client.get("/api/sparklines").get_json()
+    assert lines["bucket_seconds"] == 1800 and set(lines["symbols"]) == {"BTC-USD"}
+    assert 48 <= len(lines["symbols"]["BTC-USD"]) <= 49
+    assert lines["symbols"]["BTC-USD"][-1][1] == btc["price"]
