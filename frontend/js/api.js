@@ -31,6 +31,9 @@ export const api = {
   symbols: () => request("GET", "/api/symbols").then((d) => d.symbols),
   latest: () => request("GET", "/api/prices/latest"),
   history: (symbol) => request("GET", `/history/${encodeURIComponent(symbol)}`).then((d) => d.points),
+  historyRange: (symbol, range, maxPoints) =>
+    request("GET", `/api/history/${encodeURIComponent(symbol)}?range=${range}&max_points=${maxPoints}`),
+  sparklines: () => request("GET", "/api/sparklines"),
   alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
   deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),

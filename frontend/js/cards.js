@@ -1,4 +1,5 @@
-// Price cards: one button per symbol with price, change since the previous tick and time.
+// Price cards: one button per symbol with price, change since the previous tick, the 24 h change
+// with a sparkline of the last 24 h, and the time.
 
 import { element } from "./dom.js";
 import { formatPrice, formatTime } from "./format.js";
@@ -8,6 +9,9 @@ const cardsEl = document.getElementById("cards");
 const emptyEl = document.getElementById("no-prices");
 const simulatedEl = document.getElementById("simulated");
 const cards = new Map();
+const SVG = "http://www.w3.org/2000/svg";
+const SPARK_BUCKET_MS = 1_800_000; // the server's 30-minute sparkline buckets
+const DAY_MS = 86_400_000;
 let openChart = () => {};
 
 export function onCardSelected(handler) {
@@ -30,11 +34,21 @@ function card(symbol) {
   priceLine.append(price);
   if (currency) priceLine.append(element("span", "currency", currency));
   const change = element("span", "change", "no change yet");
+  const dayLine = element("span", "day-line");
+  const day = element("span", "day-change", "24h –");
+  const spark = document.createElementNS(SVG, "svg");
+  spark.setAttribute("class", "spark");
+  spark.setAttribute("viewBox", "0 0 100 24");
+  spark.setAttribute("preserveAspectRatio", "none");
+  spark.setAttribute("aria-hidden", "true");
+  const line = document.createElementNS(SVG, "polyline");
+  spark.append(line);
+  dayLine.append(day, spark);
   const meta = element("span", "meta", "no price yet");
-  button.append(head, priceLine, change, meta);
+  button.append(head, priceLine, change, dayLine, meta);
   button.addEventListener("click", () => openChart(symbol, button));
   cardsEl.append(button);
-  const entry = { button, badge, price, change, meta, last: null, receivedAt: null };
+  const entry = { button, badge, price, change, day, line, spark: [], dayBase: null, meta, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
@@ -65,6 +79,9 @@ export function showPrice(tick, previous) {
     void c.price.offsetWidth; // restart the animation
     c.price.classList.add("flash");
   }
+  if (tick.price_24h_ago !== undefined) c.dayBase = tick.price_24h_ago; // REST snapshots carry it
+  showDayChange(c, tick.price);
+  extendSpark(c, Date.parse(tick.observed_at), tick.price);
   c.receivedAt = tick.received_at ?? tick.observed_at;
   c.observedAt = tick.observed_at;
   c.badge.hidden = tick.source !== "simulated";
@@ -73,6 +90,58 @@ export function showPrice(tick, previous) {
   emptyEl.hidden = true;
   if (tick.source === "simulated") simulatedEl.hidden = false;
   refreshCard(c);
+}
+
+// The change against the price 24 h ago (the server's, from the candles): "24h ▲ +2.31%".
+function showDayChange(c, price) {
+  if (c.dayBase === null || !c.dayBase) {
+    c.day.textContent = "24h –";
+    c.day.dataset.direction = "flat";
+    return;
+  }
+  const percent = ((price - c.dayBase) / c.dayBase) * 100;
+  const direction = percent > 0 ? "up" : percent < 0 ? "down" : "flat";
+  const sign = percent > 0 ? "+" : percent < 0 ? "−" : "";
+  c.day.textContent = `24h ${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
+  c.day.dataset.direction = direction;
+  c.line.dataset.direction = direction;
+}
+
+// Sparkline points are [time ms, close]; drawn scaled to the card's width and their own range.
+function drawSpark(c) {
+  const points = c.spark;
+  if (points.length < 2) {
+    c.line.setAttribute("points", "");
+    return;
+  }
+  const [t0, t1] = [points[0][0], points.at(-1)[0]];
+  const prices = points.map((p) => p[1]);
+  const [low, high] = [Math.min(...prices), Math.max(...prices)];
+  const x = (t) => (t1 === t0 ? 100 : ((t - t0) / (t1 - t0)) * 100);
+  const y = (v) => (high === low ? 12 : 22 - ((v - low) / (high - low)) * 20);
+  c.line.setAttribute("points", points.map(([t, v]) => `${x(t).toFixed(2)},${y(v).toFixed(2)}`).join(" "));
+  c.button.dataset.sparkPoints = String(points.length);
+}
+
+// A live price moves the newest 30-minute point, or starts the next one.
+function extendSpark(c, at, price) {
+  if (!c.spark.length) return;
+  const bucket = Math.floor(at / SPARK_BUCKET_MS) * SPARK_BUCKET_MS;
+  const last = c.spark.at(-1);
+  if (bucket === last[0]) last[1] = price;
+  else if (bucket > last[0]) c.spark.push([bucket, price]);
+  while (c.spark.length && c.spark[0][0] < at - DAY_MS) c.spark.shift();
+  drawSpark(c);
+}
+
+export function setSparklines(lines) {
+  for (const [symbol, points] of Object.entries(lines)) {
+    const c = cards.get(symbol);
+    if (!c) continue;
+    c.spark = points.map(([t, close]) => [Date.parse(t), close]);
+    if (c.last !== null) extendSpark(c, Date.now(), c.last);
+    drawSpark(c);
+  }
 }
 
 // "updated 2:05:14 PM" while fresh, "stale, last price 21 s ago" once older than the limit.
@@ -85,7 +154,7 @@ function refreshCard(c) {
     : `updated ${formatTime(c.observedAt)}`;
   c.button.setAttribute(
     "aria-label",
-    `${c.button.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.meta.textContent}. Open chart`,
+    `${c.button.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.day.textContent}, ${c.meta.textContent}. Open chart`,
   );
 }
 

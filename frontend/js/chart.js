@@ -1,8 +1,9 @@
-// The chart modal: the last points of one symbol from /history, kept live while open.
+// The chart modal: Live (the last ticks from /history) or a range (1H to All, OHLC buckets from
+// /api/history) as a line or candles; both keep updating from the live prices while open.
 
 import { api } from "./api.js";
 import { showMessage } from "./dom.js";
-import { formatPrice, formatTime } from "./format.js";
+import { axisFormatter, formatDateTime, formatPrice, formatTime } from "./format.js";
 import { staleAfterMsNow } from "./freshness.js";
 
 const dialog = document.getElementById("chart-modal");
@@ -11,17 +12,28 @@ const status = document.getElementById("chart-status");
 const canvas = document.getElementById("chart-canvas");
 const box = canvas.parentElement;
 const headline = document.getElementById("chart-price");
+const rangeButtons = [...document.querySelectorAll("#chart-ranges button")];
+const styleButtons = [...document.querySelectorAll("#chart-styles button")];
 const MIN_POINTS = 100;
+const RANGE_MS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000, "30d": 2_592_000_000, "1y": 31_536_000_000 };
+const RANGE_TITLES = { live: "recent prices", "1h": "last hour", "24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days", "1y": "last year", all: "all time" };
+const BUCKET_ORIGIN = Date.UTC(2000, 0, 1); // the server's date_bin origin: buckets line up with its
 let chart = null;
-let current = null; // { symbol, opener, limit }
+let current = null; // { symbol, opener, limit, range, style, bucketMs }
+let range = localStorage.getItem("chart-range") || "live";
+let style = localStorage.getItem("chart-style") || "line";
 
 // Where no ticks were recorded for longer than the staleness limit the line breaks (a null
 // point) instead of ramping straight across the hole.
+function gapMs() {
+  return current?.bucketMs ? 2 * current.bucketMs : staleAfterMsNow();
+}
+
 function withGaps(points) {
   const data = [];
   for (const point of points) {
     const previous = data.at(-1);
-    if (previous && point.x - previous.x > staleAfterMsNow()) data.push({ x: previous.x + 1, y: null });
+    if (previous && point.x - previous.x > gapMs()) data.push({ x: previous.x + 1, y: null });
     data.push(point);
   }
   return data;
@@ -44,7 +56,7 @@ function showHeadline(data) {
     headline.textContent = "";
     return;
   }
-  const first = prices[0].y;
+  const first = prices[0].o ?? prices[0].y; // a range starts at its first bucket's open
   const last = prices.at(-1).y;
   const delta = last - first;
   const sign = delta > 0 ? "+" : delta < 0 ? "−" : "";
@@ -53,19 +65,33 @@ function showHeadline(data) {
   headline.dataset.direction = delta > 0 ? "up" : delta < 0 ? "down" : "flat";
 }
 
+function candles() {
+  return current?.range !== "live" && current?.style === "candles";
+}
+
+// Tooltip lines: the price, or open/high/low/close where the point is a bucket.
+function tooltipLines(symbol, raw) {
+  if (raw.o === undefined) return [`${symbol} ${formatPrice(raw.y)}`];
+  const ref = raw.c;
+  return [`Open ${formatPrice(raw.o, ref)}`, `High ${formatPrice(raw.h, ref)}`, `Low ${formatPrice(raw.l, ref)}`, `Close ${formatPrice(raw.c, ref)}`];
+}
+
+// points: [{x, y}] for Live, [{x, y, o, h, l, c}] for a range.
 function buildChart(symbol, points) {
-  const data = withGaps(points.map((p) => ({ x: Date.parse(p.observed_at), y: p.price })));
+  const data = candles() ? points : withGaps(points);
   chart?.destroy();
   window.Chart.defaults.color = themed("--muted");
   window.Chart.defaults.borderColor = themed("--line");
+  const up = themed("--up");
+  const down = themed("--down");
+  const dataset = candles()
+    ? { label: symbol, data, backgroundColors: { up, down, unchanged: themed("--muted") }, borderColors: { up, down, unchanged: themed("--muted") } }
+    : // Points are drawn only while there are few of them, so a new chart is not blank.
+      { label: symbol, data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false };
+  const axisLabel = axisFormatter(current.range);
   chart = new window.Chart(canvas, {
-    type: "line",
-    data: {
-      datasets: [
-        // Points are drawn only while there are few of them, so a new chart is not blank.
-        { label: symbol, data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false },
-      ],
-    },
+    type: candles() ? "candlestick" : "line",
+    data: { datasets: [dataset] },
     options: {
       animation: false,
       maintainAspectRatio: false,
@@ -74,16 +100,16 @@ function buildChart(symbol, points) {
       scales: {
         x: {
           type: "time",
-          ticks: { maxTicksLimit: labelLimit(), maxRotation: 0, autoSkipPadding: 16, callback: (value) => formatTime(value) },
+          ticks: { maxTicksLimit: labelLimit(), maxRotation: 0, autoSkipPadding: 16, source: "auto", callback: (value) => axisLabel(value) },
         },
-        y: { ticks: { callback: (value) => formatPrice(value, data.at(-1)?.y ?? value) } },
+        y: { type: "linear", ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value) } },
       },
       plugins: {
         legend: { display: false },
         tooltip: {
           callbacks: {
-            title: (items) => formatTime(items[0].parsed.x),
-            label: (item) => `${symbol} ${formatPrice(item.parsed.y)}`,
+            title: (items) => (current.range === "live" ? formatTime(items[0].parsed.x) : formatDateTime(items[0].parsed.x)),
+            label: (item) => tooltipLines(symbol, item.raw),
           },
         },
       },
@@ -91,40 +117,101 @@ function buildChart(symbol, points) {
   });
   dialog.dataset.points = String(points.length);
   dialog.dataset.gaps = String(data.length - points.length);
-  showHeadline(data);
-  dialog.dataset.last = String(data.at(-1)?.x ?? "");
+  showHeadline(points);
+  dialog.dataset.last = String(points.at(-1)?.x ?? "");
 }
 
 function pointsText(count) {
-  return `${count} ${count === 1 ? "point" : "points"}, updating live`;
+  if (current.range === "live") return `${count} ${count === 1 ? "point" : "points"}, updating live`;
+  const minutes = current.bucketMs / 60_000;
+  const size = minutes >= 1440 ? `${minutes / 1440} d` : minutes >= 60 ? `${minutes / 60} h` : minutes >= 1 ? `${minutes} min` : `${current.bucketMs / 1000} s`;
+  return `${count} ${count === 1 ? "bucket" : "buckets"} of ${size}, the last one updating live`;
 }
 
-export async function openChart(symbol, opener) {
-  current = { symbol, opener, limit: MIN_POINTS };
-  title.textContent = `${symbol}: recent prices`;
+function pressed(buttons, key, value) {
+  for (const button of buttons) button.setAttribute("aria-pressed", String(button.dataset[key] === value));
+}
+
+function showControls() {
+  pressed(rangeButtons, "range", current.range);
+  pressed(styleButtons, "style", current.range === "live" ? "line" : current.style);
+  for (const button of styleButtons) button.disabled = current.range === "live" && button.dataset.style === "candles";
+  dialog.dataset.range = current.range;
+  dialog.dataset.style = candles() ? "candles" : "line";
+}
+
+// About one candle per 8 px, one line point per 2 px: enough detail, never a smear.
+function maxPoints() {
+  const width = box.clientWidth || 800;
+  return Math.max(20, Math.min(500, Math.floor(width / (current.style === "candles" ? 8 : 2))));
+}
+
+async function load() {
+  const { symbol } = current;
+  const asked = `${current.range}:${current.style}`;
+  title.textContent = `${symbol}: ${RANGE_TITLES[current.range]}`;
   status.textContent = "Loading…";
-  dialog.dataset.symbol = symbol;
   dialog.dataset.points = "0";
-  if (!dialog.open) dialog.showModal();
+  showControls();
   box.hidden = false;
   try {
-    const points = await api.history(symbol);
-    if (current?.symbol !== symbol) return; // closed or switched meanwhile
-    current.limit = Math.max(MIN_POINTS, points.length);
+    let points;
+    if (current.range === "live") {
+      const ticks = await api.history(symbol);
+      points = ticks.map((p) => ({ x: Date.parse(p.observed_at), y: p.price }));
+      current.bucketMs = 0;
+      current.limit = Math.max(MIN_POINTS, points.length);
+    } else {
+      const answer = await api.historyRange(symbol, current.range, maxPoints());
+      points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close }));
+      current.bucketMs = answer.bucket_seconds * 1000;
+      dialog.dataset.bucket = String(answer.bucket_seconds);
+      dialog.dataset.source = answer.source;
+    }
+    if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
     buildChart(symbol, points);
-    status.textContent = points.length ? pointsText(points.length) : "No prices stored yet.";
+    status.textContent = points.length ? pointsText(points.length) : "No prices stored for this range yet.";
   } catch (error) {
     if (current?.symbol !== symbol) return;
     box.hidden = true; // no large empty chart: the message and a way to try again
-    showMessage(status, `Could not load the history: ${error.message}`, () => openChart(symbol, opener));
+    showMessage(status, `Could not load the history: ${error.message}`, () => load());
   }
 }
 
-// A live price for the open chart's symbol: append it, keep the window's length.
+export function openChart(symbol, opener) {
+  current = { symbol, opener, limit: MIN_POINTS, range, style, bucketMs: 0 };
+  dialog.dataset.symbol = symbol;
+  if (!dialog.open) dialog.showModal();
+  return load();
+}
+
+for (const button of rangeButtons) {
+  button.addEventListener("click", () => {
+    if (!current) return;
+    range = current.range = button.dataset.range;
+    localStorage.setItem("chart-range", range);
+    load();
+  });
+}
+for (const button of styleButtons) {
+  button.addEventListener("click", () => {
+    if (!current || button.disabled) return;
+    style = current.style = button.dataset.style;
+    localStorage.setItem("chart-style", style);
+    load();
+  });
+}
+
+// A live price for the open chart's symbol. Live: append it, keep the window's length. A range:
+// fold it into the newest bucket (or open the next one), drop buckets that left the range.
 export function addLivePoint(tick) {
   if (!chart || !dialog.open || current?.symbol !== tick.symbol) return;
   const data = chart.data.datasets[0].data;
   const x = Date.parse(tick.observed_at);
+  if (current.range !== "live") {
+    foldIntoBuckets(data, x, tick.price);
+    return;
+  }
   if (data.length && data.at(-1).x >= x) return;
   if (data.length && x - data.at(-1).x > staleAfterMsNow()) data.push({ x: data.at(-1).x + 1, y: null });
   data.push({ x, y: tick.price });
@@ -137,6 +224,26 @@ export function addLivePoint(tick) {
   dialog.dataset.points = String(points);
   dialog.dataset.last = String(x);
   status.textContent = pointsText(points);
+}
+
+function foldIntoBuckets(data, x, price) {
+  const start = BUCKET_ORIGIN + Math.floor((x - BUCKET_ORIGIN) / current.bucketMs) * current.bucketMs;
+  const last = [...data].reverse().find((p) => p.y !== null);
+  if (last && start < last.x) return; // older than the newest bucket: the next load has it
+  if (last && start === last.x) {
+    Object.assign(last, { h: Math.max(last.h, price), l: Math.min(last.l, price), c: price, y: price });
+  } else {
+    if (last && start - last.x > gapMs() && !candles()) data.push({ x: last.x + 1, y: null });
+    data.push({ x: start, y: price, o: price, h: price, l: price, c: price });
+  }
+  const oldest = RANGE_MS[current.range] ? x - RANGE_MS[current.range] - current.bucketMs : -Infinity;
+  while (data.length && (data[0].x < oldest || data[0].y === null)) data.shift();
+  chart.update("none");
+  const points = data.filter((p) => p.y !== null);
+  showHeadline(points);
+  dialog.dataset.points = String(points.length);
+  dialog.dataset.last = String(x);
+  status.textContent = pointsText(points.length);
 }
 
 function close() {

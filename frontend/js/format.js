@@ -29,3 +29,19 @@ export function formatTime(value) {
 export function formatDateTime(iso) {
   return `${unbroken(DATE.format(new Date(iso)))} ${formatTime(iso)}`;
 }
+
+// Time-axis labels that fit the range: seconds for Live, hours within a day, weekday and hour
+// for a week, dates for a month and up, months for a year and all time.
+const AXIS = {
+  "1h": new Intl.DateTimeFormat([], { hour: "numeric", minute: "2-digit" }),
+  "24h": new Intl.DateTimeFormat([], { hour: "numeric", minute: "2-digit" }),
+  "7d": new Intl.DateTimeFormat([], { weekday: "short", hour: "numeric" }),
+  "30d": new Intl.DateTimeFormat([], { month: "short", day: "numeric" }),
+  "1y": new Intl.DateTimeFormat([], { month: "short", year: "numeric" }),
+  all: new Intl.DateTimeFormat([], { month: "short", year: "numeric" }),
+};
+
+export function axisFormatter(range) {
+  const format = AXIS[range];
+  return format ? (value) => unbroken(format.format(new Date(value))) : formatTime;
+}

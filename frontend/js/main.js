@@ -5,7 +5,7 @@ import {
   alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
   setSymbols, updatePreview,
 } from "./alerts.js";
-import { currentPrice, ensureCards, onCardSelected, refreshFreshness, setLive, showPrice } from "./cards.js";
+import { currentPrice, ensureCards, onCardSelected, refreshFreshness, setLive, setSparklines, showPrice } from "./cards.js";
 import { loadChannels, onChannelsChanged } from "./channels.js";
 import { addLivePoint, openChart } from "./chart.js";
 import { setServerClock } from "./freshness.js";
@@ -17,7 +17,11 @@ async function catchUp() {
   ensureCards(symbols);
   setSymbols(symbols);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
-  await Promise.all([loadAlerts(), loadChannels()]);
+  await Promise.all([loadAlerts(), loadChannels(), loadSparklines()]);
+}
+
+async function loadSparklines() {
+  setSparklines((await api.sparklines()).symbols);
 }
 
 function onPrice(tick) {
@@ -41,8 +45,10 @@ function onMessage(message) {
   }
 }
 
-// Every second: judge each card's age, and the feed as a whole.
+// Every second: judge each card's age, and the feed as a whole. Every 5 minutes: the sparklines
+// afresh (live prices only move their newest point).
 setInterval(() => setDelayed(refreshFreshness()), 1000);
+setInterval(() => loadSparklines().catch(() => {}), 300_000);
 
 onCardSelected(openChart);
 onPriceLookup(currentPrice);

@@ -1,0 +1,107 @@
+"""History in the browser: range buttons, line and candles, the 24 h change and sparkline on cards."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from app.prices import store_ticks
+from app.ticks import Tick
+from devstack.processes import Stack
+from tests.conftest import ARTIFACTS
+from tests.integration.browser import card, open_page, wait_for_prices
+
+pytestmark = pytest.mark.browser
+
+
+def seed_day(app, symbol: str = "BTC-USD", base: int = 94_000) -> None:
+    """30 hours of one-minute prices ending a minute ago: every range has buckets to show."""
+    start = datetime.now(UTC) - timedelta(hours=30)
+    ticks = [
+        Tick(
+            symbol,
+            Decimal(base + 40 * ((i * 7) % 23) - 400 + i // 10),
+            start + timedelta(minutes=i),
+            start,
+            "simulated",
+        )
+        for i in range(30 * 60 - 1)
+    ]
+    with app.app_context():
+        store_ticks(ticks)
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_ranges_switch_between_line_and_candles_and_keep_updating(browser: Browser, stack: Stack, app, width: int):
+    seed_day(app)
+    context, page, errors = open_page(browser, stack.base_url, width=width, height=900)
+    wait_for_prices(page)
+    btc = card(page, "BTC-USD")
+    expect(btc.locator(".day-change")).to_have_text(re.compile(r"^24h [▲▼■] [+−]?\d+\.\d{2}%$"))
+    expect(btc).to_have_attribute("data-spark-points", re.compile(r"^(4[89]|50)$"))
+    btc.click()
+    dialog = page.locator("#chart-modal")
+    expect(dialog).to_have_attribute("data-range", "live")
+    expect(dialog.get_by_role("button", name="Candles", exact=True)).to_be_disabled()  # Live is ticks: a line
+
+    dialog.get_by_role("button", name="24H", exact=True).click()
+    expect(dialog).to_have_attribute("data-source", "candles_1m", timeout=10_000)
+    expect(page.locator("#chart-title")).to_have_text("BTC-USD: last 24 hours")
+    points = int(dialog.get_attribute("data-points"))
+    assert 20 <= points <= 500
+    expect(dialog.get_by_role("button", name="24H", exact=True)).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#chart-status")).to_contain_text("buckets of")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"chart-24h-line-{width}.png"))
+
+    dialog.get_by_role("button", name="Candles", exact=True).click()
+    expect(dialog).to_have_attribute("data-style", "candles")
+    expect(dialog.get_by_role("button", name="Candles", exact=True)).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("Chart.getChart('chart-canvas').config.type") == "candlestick"
+    ohlc = page.evaluate("Chart.getChart('chart-canvas').data.datasets[0].data.at(-2)")
+    assert ohlc["l"] <= min(ohlc["o"], ohlc["c"]) <= max(ohlc["o"], ohlc["c"]) <= ohlc["h"]
+    last = dialog.get_attribute("data-last")
+    expect(dialog).not_to_have_attribute("data-last", last, timeout=15_000)  # a live price folded in
+    page.screenshot(path=str(ARTIFACTS / f"chart-24h-candles-{width}.png"))
+
+    # Keyboard: the range buttons are in the tab order and work with Enter.
+    dialog.get_by_role("button", name="7D", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_attribute("data-range", "7d", timeout=10_000)
+    expect(dialog).to_have_attribute("data-style", "candles")  # the style is kept across ranges
+    dialog.get_by_role("button", name="All", exact=True).click()
+    expect(dialog).to_have_attribute("data-range", "all")
+    expect(dialog).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / f"chart-all-candles-{width}.png"))
+    dialog.get_by_role("button", name="Live", exact=True).click()
+    expect(dialog).to_have_attribute("data-style", "line", timeout=10_000)
+    expect(dialog).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=10_000)
+    assert page.evaluate("Chart.getChart('chart-canvas').config.type") == "line"
+    # Nothing in the controls leaves the dialog at this width.
+    overflow = page.evaluate(
+        "[...document.querySelectorAll('.chart-controls button')].filter(b => b.getBoundingClientRect().right >"
+        " document.getElementById('chart-modal').getBoundingClientRect().right).length"
+    )
+    assert overflow == 0
+    context.close()
+    assert errors == []
+
+
+def test_a_range_with_no_data_says_so(browser: Browser, stack: Stack, app):
+    context, page, errors = open_page(browser, stack.base_url)
+    wait_for_prices(page)
+    page.evaluate("localStorage.setItem('chart-range', '1y')")  # the range chosen last time
+    page.reload()
+    wait_for_prices(page)
+    card(page, "ETH-USD").click()
+    dialog = page.locator("#chart-modal")
+    expect(dialog).to_have_attribute("data-range", "1y")
+    expect(page.locator("#chart-status")).not_to_have_text("Loading…", timeout=10_000)
+    # A fresh stack has minutes of ETH: a few hourly buckets at most, never an error.
+    expect(page.locator("#chart-status")).to_have_text(re.compile(r"^(\d+ buckets? of 1 d|No prices stored)"))
+    context.close()
+    assert errors == []
