@@ -7,7 +7,8 @@
 5. Fanout: 1,000 /ws clients on the web process as the Procfile starts it, while ticks flow.
 6. Latency: the same with 500 active symbols: fetch -> socket, and how much of it is before Redis.
 7. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
-8. History: GET /history/<symbol> (100 points) with 10,000,000 rows in ticks (made in PostgreSQL).
+8. History: GET /history/<symbol> (100 points) and every range of /api/history with 10,000,000 raw
+   ticks and a year of candles (made in PostgreSQL); pruning a day while batches are stored.
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
 docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify,
@@ -32,7 +33,8 @@ from app.prices import store_ticks, sync_symbols
 from app.ticks import Tick
 from bench.alerts import explain_hot, run_alerts
 from bench.fanout import run_fanout, summary
-from bench.history import run_history
+from bench.history import run_history, storage_per_symbol_year
+from bench.history import summary as history_summary
 from bench.ingest import run_ingest
 from bench.notify import run_notify
 from bench.report import RUNS_FILE, Figure, append_runs, print_figures
@@ -45,8 +47,11 @@ ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
 BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "latency", "ingest", "history")
-HISTORY_ROWS = 10_000_000
-HISTORY_REQUESTS = 500
+# 20,000 raw ticks (11 h at 2 s) for each of 500 symbols: 10,000,000 rows. A year of minute candles
+# for HISTORY_CANDLE_SYMBOLS of them (500 makes 263 million rows: about an hour to build here).
+HISTORY_RAW_PER_SYMBOL = 20_000
+HISTORY_CANDLE_SYMBOLS = int(os.environ.get("BENCH_CANDLE_SYMBOLS", "20"))
+HISTORY_REQUESTS = 200
 LATENCY_SYMBOLS = [f"L{n:03d}-USD" for n in range(500)]
 INGEST_TICKS = 200_000
 INGEST_PER_TICK = 5_000
@@ -168,9 +173,15 @@ def main() -> None:
             add("latency", "of which fetch -> Redis PUBLISH p99", med("published_p99_ms"), "ms")
 
         if "ingest" in chosen:
-            batched = [run_ingest(app, env | servers.env, data_dir, INGEST_TICKS) for _ in range(RUNS)]
+            batched, bare = [], []
+            for _ in range(RUNS):  # interleaved, so a drift in the machine's load hits both alike
+                batched.append(run_ingest(app, env | servers.env, data_dir, INGEST_TICKS))
+                bare.append(run_ingest(app, env | servers.env, data_dir, INGEST_TICKS, candles=False))
             per_tick = run_ingest(app, env | servers.env, data_dir, INGEST_PER_TICK, max_poll_records=1)
             rate = statistics.median(r.rate for r in batched)
+            bare_rate = statistics.median(r.rate for r in bare)
+            add("ingest", f"ingest {INGEST_TICKS:,} ticks without candles (CANDLES=off)", bare_rate, "ticks/s")
+            add("ingest", "throughput the candles cost", (1 - rate / bare_rate) * 100, "%", 15, higher=False)
             peak = max(v for r in batched for v in r.max_rss_mb.values())
             add("ingest", f"ingest {INGEST_TICKS:,} ticks end to end", rate, "ticks/s", 15_000)
             add("ingest", "batched vs one tick per task", rate / per_tick.rate, "x", 20)
@@ -180,13 +191,28 @@ def main() -> None:
                 + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(batched[0].max_rss_mb.items()))
             )
 
-        if "history" in chosen:  # last: it leaves ten million rows behind
+        if "history" in chosen:  # last: it leaves millions of rows behind
             with running_web(env | servers.env, data_dir, LOG_LEVEL="WARNING") as web:
-                history = run_history(app, web.base_url, HISTORY_ROWS, HISTORY_REQUESTS)
-            add("history", "rows in ticks", history.rows, "rows")
+                history = run_history(
+                    app, web.base_url, HISTORY_RAW_PER_SYMBOL, HISTORY_CANDLE_SYMBOLS, HISTORY_REQUESTS
+                )
+            lines.append(history_summary(history))
+            for table, count in history.rows.items():
+                add("history", f"rows in {table}", count, "rows")
             add("history", "made in PostgreSQL in", history.load_seconds, "s")
-            add("history", "GET /history/<symbol> (100 points) p50", history.p50_ms, "ms", 20, higher=False)
-            add("history", "GET /history/<symbol> (100 points) p99", history.p99_ms, "ms")
+            for table, size in history.bytes_per_row.items():
+                add("history", f"bytes per row in {table} (with its indexes)", size, "B")
+            per_year = storage_per_symbol_year(history.bytes_per_row, settings)
+            add("history", "storage per symbol at the default retention, first year", per_year / 1e6, "MB")
+            add("history", "GET /history/<symbol> (100 points) p50", history.last_points_p50_ms, "ms", 20, higher=False)
+            add("history", "GET /history/<symbol> (100 points) p99", history.last_points_p99_ms, "ms")
+            for name, p50 in history.p50_ms.items():
+                add("history", f"range {name} p50 ({history.points[name]} points, {history.sources[name]})", p50, "ms",
+                    20, higher=False)  # fmt: skip
+            add("history", f"pruning a day of raw ticks ({history.pruned_rows:,} rows)", history.prune_seconds, "s")
+            add("history", "500-tick insert p99 before pruning", history.insert_p99_before_ms, "ms")
+            add("history", "500-tick insert p99 while pruning", history.insert_p99_during_ms, "ms")
+            add("history", "500-tick insert slowest while pruning", history.insert_max_during_ms, "ms")
 
     print_figures(figures)
     print("\n".join(lines))

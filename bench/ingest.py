@@ -62,12 +62,14 @@ def _stored(app: Flask) -> int:
 
 
 def run_ingest(
-    app: Flask, server_env: dict[str, str], logs: Path, count: int, max_poll_records: int = 500
+    app: Flask, server_env: dict[str, str], logs: Path, count: int, max_poll_records: int = 500, candles: bool = True
 ) -> IngestResult:
-    """Preload ``count`` ticks over 500 symbols, start bridge + worker, time until all are stored."""
+    """Preload ``count`` ticks over 500 symbols, start bridge + worker, time until all are stored
+    (with the candles kept as the ticks are stored, or not: CANDLES=off)."""
     settings = app.config["SETTINGS"]
     with app.app_context():
-        db.session.execute(text("DELETE FROM ticks WHERE symbol LIKE 'I%'"))
+        for table in ("ticks", "candles_1m", "candles_1h"):
+            db.session.execute(text(f"DELETE FROM {table} WHERE symbol LIKE 'I%'"))  # noqa: S608 - fixed names
         add_inactive_symbols(SYMBOLS)
         db.session.commit()
     topic = f"ingest-{uuid.uuid4().hex[:8]}"
@@ -78,6 +80,7 @@ def run_ingest(
         KAFKA_TOPIC=topic,
         KAFKA_CONSUMER_GROUP=f"group-{topic}",
         KAFKA_MAX_POLL_RECORDS=str(max_poll_records),
+        CANDLES="on" if candles else "off",
         LOG_LEVEL="WARNING",
     )
     stack = Stack(env, logs)

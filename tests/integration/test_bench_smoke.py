@@ -1,12 +1,10 @@
 """The benchmarks still run: tiny sizes, no timing asserted (figures belong to `make bench`)."""
 
-from datetime import timedelta
-
 from sqlalchemy import text
 
 from app.extensions import db
 from bench.alerts import run_alerts
-from bench.history import START, SYMBOLS, run_history
+from bench.history import RANGES, SYMBOLS, run_history
 from bench.ingest import run_ingest
 from bench.notify import run_notify
 from devstack.processes import running_web
@@ -37,13 +35,17 @@ def test_ingest_benchmark_stores_every_tick(app, server_env, tmp_path):
     assert any(name.startswith("bridge:") for name in result.max_rss_mb)
 
 
-def test_history_benchmark_loads_rows_and_times_answers(app, server_env, tmp_path):
+def test_history_benchmark_loads_rows_times_answers_and_prunes(app, server_env, tmp_path):
     with running_web(server_env, tmp_path, LOG_LEVEL="WARNING") as web:
-        result = run_history(app, web.base_url, rows=len(SYMBOLS) * 150, requests=20)
-    assert (result.rows, result.requests) == (len(SYMBOLS) * 150, 20)
-    assert 0 < result.p50_ms <= result.p99_ms
+        result = run_history(
+            app, web.base_url, raw_per_symbol=150, candle_symbols=2, requests=3, symbols=SYMBOLS[:20], days=3
+        )
+    assert result.rows == {"ticks": 20 * 150 + 20 * 10_000, "candles_1m": 2 * 3 * 1440, "candles_1h": 20 * 3 * 24}
+    assert 0 < result.last_points_p50_ms <= result.last_points_p99_ms
+    assert set(result.p50_ms) == set(RANGES) and result.sources["1h"] == "ticks"
+    assert result.points["24h"] > 100 and result.sources["24h"] == "candles_1m"
+    assert result.pruned_rows == 20 * 10_000 and result.prune_seconds > 0
+    assert result.insert_p99_during_ms > 0  # batches went on being stored while the day was dropped
     with app.app_context():
-        newest = db.session.execute(
-            text("SELECT count(*), max(observed_at) FROM ticks WHERE symbol = 'H007-USD'")
-        ).one()  # fmt: skip
-    assert newest == (150, START + timedelta(seconds=2 * 149))
+        left = db.session.scalar(text("SELECT count(*) FROM ticks WHERE symbol = 'H007-USD'"))
+    assert left >= 150  # the recent ticks stay, with the ones stored during the prune
