@@ -15,6 +15,8 @@ from app.extensions import db
 
 # In pipeline order: the first late stage is where a stall starts.
 STAGES = ("fetch", "bridge", "persist", "alerts")
+# Stages that run on their own, slower clock: late only after missing three of their runs.
+STAGE_INTERVALS = {"maintenance": 3600.0}
 VERDICTS = ("ok", "late", "failing")
 STALE_INTERVALS = 3  # a price older than this many fetch intervals is not live
 
@@ -53,7 +55,7 @@ def stage_report(status: dict[str, dict[str, Any]], now: datetime, late_after: f
         age = age_seconds(ran, now)
         if fields.get("last_error"):
             verdict = "failing"
-        elif age is None or age > late_after:
+        elif age is None or age > max(late_after, 3 * STAGE_INTERVALS.get(stage, 0)):
             verdict = "late"
         else:
             verdict = "ok"

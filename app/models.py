@@ -67,9 +67,12 @@ class CandleColumns:
     """One bucket of a symbol's ticks. ``first_at``/``last_at`` are the observed times of the ticks
     that gave ``open``/``close``, so a late batch merges in: an earlier tick takes over the open,
     a later one the close (equal times: the lower price opens, the higher closes, whatever order
-    they arrive in). ``ticks`` counts the raw ticks folded in."""
+    they arrive in). ``ticks`` counts the raw ticks folded in.
 
-    symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"), primary_key=True)
+    No foreign key to ``symbols``: a candle is only ever made from stored ticks, whose key already
+    checked the symbol, and the two checks per batch cost 2.8 ms of a 12 ms persist statement."""
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     bucket: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     open: Mapped[Decimal] = mapped_column(PRICE)
     high: Mapped[Decimal] = mapped_column(PRICE)

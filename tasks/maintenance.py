@@ -14,13 +14,14 @@ from celery import shared_task
 from flask import current_app
 
 from app.candles import prune_minutes
+from app.freshness import STAGE_INTERVALS
 from app.partitions import drop_partitions_before, ensure_ahead
 from app.pubsub import record_stage
 from app.services import redis_client
 
 log = logging.getLogger(__name__)
 MAINTAIN_TASK = "tasks.maintenance.maintain_storage"
-MAINTAIN_INTERVAL_SECONDS = 3600.0
+MAINTAIN_INTERVAL_SECONDS = STAGE_INTERVALS["maintenance"]
 
 
 @shared_task(name=MAINTAIN_TASK, soft_time_limit=600, time_limit=660)

@@ -144,3 +144,16 @@ def test_rebuild_recomputes_candles_from_raw_ticks(ctx):
     assert broken and all(bucket < BASE + timedelta(hours=1) for _, bucket in broken)
     assert rebuild(symbol="ETH-USD") == 2
     assert_candles_match()
+
+
+def test_the_rebuild_command_names_bad_options_and_reports_what_it_did(app, ctx):
+    runner = app.test_cli_runner()
+    bad = runner.invoke(args=["rollups", "rebuild", "--since", "last tuesday"])
+    assert bad.exit_code == 2
+    assert "--since must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z" in bad.output
+    unknown = runner.invoke(args=["rollups", "rebuild", "--symbol", "NOPE-USD"])
+    assert unknown.exit_code == 2 and "--symbol NOPE-USD is not a known symbol" in unknown.output
+    store_ticks([Tick("BTC-USD", Decimal("100"), BASE, RECEIVED, "simulated")], candles=False)
+    done = runner.invoke(args=["rollups", "rebuild", "--symbol", "btc-usd", "--since", "2026-03-01T00:00Z"])
+    assert done.exit_code == 0 and "rebuilt candles for 1 symbol-days" in done.output
+    assert stored_candles("candles_1m") == {("BTC-USD", BASE): (Decimal("100"),) * 4 + (BASE, BASE, 1)}

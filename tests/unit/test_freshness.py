@@ -33,3 +33,9 @@ def test_a_stage_that_never_ran_is_late():
     assert (
         first_late(stage_report({s: {"at": at(0)} for s in ("fetch", "bridge", "persist", "alerts")}, NOW, 6)) is None
     )
+
+
+def test_the_hourly_maintenance_is_late_only_after_missing_three_runs():
+    report = stage_report({"maintenance": {"at": at(3 * 3600 - 1)}, "notify": {"at": at(3 * 3600 - 1)}}, NOW, 6)
+    assert (report["maintenance"]["verdict"], report["notify"]["verdict"]) == ("ok", "late")
+    assert stage_report({"maintenance": {"at": at(3 * 3600 + 1)}}, NOW, 6)["maintenance"]["verdict"] == "late"
