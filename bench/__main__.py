@@ -89,7 +89,12 @@ def selected() -> tuple[str, ...]:
 
 def main() -> None:
     chosen = selected()
-    data_dir = Path(tempfile.mkdtemp(prefix="stockticker-bench-"))
+    # The servers' data (gigabytes after the history benchmark) goes with the run.
+    with tempfile.TemporaryDirectory(prefix="stockticker-bench-") as folder:
+        run(chosen, Path(folder))
+
+
+def run(chosen: tuple[str, ...], data_dir: Path) -> None:
     env = {"DATA_DIR": str(data_dir), "EMBEDDED_REDIS_PORT": str(free_port()), "EMBEDDED_KAFKA_PORT": str(free_port())}
     figures: list[Figure] = []
     lines: list[str] = []
