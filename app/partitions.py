@@ -76,16 +76,36 @@ def ensure_ahead(today: date | None = None) -> list[date]:
     return ensure_partitions(today + timedelta(days=n) for n in range(PARTITION_DAYS_AHEAD + 1))
 
 
+def _day_tables() -> dict[date, str | None]:
+    """Every ticks_pYYYYMMDD table: attached ('attached'), half-detached ('pending': a DETACH
+    CONCURRENTLY that was interrupted), or left detached (None: a DROP that did not happen)."""
+    rows = db.session.execute(
+        text(
+            "SELECT c.relname, CASE WHEN i.inhrelid IS NULL THEN NULL "
+            "WHEN i.inhdetachpending THEN 'pending' ELSE 'attached' END "
+            "FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND i.inhparent = 'ticks'::regclass "
+            "WHERE c.relkind = 'r' AND c.relname ~ '^ticks_p[0-9]{8}$'"
+        )
+    )
+    return {datetime.strptime(name[len("ticks_p") :], "%Y%m%d").date(): state for name, state in rows}
+
+
 def drop_partitions_before(cutoff: datetime) -> list[date]:
-    """Drop every day partition that ends at or before ``cutoff``: nothing newer is touched."""
-    gone = sorted(d for d in existing_days() if day_start(d + timedelta(days=1)) <= cutoff)
+    """Drop every day partition that ends at or before ``cutoff``: nothing newer is touched. A
+    drop interrupted earlier (half-detached, or detached and not dropped) is finished here."""
+    gone = {d: state for d, state in _day_tables().items() if day_start(d + timedelta(days=1)) <= cutoff}
     db.session.commit()
-    for day in gone:
+    for day, state in sorted(gone.items()):
+        name = partition_name(day)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            # CONCURRENTLY: inserts into the other partitions go on while this one is detached.
+            # CONCURRENTLY: inserts into the other partitions go on while this one is detached; the
+            # lock timeout keeps a long reader from making inserts queue behind the detach.
             connection.execute(text("SET lock_timeout = '5s'"))
-            connection.execute(text(f"ALTER TABLE ticks DETACH PARTITION {partition_name(day)} CONCURRENTLY"))
-            connection.execute(text(f"DROP TABLE {partition_name(day)}"))
+            if state == "attached":
+                connection.execute(text(f"ALTER TABLE ticks DETACH PARTITION {name} CONCURRENTLY"))
+            elif state == "pending":
+                connection.execute(text(f"ALTER TABLE ticks DETACH PARTITION {name} FINALIZE"))
+            connection.execute(text(f"DROP TABLE {name}"))
     if gone:
-        log.info("dropped raw ticks of %s (past retention)", ", ".join(d.isoformat() for d in gone))
-    return gone
+        log.info("dropped raw ticks of %s (past retention)", ", ".join(d.isoformat() for d in sorted(gone)))
+    return sorted(gone)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from app.extensions import db
-from app.partitions import existing_days
+from app.partitions import drop_partitions_before, existing_days
 from app.prices import store_ticks
 from app.ticks import Tick
 from tasks.maintenance import maintain_storage
@@ -114,3 +114,14 @@ def test_latest_prices_carry_the_24h_change_and_sparklines(client, ctx):
     assert lines["bucket_seconds"] == 1800 and set(lines["symbols"]) == {"BTC-USD"}
     assert 48 <= len(lines["symbols"]["BTC-USD"]) <= 49
     assert lines["symbols"]["BTC-USD"][-1][1] == btc["price"]
+
+
+def test_a_drop_interrupted_after_the_detach_is_finished_next_time(ctx):
+    old = datetime.now(UTC) - timedelta(days=20)
+    store_ticks(walk("ETH-USD", old, 10, timedelta(minutes=1)))
+    name = f"ticks_p{old:%Y%m%d}"
+    db.session.execute(text(f"ALTER TABLE ticks DETACH PARTITION {name}"))  # then the process died
+    db.session.commit()
+    assert old.date() not in existing_days()
+    assert drop_partitions_before(datetime.now(UTC) - timedelta(days=7)) == [old.date()]
+    assert db.session.scalar(text("SELECT to_regclass(:n)"), {"n": name}) is None
