@@ -85,20 +85,12 @@ def tick_json(tick: Any) -> dict[str, Any]:
 def latest_prices() -> list[dict[str, Any]]:
     """The newest tick and the one before it for each active symbol, and the price 24 h ago: the
     close of the minute candle 24 h back (if there is one within the hour before that), else the
-    open of the oldest minute within the last 24 h. Index probes only, no table scan."""
+    open of the oldest minute within the last 24 h, with its time. Index probes only."""
     rows = db.session.execute(
         text(
             """
             SELECT s.symbol, t.price, t.observed_at, t.received_at, t.source, t.previous_price,
-                   coalesce(
-                       (SELECT close FROM candles_1m c WHERE c.symbol = s.symbol
-                          AND c.bucket <= statement_timestamp() - interval '24 hours'
-                          AND c.bucket > statement_timestamp() - interval '25 hours'
-                        ORDER BY c.bucket DESC LIMIT 1),
-                       (SELECT open FROM candles_1m c WHERE c.symbol = s.symbol
-                          AND c.bucket > statement_timestamp() - interval '24 hours'
-                        ORDER BY c.bucket LIMIT 1)
-                   ) AS price_24h_ago
+                   d.price AS price_24h_ago, d.at AS price_24h_ago_at
             FROM symbols s
             CROSS JOIN LATERAL (
                 SELECT price, observed_at, received_at, source,
@@ -108,6 +100,17 @@ def latest_prices() -> list[dict[str, Any]]:
                       ORDER BY observed_at DESC LIMIT 2) newest
                 ORDER BY observed_at DESC LIMIT 1
             ) t
+            LEFT JOIN LATERAL (
+                (SELECT close AS price, last_at AS at, 1 AS pref FROM candles_1m c
+                 WHERE c.symbol = s.symbol AND c.bucket <= statement_timestamp() - interval '24 hours'
+                   AND c.bucket > statement_timestamp() - interval '25 hours'
+                 ORDER BY c.bucket DESC LIMIT 1)
+                UNION ALL
+                (SELECT open, first_at, 2 FROM candles_1m c
+                 WHERE c.symbol = s.symbol AND c.bucket > statement_timestamp() - interval '24 hours'
+                 ORDER BY c.bucket LIMIT 1)
+                ORDER BY pref LIMIT 1
+            ) d ON true
             WHERE s.active
             ORDER BY s.position, s.symbol
             """
@@ -118,6 +121,8 @@ def latest_prices() -> list[dict[str, Any]]:
         | {
             "previous_price": None if r.previous_price is None else float(r.previous_price),
             "price_24h_ago": None if r.price_24h_ago is None else float(r.price_24h_ago),
+            # when that price was: 24 h back, or later while the history is younger than a day
+            "price_24h_ago_at": None if r.price_24h_ago_at is None else r.price_24h_ago_at.isoformat(),
             "change_24h_percent": None
             if r.price_24h_ago is None
             else round(float((r.price - r.price_24h_ago) / r.price_24h_ago * 100), 4),

@@ -79,7 +79,13 @@ export function showPrice(tick, previous) {
     void c.price.offsetWidth; // restart the animation
     c.price.classList.add("flash");
   }
-  if (tick.price_24h_ago !== undefined) c.dayBase = tick.price_24h_ago; // REST snapshots carry it
+  if (tick.price_24h_ago !== undefined) {
+    c.dayBase = tick.price_24h_ago; // REST snapshots carry it, and when that price was
+    c.dayAt = tick.price_24h_ago_at ? Date.parse(tick.price_24h_ago_at) : null;
+  } else if (c.dayBase === null) {
+    c.dayBase = tick.price; // a symbol's first price came live: the oldest price known, as the server would say
+    c.dayAt = Date.parse(tick.observed_at);
+  }
   showDayChange(c, tick.price);
   extendSpark(c, Date.parse(tick.observed_at), tick.price);
   c.receivedAt = tick.received_at ?? tick.observed_at;
@@ -92,7 +98,8 @@ export function showPrice(tick, previous) {
   refreshCard(c);
 }
 
-// The change against the price 24 h ago (the server's, from the candles): "24h ▲ +2.31%".
+// The change against the price 24 h ago (the server's, from the candles): "24h ▲ +2.31%"; while
+// the history is younger than a day it says since when: "since 6:11:40 AM ▲ +0.20%".
 function showDayChange(c, price) {
   if (c.dayBase === null || !c.dayBase) {
     c.day.textContent = "24h –";
@@ -102,7 +109,8 @@ function showDayChange(c, price) {
   const percent = ((price - c.dayBase) / c.dayBase) * 100;
   const direction = percent > 0 ? "up" : percent < 0 ? "down" : "flat";
   const sign = percent > 0 ? "+" : percent < 0 ? "−" : "";
-  c.day.textContent = `24h ${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
+  const label = c.dayAt && Date.now() - c.dayAt < DAY_MS - 3_600_000 ? `since ${formatTime(c.dayAt)}` : "24h";
+  c.day.textContent = `${label} ${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
   c.day.dataset.direction = direction;
   c.line.dataset.direction = direction;
 }

@@ -61,7 +61,7 @@ def test_ranges_switch_between_line_and_candles_and_keep_updating(browser: Brows
     dialog.get_by_role("button", name="Candles", exact=True).click()
     expect(dialog).to_have_attribute("data-style", "candles")
     expect(dialog.get_by_role("button", name="Candles", exact=True)).to_have_attribute("aria-pressed", "true")
-    assert page.evaluate("Chart.getChart('chart-canvas').config.type") == "candlestick"
+    page.wait_for_function("Chart.getChart('chart-canvas')?.config.type === 'candlestick'", timeout=10_000)
     ohlc = page.evaluate("Chart.getChart('chart-canvas').data.datasets[0].data.at(-2)")
     assert ohlc["l"] <= min(ohlc["o"], ohlc["c"]) <= max(ohlc["o"], ohlc["c"]) <= ohlc["h"]
     last = dialog.get_attribute("data-last")
@@ -94,6 +94,8 @@ def test_ranges_switch_between_line_and_candles_and_keep_updating(browser: Brows
 def test_a_range_with_no_data_says_so(browser: Browser, stack: Stack, app):
     context, page, errors = open_page(browser, stack.base_url)
     wait_for_prices(page)
+    # Minutes of history: the card says since when, not "24h".
+    expect(card(page, "ETH-USD").locator(".day-change")).to_have_text(re.compile(r"^since .+ [▲▼■] [+−]?\d+\.\d{2}%$"))
     page.evaluate("localStorage.setItem('chart-range', '1y')")  # the range chosen last time
     page.reload()
     wait_for_prices(page)

@@ -109,6 +109,11 @@ def test_latest_prices_carry_the_24h_change_and_sparklines(client, ctx):
              "ORDER BY bucket DESC LIMIT 1")
     )  # fmt: skip
     assert btc["price_24h_ago"] == float(back)
+    assert (
+        now - timedelta(hours=24, minutes=2)
+        < datetime.fromisoformat(btc["price_24h_ago_at"])
+        <= now - timedelta(hours=24)
+    )
     assert btc["change_24h_percent"] == round((btc["price"] - float(back)) / float(back) * 100, 4)
     lines = client.get("/api/sparklines").get_json()
     assert lines["bucket_seconds"] == 1800 and set(lines["symbols"]) == {"BTC-USD"}
@@ -125,3 +130,11 @@ def test_a_drop_interrupted_after_the_detach_is_finished_next_time(ctx):
     assert old.date() not in existing_days()
     assert drop_partitions_before(datetime.now(UTC) - timedelta(days=7)) == [old.date()]
     assert db.session.scalar(text("SELECT to_regclass(:n)"), {"n": name}) is None
+
+
+def test_a_history_younger_than_a_day_says_since_when(client, ctx):
+    now = datetime.now(UTC)
+    store_ticks(walk("ETH-USD", now - timedelta(minutes=10), 10, timedelta(minutes=1)))
+    eth = {p["symbol"]: p for p in client.get("/api/prices/latest").get_json()["prices"]}["ETH-USD"]
+    assert eth["price_24h_ago"] == 92.0  # the first tick's price (walk starts at 100 - 8)
+    assert eth["price_24h_ago_at"] == (now - timedelta(minutes=10)).isoformat()
