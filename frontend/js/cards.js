@@ -2,7 +2,7 @@
 // with a sparkline of the last 24 h, and the time.
 
 import { element } from "./dom.js";
-import { formatPrice, formatTime } from "./format.js";
+import { axisFormatter, formatPrice, formatTime } from "./format.js";
 import { ageSeconds, isStale } from "./freshness.js";
 
 const cardsEl = document.getElementById("cards");
@@ -12,6 +12,7 @@ const cards = new Map();
 const SVG = "http://www.w3.org/2000/svg";
 const SPARK_BUCKET_MS = 1_800_000; // the server's 30-minute sparkline buckets
 const DAY_MS = 86_400_000;
+const hourMinute = axisFormatter("24h"); // "6:11 AM"
 let openChart = () => {};
 
 export function onCardSelected(handler) {
@@ -109,7 +110,7 @@ function showDayChange(c, price) {
   const percent = ((price - c.dayBase) / c.dayBase) * 100;
   const direction = percent > 0 ? "up" : percent < 0 ? "down" : "flat";
   const sign = percent > 0 ? "+" : percent < 0 ? "−" : "";
-  const label = c.dayAt && Date.now() - c.dayAt < DAY_MS - 3_600_000 ? `since ${formatTime(c.dayAt)}` : "24h";
+  const label = c.dayAt && Date.now() - c.dayAt < DAY_MS - 3_600_000 ? `since ${hourMinute(c.dayAt)}` : "24h";
   c.day.textContent = `${label} ${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
   c.day.dataset.direction = direction;
   c.line.dataset.direction = direction;
