@@ -100,7 +100,18 @@ function buildChart(symbol, points) {
       scales: {
         x: {
           type: "time",
-          ticks: { maxTicksLimit: labelLimit(), maxRotation: 0, autoSkipPadding: 16, source: "auto", callback: (value) => axisLabel(value) },
+          // A range's axis starts where the range does, so a short history sits at the right end
+          // of its hour instead of being stretched over the whole width.
+          min: current.from ?? undefined,
+          offset: candles(), // room for the first and last candle's body
+          ticks: {
+            maxTicksLimit: labelLimit(),
+            maxRotation: 0,
+            autoSkipPadding: 16,
+            source: "auto",
+            // Labels a few seconds apart need the seconds, whatever the range.
+            callback: (value, index, ticks) => (ticks.at(-1).value - ticks[0].value < 900_000 ? formatTime(value) : axisLabel(value)),
+          },
         },
         y: { type: "linear", ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value) } },
       },
@@ -160,11 +171,13 @@ async function load() {
       const ticks = await api.history(symbol);
       points = ticks.map((p) => ({ x: Date.parse(p.observed_at), y: p.price }));
       current.bucketMs = 0;
+      current.from = null;
       current.limit = Math.max(MIN_POINTS, points.length);
     } else {
       const answer = await api.historyRange(symbol, current.range, maxPoints());
       points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close }));
       current.bucketMs = answer.bucket_seconds * 1000;
+      current.from = Date.parse(answer.from);
       dialog.dataset.bucket = String(answer.bucket_seconds);
       dialog.dataset.source = answer.source;
     }
