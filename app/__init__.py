@@ -8,7 +8,7 @@ import redis
 from flask import Flask, Response, send_from_directory
 
 from app.extensions import db, migrate, sock
-from app.partitions import include_name
+from app.market.partitions import include_name
 from config.logging import configure_logging
 from config.settings import PROJECT_ROOT, Settings, SettingsError, exit_on, load_settings_or_exit
 
@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["relay"] = Relay(redis_url)
 
     from app.cli import register_cli
-    from app.errors import register_error_handlers
     from app.web import api, health
+    from app.web.errors import register_error_handlers
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

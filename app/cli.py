@@ -9,13 +9,13 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from app import candles
-from app.errors import ApiError
-from app.partitions import ensure_ahead
-from app.prices import symbol_exists, sync_symbols
-from app.pubsub import AUTO_SOURCE_KEY
+from app.market import candles
+from app.market.partitions import ensure_ahead
+from app.market.prices import symbol_exists, sync_symbols
+from app.pipeline.pubsub import AUTO_SOURCE_KEY
 from app.services import ensure_topic, redis_client
-from app.validation import normalise_symbol, parse_instant
+from app.web.errors import ApiError
+from app.web.validation import normalise_symbol, parse_instant
 
 log = logging.getLogger(__name__)
 

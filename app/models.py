@@ -44,7 +44,7 @@ class Symbol(db.Model):  # type: ignore[name-defined]
 
 
 class Tick(db.Model):  # type: ignore[name-defined]
-    """Raw ticks, partitioned by UTC day (app/partitions.py): retention drops a day whole."""
+    """Raw ticks, partitioned by UTC day (app/market/partitions.py): retention drops a day whole."""
 
     __tablename__ = "ticks"
     # The unique index also serves "last N points of a symbol" and time ranges:

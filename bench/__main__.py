@@ -29,8 +29,8 @@ from pathlib import Path
 from celery import Celery
 
 from app import create_app
-from app.prices import store_ticks, sync_symbols
-from app.ticks import Tick
+from app.market.prices import store_ticks, sync_symbols
+from app.market.ticks import Tick
 from bench.alerts import explain_hot, run_alerts
 from bench.fanout import run_fanout, summary
 from bench.history import run_history, storage_per_symbol_year

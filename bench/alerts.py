@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from app.alerts import _CANDIDATES, check_ticks
+from app.alerting.alerts import _CANDIDATES, check_ticks
 from app.extensions import db
-from app.ticks import Tick
+from app.market.ticks import Tick
 from bench.data import add_inactive_symbols
 
 SYMBOLS = [f"B{n:03d}-USD" for n in range(500)]

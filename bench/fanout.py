@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from app.pubsub import PRICES_CHANNEL
+from app.pipeline.pubsub import PRICES_CHANNEL
 from bench import wsclient
 from devstack.processes import Stack
 

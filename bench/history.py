@@ -23,9 +23,9 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.extensions import db
-from app.partitions import drop_partitions_before, ensure_partitions
-from app.prices import store_ticks
-from app.ticks import Tick
+from app.market.partitions import drop_partitions_before, ensure_partitions
+from app.market.prices import store_ticks
+from app.market.ticks import Tick
 from bench.data import add_inactive_symbols
 from bench.fanout import percentile
 from config.settings import Settings

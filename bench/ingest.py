@@ -19,9 +19,9 @@ from kafka import KafkaProducer
 from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.market.ticks import Tick
 from app.models import Tick as TickRow
 from app.services import ensure_topic
-from app.ticks import Tick
 from bench.data import add_inactive_symbols
 from bench.fanout import group_pids, rss_mb
 from devstack.processes import Stack, stack_env

@@ -21,8 +21,8 @@ from flask import Flask
 from sqlalchemy import func, insert, select, text
 
 from app.extensions import db
+from app.market.ticks import Tick
 from app.models import Alert, AlertChannel, Channel, Delivery
-from app.ticks import Tick
 from config.settings import PROJECT_ROOT, Settings
 from devstack.run import process_env, procfile_commands
 from devstack.servers import wait_until

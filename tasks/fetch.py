@@ -16,10 +16,10 @@ from celery import shared_task
 from flask import current_app
 from kafka.errors import KafkaError
 
-from app.prices import active_symbols, last_prices
-from app.pubsub import AUTO_SOURCE_KEY, count_stage, record_stage
+from app.market.prices import active_symbols, last_prices
+from app.market.ticks import Tick
+from app.pipeline.pubsub import AUTO_SOURCE_KEY, count_stage, record_stage
 from app.services import redis_client
-from app.ticks import Tick
 from tasks.producer import produce_ticks
 from tasks.sources import PriceSource, select_source
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from celery import shared_task
 from flask import current_app
 
-from app.candles import prune_minutes
-from app.freshness import STAGE_INTERVALS
-from app.partitions import drop_partitions_before, ensure_ahead
-from app.pubsub import record_stage
+from app.market.candles import prune_minutes
+from app.market.partitions import drop_partitions_before, ensure_ahead
+from app.pipeline.freshness import STAGE_INTERVALS
+from app.pipeline.pubsub import record_stage
 from app.services import redis_client
 
 log = logging.getLogger(__name__)

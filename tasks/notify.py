@@ -16,9 +16,9 @@ from flask import current_app
 from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
-from app.alerts import expire_alerts
-from app.deliveries import attempt_delivery, claim_due
-from app.pubsub import ALERTS_CHANNEL, count_stage, publish, record_stage
+from app.alerting.alerts import expire_alerts
+from app.alerting.deliveries import attempt_delivery, claim_due
+from app.pipeline.pubsub import ALERTS_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
 from config.settings import TASK_OVERHEAD_SECONDS, Settings
 

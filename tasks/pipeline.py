@@ -15,11 +15,11 @@ from flask import current_app
 from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
-from app.alerts import check_ticks
-from app.prices import store_ticks, tick_json
-from app.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
+from app.alerting.alerts import check_ticks
+from app.market.prices import store_ticks, tick_json
+from app.market.ticks import Tick
+from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
-from app.ticks import Tick
 from tasks.notify import enqueue_deliveries
 
 log = logging.getLogger(__name__)

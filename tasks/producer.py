@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from kafka import KafkaProducer
 
-from app.ticks import Tick
+from app.market.ticks import Tick
 from config.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,16 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis import RedisError
 
-from app import alerts, channels, prices, ranges
-from app.channels import send
-from app.deliveries import delivery_counts
-from app.errors import ApiError
-from app.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
+from app.alerting import alerts, channels
+from app.alerting.channels import send
+from app.alerting.deliveries import delivery_counts
+from app.market import prices, ranges
 from app.models import STATUSES
-from app.pubsub import ALERTS_CHANNEL, publish, read_status
+from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
+from app.pipeline.pubsub import ALERTS_CHANNEL, publish, read_status
 from app.services import redis_client
-from app.validation import normalise_symbol, parse_alert, parse_points
+from app.web.errors import ApiError
+from app.web.validation import normalise_symbol, parse_alert, parse_points
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
 from app.extensions import db
-from app.freshness import age_seconds, first_late, last_tick_received_at, stage_report
-from app.pubsub import read_status
+from app.pipeline.freshness import age_seconds, first_late, last_tick_received_at, stage_report
+from app.pipeline.pubsub import read_status
 from app.services import redis_client, topic_partitions
 
 bp = Blueprint("health", __name__)

@@ -22,7 +22,7 @@ from flask import current_app
 from simple_websocket import ConnectionClosed
 
 from app.extensions import sock
-from app.pubsub import CHANNELS
+from app.pipeline.pubsub import CHANNELS
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.deadline import DeadlineExceeded, call_with_deadline
+from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 from tasks.sources import Quote, SourceError, round_price
 
 log = logging.getLogger(__name__)

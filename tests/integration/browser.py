@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from playwright.sync_api import Browser, Page, expect
 
-from app.ticks import Tick
+from app.market.ticks import Tick
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [

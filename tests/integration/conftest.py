@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.prices import sync_symbols
+from app.market.prices import sync_symbols
 from app.services import ensure_topic
 from config.settings import Settings, load_settings
 from devstack.processes import Stack, running_stack

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from app.alerts import create_alert
-from app.ticks import Tick
-from app.validation import parse_alert
+from app.alerting.alerts import create_alert
+from app.market.ticks import Tick
+from app.web.validation import parse_alert
 
 T = TypeVar("T")
 T0 = datetime.now(UTC).replace(microsecond=0)

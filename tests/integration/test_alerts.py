@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.alerts import check_ticks, expire_alerts
+from app.alerting.alerts import check_ticks, expire_alerts
 from app.extensions import db
+from app.market.prices import store_ticks
+from app.market.ticks import Tick
 from app.models import Alert, AlertEvent, Delivery
-from app.prices import store_ticks
-from app.ticks import Tick
 from tests.integration.helpers import make_alert, tick
 
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.market.prices import store_ticks
+from app.market.ticks import Tick
 from app.models import Alert
-from app.prices import store_ticks
-from app.pubsub import record_stage
-from app.ticks import Tick
+from app.pipeline.pubsub import record_stage
 from tests.integration.helpers import tick
 
 
@@ -67,7 +67,7 @@ def test_create_list_and_cancel_an_alert(client, app):
 
 
 def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
-    from app.alerts import check_ticks
+    from app.alerting.alerts import check_ticks
 
     alert_id = client.post("/api/alerts", json={"symbol": "ETH-USD", "direction": "below", "threshold": 5000}).json[
         "alert"

@@ -16,8 +16,8 @@ from celery import Celery
 from kafka import KafkaProducer, TopicPartition
 from kombu.exceptions import OperationalError
 
+from app.market.ticks import Tick
 from app.services import ensure_topic
-from app.ticks import Tick
 from config.settings import PROJECT_ROOT, Settings
 from devstack.processes import stack_env
 from devstack.servers import free_port, start_kafka, start_redis

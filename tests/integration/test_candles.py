@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app.candles import rebuild
 from app.extensions import db
-from app.prices import store_ticks
-from app.ticks import Tick
+from app.market.candles import rebuild
+from app.market.prices import store_ticks
+from app.market.ticks import Tick
 
 BASE = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)  # two hours either side of midnight: two day partitions
 SYMBOLS = ("BTC-USD", "ETH-USD")

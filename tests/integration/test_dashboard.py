@@ -10,8 +10,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from app.prices import store_ticks
-from app.pubsub import PRICES_CHANNEL
+from app.market.prices import store_ticks
+from app.pipeline.pubsub import PRICES_CHANNEL
 from devstack.processes import Stack
 from tasks.sources.simulated import next_price
 from tests.conftest import ARTIFACTS

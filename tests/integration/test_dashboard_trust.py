@@ -17,8 +17,8 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 from sqlalchemy import text
 
 from app.extensions import db
-from app.prices import last_prices, store_ticks
-from app.ticks import Tick
+from app.market.prices import last_prices, store_ticks
+from app.market.ticks import Tick
 from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from tests.conftest import ARTIFACTS

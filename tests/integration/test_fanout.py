@@ -9,7 +9,7 @@ import socket
 import struct
 import time
 
-from app.pubsub import PRICES_CHANNEL, publish
+from app.pipeline.pubsub import PRICES_CHANNEL, publish
 from bench.fanout import run_fanout
 from devstack.processes import Stack
 from tests.integration.helpers import wait_for

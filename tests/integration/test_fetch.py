@@ -7,8 +7,8 @@ import pytest
 from kafka import KafkaConsumer
 
 import tasks.fetch as fetch
-from app.pubsub import read_status
-from app.ticks import Tick
+from app.market.ticks import Tick
+from app.pipeline.pubsub import read_status
 from tasks.producer import close_producer
 from tasks.sources import SourceError
 from tasks.sources.simulated import SimulatedSource
@@ -93,7 +93,7 @@ def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, red
 
 
 def test_auto_is_decided_once_for_every_process_and_afresh_at_setup(app, ctx, redis_client):
-    from app.pubsub import AUTO_SOURCE_KEY
+    from app.pipeline.pubsub import AUTO_SOURCE_KEY
 
     assert fetch.decide_once(lambda: "simulated") == "simulated"
     # Another worker process asks later, when Yahoo would answer: it gets the stack's answer.

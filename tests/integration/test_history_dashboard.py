@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, expect
 
-from app.prices import store_ticks
-from app.ticks import Tick
+from app.market.prices import store_ticks
+from app.market.ticks import Tick
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import card, open_page, wait_for_prices

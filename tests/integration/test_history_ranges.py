@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from app.extensions import db
-from app.partitions import drop_partitions_before, existing_days
-from app.prices import store_ticks
-from app.ticks import Tick
+from app.market.partitions import drop_partitions_before, existing_days
+from app.market.prices import store_ticks
+from app.market.ticks import Tick
 from tasks.maintenance import maintain_storage
 
 

@@ -23,10 +23,10 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select, text
 from werkzeug import Request, Response
 
-from app.alerts import check_ticks
+from app.alerting.alerts import check_ticks
 from app.extensions import db
+from app.market.ticks import Tick
 from app.models import Delivery
-from app.ticks import Tick
 from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from devstack.servers import free_port

@@ -1,6 +1,6 @@
 import json
 
-from app.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, publish
+from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, publish
 from app.web.ws import Relay
 from tests.integration.helpers import wait_for
 

@@ -13,11 +13,11 @@ from kafka import KafkaConsumer
 from sqlalchemy import select
 
 from app.extensions import db
+from app.market.ticks import Tick
 from app.models import Alert
 from app.models import Tick as TickRow
-from app.pubsub import ALERTS_CHANNEL, read_status
+from app.pipeline.pubsub import ALERTS_CHANNEL, read_status
 from app.services import ensure_topic
-from app.ticks import Tick
 from devstack.processes import Stack, stack_env
 from devstack.run import procfile_commands
 from tests.integration.helpers import make_alert, wait_for

@@ -7,9 +7,9 @@ from flask_migrate import Migrate
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.market.prices import history, latest_prices, store_ticks
 from app.models import Tick as TickRow
-from app.prices import history, latest_prices, store_ticks
-from app.pubsub import PRICES_CHANNEL
+from app.pipeline.pubsub import PRICES_CHANNEL
 from tasks.pipeline import persist_ticks
 from tests.integration.helpers import tick, wait_for
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
-from app import candles, create_app
+from app import create_app
 from app.extensions import db
-from app.partitions import existing_days
+from app.market import candles
+from app.market.partitions import existing_days
 
 
 def test_0006_moves_existing_ticks_into_day_partitions_and_setup_makes_their_candles(app, settings):

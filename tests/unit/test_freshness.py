@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from app.freshness import first_late, stage_report
+from app.pipeline.freshness import first_late, stage_report
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.errors import ApiError
-from app.ranges import RANGES, Span, parse_span, plan
+from app.market.ranges import RANGES, Span, parse_span, plan
+from app.web.errors import ApiError
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

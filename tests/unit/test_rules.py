@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.rules import AlertState, Observation, Outcome, describe_fire, describe_rule, evaluate, format_price
+from app.alerting.rules import AlertState, Observation, Outcome, describe_fire, describe_rule, evaluate, format_price
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ABOVE = AlertState(

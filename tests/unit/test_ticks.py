@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.ticks import Tick, TickError
+from app.market.ticks import Tick, TickError
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.errors import ApiError
-from app.validation import AlertSpec, normalise_symbol, parse_alert, parse_duration, parse_points
+from app.web.errors import ApiError
+from app.web.validation import AlertSpec, normalise_symbol, parse_alert, parse_duration, parse_points
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GOOD = {"symbol": "btc-usd", "direction": "above", "threshold": 100000}

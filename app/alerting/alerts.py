@@ -1,7 +1,7 @@
 """Price alerts: create, cancel, list, expire, and check a batch of ticks against them.
 
 The check is three steps: one query for the candidate alerts of the batch's symbols (and the
-reference prices of ``change`` rules), the rules in plain Python (``app.rules``), then ONE
+reference prices of ``change`` rules), the rules in plain Python (``app.alerting.rules``), then ONE
 statement that applies every state change, records each fire as an event and queues one
 delivery per channel. That statement only updates an alert whose ``version`` is still the one
 the check read, so two checks racing on the same ticks fire each occurrence exactly once: the
@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.channels import check_channel_ids
-from app.errors import ApiError
+from app.alerting.channels import check_channel_ids
+from app.alerting.rules import AlertState, Observation, Outcome, describe_rule, evaluate
 from app.extensions import db
+from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
-from app.rules import AlertState, Observation, Outcome, describe_rule, evaluate
-from app.ticks import Tick
-from app.validation import AlertSpec
+from app.web.errors import ApiError
+from app.web.validation import AlertSpec
 
 # Candidates only: each branch is one range scan of ix_alerts_active_check (symbol, rule, armed,
 # threshold), so the work follows the alerts the batch can change, not every active alert. An

@@ -12,12 +12,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
-from app.candles import ORIGIN, insert_ticks_sql
 from app.extensions import db
+from app.market.candles import ORIGIN, insert_ticks_sql
+from app.market.partitions import ensure_partitions
+from app.market.ticks import Tick
 from app.models import Symbol
 from app.models import Tick as TickRow
-from app.partitions import ensure_partitions
-from app.ticks import Tick
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ import apprise
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.deadline import DeadlineExceeded, call_with_deadline
-from app.errors import ApiError
 from app.extensions import db
 from app.models import Channel
+from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
+from app.web.errors import ApiError
 
 MAX_NAME_LENGTH = 64
 MAX_URL_LENGTH = 2048

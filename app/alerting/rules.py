@@ -1,6 +1,6 @@
 """Alert rules as plain Python: when a rule holds, when an alert fires, and the rule in words.
 
-The alert check (``app.alerts``) asks PostgreSQL for the candidate alerts and the reference
+The alert check (``app.alerting.alerts``) asks PostgreSQL for the candidate alerts and the reference
 prices; everything about *whether* an alert fires lives here, testable without servers.
 
 - ``above`` / ``below``: the price is at or above / at or below the threshold.

@@ -9,9 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.errors import ApiError
-from app.models import CHANGE_DIRECTIONS, FREQUENCIES, RULES
-from app.rules import (
+from app.alerting.rules import (
     DEFAULT_COOLDOWN_SECONDS,
     MAX_CHANGE_PERCENT,
     MAX_COOLDOWN_SECONDS,
@@ -21,7 +19,9 @@ from app.rules import (
     MIN_WINDOW_SECONDS,
     format_duration,
 )
-from app.ticks import TickError, parse_price
+from app.market.ticks import TickError, parse_price
+from app.models import CHANGE_DIRECTIONS, FREQUENCIES, RULES
+from app.web.errors import ApiError
 from config.settings import SYMBOL_RE
 
 

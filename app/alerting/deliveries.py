@@ -1,6 +1,6 @@
 """Deliveries: each fired alert's message to each of its channels, sent exactly once.
 
-A delivery row is written in the same transaction that fires the alert (``app.alerts``). A
+A delivery row is written in the same transaction that fires the alert (``app.alerting.alerts``). A
 send locks its row (``FOR UPDATE SKIP LOCKED``), sends only while the row is still pending
 and due, and marks it sent in the same transaction: a duplicated or re-delivered task finds
 the row locked, sent or not yet due and sends nothing. If the worker dies mid-send the lock
@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from app.channels import send
+from app.alerting.channels import send
+from app.alerting.rules import describe_fire, describe_rule, format_duration, format_price
 from app.extensions import db
 from app.models import Alert, AlertEvent, Channel, Delivery
-from app.rules import describe_fire, describe_rule, format_duration, format_price
 from config.settings import Settings
 
 log = logging.getLogger(__name__)

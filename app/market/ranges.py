@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.candles import ORIGIN
-from app.errors import ApiError
 from app.extensions import db
-from app.validation import parse_instant
+from app.market.candles import ORIGIN
+from app.web.errors import ApiError
+from app.web.validation import parse_instant
 
 RANGES = {"1h": 3600, "24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400, "1y": 365 * 86_400, "all": None}
 DEFAULT_RANGE = "24h"

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import text
 
 from app.extensions import db
-from app.partitions import day_start
+from app.market.partitions import day_start
 
 log = logging.getLogger(__name__)
 ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # buckets align to UTC minutes, hours, days

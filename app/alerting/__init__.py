@@ -1,0 +1,1 @@
+"""Alerts: rules, the alert check, notification channels and their deliveries."""

@@ -1,0 +1,1 @@
+"""Prices: the tick, storing it, candles, history ranges, partitions."""

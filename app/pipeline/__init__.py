@@ -1,0 +1,1 @@
+"""The pipeline's plumbing: Redis pub/sub and stage status, freshness, deadlines."""
