@@ -14,6 +14,7 @@ from config.settings import PROJECT_ROOT, Settings, SettingsError, exit_on, load
 
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MAX_BODY_BYTES = 4096
+MAX_WS_MESSAGE_BYTES = 4096
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         HISTORY_POINTS=settings.history_points,
         PRICE_SOURCE=settings.price_source,
-        SOCK_SERVER_OPTIONS={"ping_interval": 25},
+        # Browsers only listen on /ws; a bigger frame closes that socket (1009), smaller ones are dropped.
+        SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": MAX_WS_MESSAGE_BYTES},
     )
     app.config.update(overrides)
 
@@ -49,8 +51,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     from app.cli import register_cli
     from app.web import api, health
+    from app.web.auth import init_access
     from app.web.errors import register_error_handlers
+    from app.web.security import add_security_headers
 
+    init_access(app, settings)
+    add_security_headers(app, settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     register_error_handlers(app)

@@ -7,8 +7,10 @@ from datetime import date
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from flask_migrate import upgrade
 
+from app.access import tokens
 from app.market import candles
 from app.market.partitions import ensure_ahead
 from app.market.prices import symbol_exists, sync_symbols
@@ -65,6 +67,39 @@ def rebuild_command(symbol: str | None, since: str | None) -> None:
     click.echo(f"rebuilt candles for {days} symbol-days")
 
 
+@click.group("tokens", cls=AppGroup)
+def tokens_group() -> None:
+    """API tokens for scripts (Authorization: Bearer <token>)."""
+
+
+@tokens_group.command("create")
+@click.argument("name")
+def create_token_command(name: str) -> None:
+    """Make a token named NAME; it is printed this once and stored only as a hash."""
+    try:
+        row, secret = tokens.create_token(tokens.parse_name(name))
+    except ApiError as exc:
+        raise click.UsageError(exc.message) from None
+    click.echo(f"token {row['id']} ({row['name']}): {secret}")
+
+
+@tokens_group.command("list")
+def list_tokens_command() -> None:
+    for row in tokens.list_tokens():
+        click.echo(
+            f"{row['id']}\t{row['hint']}…\t{row['name']}\tcreated {row['created_at']}\tlast used {row['last_used_at']}"
+        )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    if not tokens.revoke_token(token_id):
+        raise click.UsageError(f"no API token with id {token_id}")
+    click.echo(f"token {token_id} revoked")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(rollups_group)
+    app.cli.add_command(tokens_group)

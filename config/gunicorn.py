@@ -6,11 +6,15 @@ the standard library before the app loads (flask-sock supports that), and psycog
 psycopg2 yield to other greenlets while it waits on PostgreSQL.
 """
 
-from config.settings import load_settings_or_exit
+from config.settings import SettingsError, exit_on, load_settings_or_exit, require_auth_beyond_localhost
 
 _settings = load_settings_or_exit()
+try:
+    require_auth_beyond_localhost(_settings, "WEB_HOST")
+except SettingsError as exc:
+    exit_on(exc)
 
-bind = f"0.0.0.0:{_settings.web_port}"
+bind = f"{_settings.web_host}:{_settings.web_port}"
 worker_class = "gevent"
 workers = _settings.web_workers
 worker_connections = _settings.web_connections

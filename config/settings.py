@@ -7,6 +7,7 @@ whose message names the variable, so start-up fails with one readable line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -121,6 +122,44 @@ def env_bootstrap(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def env_origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated origins (scheme://host[:port]), normalised to lower case without a path."""
+    raw = _raw(env, name)
+    origins: list[str] = []
+    for item in (raw or "").split(","):
+        origin = item.strip()
+        if not origin:
+            continue
+        parts = urlsplit(origin.lower())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise SettingsError(f"{name} must list origins like https://ticker.example.com[:port], got {origin!r}")
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(origins)
+
+
+def env_password_hash(env: Mapping[str, str], name: str) -> str | None:
+    """A werkzeug password hash (method$salt$hash), as `python -m app.access hash-password` prints."""
+    raw = _raw(env, name)
+    if raw is None:
+        return None
+    method, *rest = raw.split("$")
+    if len(rest) != 2 or not method.startswith(("scrypt", "pbkdf2")):
+        raise SettingsError(
+            f"{name} is not a password hash (make one with `python -m app.access hash-password`); "
+            "in a .env file put it in single quotes, it contains $"
+        )
+    return raw
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def env_symbols(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     raw = _raw(env, name) or default
     symbols = tuple(dict.fromkeys(s.strip().upper() for s in raw.split(",") if s.strip()))
@@ -171,6 +210,22 @@ class Settings:
     candles: bool = True
     raw_retention_days: int = 7
     candles_1m_retention_days: int = 90
+    web_host: str = "127.0.0.1"
+    flower_host: str = "127.0.0.1"
+    auth_username: str | None = None
+    auth_password_hash: str | None = None
+    auth_password: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    allowed_origins: tuple[str, ...] = ()
+    login_rate_limit: str = "5 per minute;30 per hour"
+    session_days: int = 14
+    max_active_alerts: int = 1000
+    max_alerts_per_symbol: int = 100
+    max_channels: int = 20
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth_username is not None
 
     def require(self, name: str) -> str:
         """The value of a server URL setting, which a service process cannot start without."""
@@ -178,6 +233,61 @@ class Settings:
         if not value:
             raise SettingsError(f"{name} is not set: run `make run` (starts embedded servers) or export {name}")
         return str(value)
+
+
+def require_auth_beyond_localhost(settings: Settings, host_setting: str) -> None:
+    """A process that listens beyond this machine must ask for the login; refuse to start otherwise."""
+    host = getattr(settings, host_setting.lower())
+    if is_loopback(host):
+        return
+    if not settings.auth_enabled:
+        raise SettingsError(
+            f"{host_setting}={host} listens beyond this machine, so set AUTH_USERNAME and AUTH_PASSWORD_HASH "
+            f"(`python -m app.access hash-password` makes the hash) or {host_setting}=127.0.0.1"
+        )
+    if host_setting == "FLOWER_HOST" and settings.auth_password is None:
+        raise SettingsError(
+            f"{host_setting}={host} listens beyond this machine and Flower's basic auth compares a plain password: "
+            f"set AUTH_PASSWORD (the web accepts it in place of AUTH_PASSWORD_HASH) or {host_setting}=127.0.0.1"
+        )
+
+
+def env_optional(env: Mapping[str, str], name: str) -> str | None:
+    """A string that may be unset (None)."""
+    return _raw(env, name)
+
+
+def _auth(env: Mapping[str, str]) -> dict[str, str | None]:
+    username = env_optional(env, "AUTH_USERNAME")
+    password_hash = env_password_hash(env, "AUTH_PASSWORD_HASH")
+    password = env_optional(env, "AUTH_PASSWORD")
+    if password_hash and password:
+        raise SettingsError("set AUTH_PASSWORD_HASH or AUTH_PASSWORD, not both")
+    if username and not (password_hash or password):
+        raise SettingsError("AUTH_USERNAME is set without AUTH_PASSWORD_HASH (or AUTH_PASSWORD)")
+    if (password_hash or password) and not username:
+        raise SettingsError("AUTH_PASSWORD_HASH / AUTH_PASSWORD is set without AUTH_USERNAME")
+    if username and (len(username) > 64 or ":" in username or not username.isprintable()):
+        raise SettingsError("AUTH_USERNAME must be at most 64 printable characters without ':'")
+    return {"auth_username": username, "auth_password_hash": password_hash, "auth_password": password}
+
+
+def env_rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    raw = _raw(env, name) or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must read like '5 per minute;30 per hour', got {raw!r}") from None
+    return raw
+
+
+def env_host(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _raw(env, name) or default
+    if any(c in raw for c in "/ :") and not raw.startswith("["):
+        raise SettingsError(f"{name} must be a host name or IP address (0.0.0.0 for every interface), got {raw!r}")
+    return raw
 
 
 def exit_on(error: SettingsError) -> NoReturn:
@@ -247,4 +357,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         candles=env_choice(env, "CANDLES", "on", ("on", "off")) == "on",
         raw_retention_days=env_int(env, "RAW_RETENTION_DAYS", 7, minimum=1),
         candles_1m_retention_days=env_int(env, "CANDLES_1M_RETENTION_DAYS", 90, minimum=1),
+        web_host=env_host(env, "WEB_HOST", "127.0.0.1"),
+        flower_host=env_host(env, "FLOWER_HOST", "127.0.0.1"),
+        **_auth(env),
+        secret_key=env_optional(env, "SECRET_KEY"),
+        allowed_origins=env_origins(env, "ALLOWED_ORIGINS"),
+        login_rate_limit=env_rate_limit(env, "LOGIN_RATE_LIMIT", "5 per minute;30 per hour"),
+        session_days=env_int(env, "SESSION_DAYS", 14, minimum=1, maximum=365),
+        max_active_alerts=env_int(env, "MAX_ACTIVE_ALERTS", 1000, minimum=1),
+        max_alerts_per_symbol=env_int(env, "MAX_ALERTS_PER_SYMBOL", 100, minimum=1),
+        max_channels=env_int(env, "MAX_CHANNELS", 20, minimum=1),
     )

@@ -27,6 +27,7 @@ class Stack:
     env: dict[str, str]
     logs_dir: Path
     base_url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # what a client sends to be let in (API token)
     logs: dict[str, Path] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 

@@ -185,6 +185,11 @@ def symbol_exists(symbol: str) -> bool:
     return db.session.scalar(select(func.count()).where(Symbol.symbol == symbol)) == 1
 
 
+def all_symbols() -> set[str]:
+    """Every symbol in the table, active or not (ticks of a just-removed symbol are still its own)."""
+    return set(db.session.scalars(select(Symbol.symbol)))
+
+
 def active_symbols() -> list[str]:
     """Active symbols in their configured order."""
     return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active).order_by(Symbol.position, Symbol.symbol)))

@@ -129,6 +129,13 @@ class Relay:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
+def _drop_client_messages(ws: Any) -> None:
+    """The feed only speaks: whatever a client sends is read and dropped, so nothing piles up
+    (frames over max_message_size already closed that socket with 1009)."""
+    while ws.receive(timeout=0) is not None:
+        pass
+
+
 @sock.route("/ws")
 def websocket(ws: Any) -> None:
     relay: Relay = current_app.extensions["relay"]
@@ -139,6 +146,7 @@ def websocket(ws: Any) -> None:
             if client.lagging.is_set():
                 ws.close(*TOO_SLOW)
                 break
+            _drop_client_messages(ws)
             try:
                 frame = client.get(timeout=1.0)
             except queue.Empty:

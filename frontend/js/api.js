@@ -8,8 +8,16 @@ export class ApiError extends Error {
   }
 }
 
+// The session's CSRF token: every write of a signed-in page sends it (X-CSRFToken).
+let csrfToken = null;
+
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
 async function request(method, path, body) {
   const options = { method, headers: { Accept: "application/json" } };
+  if (csrfToken && method !== "GET") options.headers["X-CSRFToken"] = csrfToken;
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
@@ -21,6 +29,9 @@ async function request(method, path, body) {
     throw new ApiError(0, "The server did not answer. Check that it is running and your connection, then retry.", null);
   }
   const data = await response.json().catch(() => ({}));
+  if (response.status === 401 && path !== "/api/login") {
+    window.location.assign("/login"); // signed out (or the session expired): back to the sign-in page
+  }
   if (!response.ok) {
     throw new ApiError(response.status, data.error || `request failed (${response.status})`, data.field || null);
   }
@@ -42,4 +53,10 @@ export const api = {
   createChannel: (channel) => request("POST", "/api/channels", channel).then((d) => d.channel),
   deleteChannel: (id) => request("DELETE", `/api/channels/${id}`).then((d) => d.channel),
   testChannel: (id) => request("POST", `/api/channels/${id}/test`),
+  session: () => request("GET", "/api/session"),
+  login: (username, password) => request("POST", "/api/login", { username, password }),
+  logout: () => request("POST", "/api/logout"),
+  tokens: () => request("GET", "/api/tokens").then((d) => d.tokens),
+  createToken: (name) => request("POST", "/api/tokens", { name }),
+  revokeToken: (id) => request("DELETE", `/api/tokens/${id}`),
 };

@@ -1,5 +1,6 @@
 // Wires the page: REST for the first picture and every catch-up, /ws for live updates.
 
+import { loadAccount } from "./account.js";
 import { api } from "./api.js";
 import {
   alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
@@ -57,7 +58,8 @@ connect({
   onMessage,
   onOpen: () => {
     setLive(true);
-    catchUp().catch((error) => console.error("catch-up failed", error));
+    // The session too: a page left open across a server restart gets its CSRF token afresh.
+    Promise.all([loadAccount(), catchUp()]).catch((error) => console.error("catch-up failed", error));
   },
   onDown: () => setLive(false),
 });

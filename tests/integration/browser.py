@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from playwright.sync_api import Browser, Page, expect
 
+from app.access.passwords import hash_password
 from app.market.ticks import Tick
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -15,6 +16,9 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+TEST_USER, TEST_PASSWORD = "tester", "a test password"
+# The login on, as a stack listening beyond localhost must have it: the browser tests sign in.
+LOGIN_ENV = {"AUTH_USERNAME": TEST_USER, "AUTH_PASSWORD_HASH": hash_password(TEST_PASSWORD), "SECRET_KEY": "tests"}
 XSS = '<img src=x onerror="window.__xss=1">'
 # Records browser notifications instead of showing them; permission reads as granted.
 NOTIFICATION_SPY = """
@@ -38,6 +42,13 @@ def wait_for_prices(page: Page) -> None:
         expect(card(page, symbol).locator(".price")).not_to_have_text("–", timeout=30_000)
 
 
+def sign_in(page: Page, user: str = TEST_USER, password: str = TEST_PASSWORD) -> None:
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
 def open_page(browser: Browser, base_url: str, width: int = 1440, height: int = 900):
     """A page in a browser context of its own, connected: (context, page, JavaScript errors)."""
     context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url)
@@ -46,5 +57,7 @@ def open_page(browser: Browser, base_url: str, width: int = 1440, height: int = 
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto("/")
+    if page.url.endswith("/login"):  # the login is on: sign in as a person would
+        sign_in(page)
     expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=30_000)
     return context, page, errors

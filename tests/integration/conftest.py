@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
 
 from app import create_app
+from app.access.tokens import create_token
 from app.extensions import db
 from app.market.prices import sync_symbols
 from app.services import ensure_topic
@@ -111,10 +112,24 @@ def topic(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(app, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The stack for one test module."""
-    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs")) as running:
+def stack_changes() -> dict[str, str]:
+    """Changes to the module stack's environment; a module overrides this fixture to set some."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(app, server_env: dict[str, str], stack_changes, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack for one test module; with the login on, ``stack.headers`` carry an API token."""
+    with running_stack(server_env, tmp_path_factory.mktemp("stack-logs"), **stack_changes) as running:
+        if "AUTH_USERNAME" in stack_changes:
+            running.headers = signed_in_headers(app)
         yield running
+
+
+def signed_in_headers(app: Flask) -> dict[str, str]:
+    with app.app_context():
+        _, secret = create_token("tests")
+    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,14 @@ from app.pipeline.pubsub import PRICES_CHANNEL
 from devstack.processes import Stack
 from tasks.sources.simulated import next_price
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import XSS, card, older_tick, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, XSS, card, older_tick, wait_for_prices
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack_changes() -> dict[str, str]:
+    return LOGIN_ENV
 
 
 def test_prices_arrive_and_change_without_a_reload(page: Page):
@@ -78,7 +83,9 @@ def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
     item.get_by_role("button", name="Delete alert ETH-USD at or below 12.5000").click()
     expect(item).to_have_count(0)
     expect(page.locator("#no-active")).to_be_visible()
-    cancelled = requests.get(f"{stack.base_url}/api/alerts?status=cancelled", timeout=5).json()["alerts"]
+    cancelled = requests.get(f"{stack.base_url}/api/alerts?status=cancelled", headers=stack.headers, timeout=5).json()[
+        "alerts"
+    ]
     assert [a["id"] for a in cancelled] == [alert_id]
 
 
@@ -93,7 +100,7 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_is_saved(page: Pag
     page.fill("#alert-threshold", "1e20")
     page.click("button[type=submit]")
     expect(page.locator("#threshold-error")).to_have_text("threshold is too large")
-    assert requests.get(f"{stack.base_url}/api/alerts", timeout=5).json()["alerts"] == []
+    assert requests.get(f"{stack.base_url}/api/alerts", headers=stack.headers, timeout=5).json()["alerts"] == []
 
 
 def test_a_crossed_alert_fires_once_with_a_banner_and_a_notification(page: Page):
@@ -221,7 +228,9 @@ def test_channels_are_added_masked_tested_and_chosen_for_a_change_alert(page: Pa
     page.locator("#channels").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "dashboard-1440-channels.png"), full_page=True)
     assert SECRET not in page.content()
-    body = requests.get(f"{stack.base_url}/api/alerts?status=active", timeout=5).json()["alerts"][0]
+    body = requests.get(f"{stack.base_url}/api/alerts?status=active", headers=stack.headers, timeout=5).json()[
+        "alerts"
+    ][0]
     assert (body["rule"], body["direction"], body["percent"], body["window"], body["cooldown"]) == (
         "change", "down", 7.5, 86400, 3600,
     )  # fmt: skip

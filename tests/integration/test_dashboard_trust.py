@@ -22,7 +22,8 @@ from app.market.ticks import Tick
 from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import card, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, card, open_page, sign_in, wait_for_prices
+from tests.integration.conftest import signed_in_headers
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -35,12 +36,14 @@ def stack(app, server_env, tmp_path_factory) -> Iterator[Stack]:
         server_env,
         tmp_path_factory.mktemp("trust-logs"),
         HEALTH_MAX_TICK_AGE_SECONDS=str(HEALTH_MAX_AGE),
+        **LOGIN_ENV,
     ) as running:
+        running.headers = signed_in_headers(app)
         yield running
 
 
 def api(stack: Stack, method: str, path: str, **kwargs) -> requests.Response:
-    return requests.request(method, f"{stack.base_url}{path}", timeout=10, **kwargs)
+    return requests.request(method, f"{stack.base_url}{path}", headers=stack.headers, timeout=10, **kwargs)
 
 
 def paused(stack: Stack, name: str, signal_number: int) -> None:
@@ -326,6 +329,7 @@ def test_both_colour_schemes_keep_text_at_4_5_to_1(browser: Browser, stack: Stac
                                       color_scheme=scheme)  # fmt: skip
         page = context.new_page()
         page.goto("/")
+        sign_in(page)
         wait_for_prices(page)
         expect(page.locator(".change.up, .change.down").first).to_be_visible(timeout=20_000)
         ratios = page.evaluate(CONTRAST, TEXTS)

@@ -13,9 +13,14 @@ from app.market.prices import store_ticks
 from app.market.ticks import Tick
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import card, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack_changes() -> dict[str, str]:
+    return LOGIN_ENV
 
 
 def seed_day(app, symbol: str = "BTC-USD", base: int = 94_000) -> None:

@@ -93,8 +93,14 @@ def test_exactly_one_beat_and_scalable_workers_and_bridges(compose):
         assert "container_name" not in services[name] and "ports" not in services[name]
 
 
-def test_flower_is_published_only_behind_a_login(compose):
-    assert compose["services"]["flower"]["environment"]["FLOWER_BASIC_AUTH"].startswith("${FLOWER_BASIC_AUTH:?")
+def test_web_and_flower_listen_beyond_the_container_only_behind_the_login(compose):
+    services = compose["services"]
+    assert services["web"]["environment"]["WEB_HOST"] == "0.0.0.0"
+    assert services["flower"]["environment"]["FLOWER_HOST"] == "0.0.0.0"
+    for name in ("web", "flower"):
+        environment = services[name]["environment"]
+        for setting in ("AUTH_USERNAME", "AUTH_PASSWORD", "SECRET_KEY"):  # compose refuses to start without them
+            assert environment[setting].startswith(f"${{{setting}:?"), (name, setting)
 
 
 def setting_names() -> set[str]:

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,42 @@ def test_a_socket_database_url_is_accepted():
 def test_require_says_how_to_get_a_server():
     with pytest.raises(SettingsError, match="DATABASE_URL is not set: run `make run`"):
         load_settings({}).require("DATABASE_URL")
+
+
+def test_the_login_is_off_by_default_and_listens_on_localhost():
+    settings = load_settings({})
+    assert (settings.web_host, settings.flower_host, settings.auth_enabled) == ("127.0.0.1", "127.0.0.1", False)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AUTH_USERNAME": "me"}, "AUTH_USERNAME is set without AUTH_PASSWORD_HASH (or AUTH_PASSWORD)"),
+        ({"AUTH_PASSWORD": "secret12"}, "AUTH_PASSWORD_HASH / AUTH_PASSWORD is set without AUTH_USERNAME"),
+        ({"AUTH_USERNAME": "me", "AUTH_PASSWORD_HASH": "plain-text"}, "AUTH_PASSWORD_HASH is not a password hash"),
+        (
+            {"AUTH_USERNAME": "me", "AUTH_PASSWORD": "x" * 8, "AUTH_PASSWORD_HASH": "scrypt:32768:8:1$salt$hash"},
+            "set AUTH_PASSWORD_HASH or AUTH_PASSWORD, not both",
+        ),
+        ({"AUTH_USERNAME": "a:b", "AUTH_PASSWORD": "x" * 8}, "AUTH_USERNAME must be at most 64 printable"),
+        ({"ALLOWED_ORIGINS": "dash.example.com"}, "ALLOWED_ORIGINS must list origins like https://"),
+        ({"ALLOWED_ORIGINS": "https://a.example/path"}, "ALLOWED_ORIGINS must list origins like https://"),
+        ({"LOGIN_RATE_LIMIT": "often"}, "LOGIN_RATE_LIMIT must read like '5 per minute;30 per hour'"),
+        ({"WEB_HOST": "http://0.0.0.0"}, "WEB_HOST must be a host name or IP address"),
+    ],
+)
+def test_bad_access_settings_name_themselves(env, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(env)
+
+
+def test_access_settings_are_parsed():
+    settings = load_settings(
+        {"AUTH_USERNAME": "me", "AUTH_PASSWORD_HASH": "scrypt:32768:8:1$salt$hash", "WEB_HOST": "0.0.0.0",
+         "ALLOWED_ORIGINS": "https://Dash.Example.com, http://localhost:3000/"}
+    )  # fmt: skip
+    assert settings.auth_enabled and settings.auth_username == "me"
+    assert settings.allowed_origins == ("https://dash.example.com", "http://localhost:3000")
+    assert "scrypt" not in repr(load_settings({"AUTH_USERNAME": "me", "AUTH_PASSWORD": "hunter22"})).replace(
+        "auth_password_hash=None", ""
+    ) and "hunter22" not in repr(load_settings({"AUTH_USERNAME": "me", "AUTH_PASSWORD": "hunter22"}))

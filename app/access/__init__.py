@@ -1,0 +1,1 @@
+"""Who may use the dashboard and the API: the single-user login and API tokens."""
