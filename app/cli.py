@@ -35,7 +35,7 @@ def setup_command() -> None:
     redis_client().delete(AUTO_SOURCE_KEY)  # PRICE_SOURCE=auto decides afresh at each start
     created = ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
     log.info(
-        "setup done: migrations applied, symbols %s active, topic %r %s",
+        "setup done: migrations applied, symbols %s active, topic %r (and its .dlq) %s",
         ",".join(settings.symbols),
         settings.kafka_topic,
         f"created with {settings.kafka_partitions} partitions" if created else "already there",

@@ -21,20 +21,35 @@ def kafka_admin(bootstrap_servers: str, timeout_ms: int = 5000) -> KafkaAdminCli
     )
 
 
+def dead_letter_topic(topic: str) -> str:
+    """Where the bridge puts the records of ``topic`` it cannot use."""
+    return f"{topic}.dlq"
+
+
 def ensure_topic(bootstrap_servers: str, topic: str, partitions: int) -> bool:
-    """Create the ticks topic with its partition count; False when it already existed.
+    """Create the ticks topic with its partition count, and its dead-letter topic; False when
+    the ticks topic already existed.
 
     Created explicitly because an auto-created topic gets the broker's default
     partition count (4 on Tansu), not ours.
     """
     admin = kafka_admin(bootstrap_servers)
     try:
-        admin.create_topics([NewTopic(topic, partitions, replication_factor=1)])
+        created = [
+            _create(admin, NewTopic(name, count, replication_factor=1))
+            for name, count in ((topic, partitions), (dead_letter_topic(topic), 1))
+        ]
+    finally:
+        admin.close()
+    return created[0]
+
+
+def _create(admin: KafkaAdminClient, topic: NewTopic) -> bool:
+    try:
+        admin.create_topics([topic])
         return True
     except TopicAlreadyExistsError:
         return False
-    finally:
-        admin.close()
 
 
 def topic_partitions(bootstrap_servers: str, topic: str, timeout_ms: int = 3000) -> int:

@@ -2,9 +2,12 @@
 
 A consumer-group member that polls batches of ticks and dispatches ONE persist
 task and ONE alert-check task per batch. Lifecycle of a step: poll, decode,
-dispatch, commit. Offsets are committed only after the dispatch succeeded; if it
-fails the consumer seeks back so the same batch is polled again. SIGTERM/SIGINT
-only set a flag the loop checks; the consumer is closed in ``finally``.
+dead-letter, dispatch, commit. A record that is not a valid tick of a known symbol
+goes to ``<topic>.dlq`` with the reason in its ``error`` header, and the batch goes
+on without it. Offsets are committed only after the dead letters were acknowledged
+and the dispatch succeeded; if either fails the consumer seeks back so the same
+batch is polled again. SIGTERM/SIGINT only set a flag the loop checks; the consumer
+is closed in ``finally``.
 """
 
 from __future__ import annotations
@@ -18,18 +21,67 @@ from typing import Any
 
 import redis
 from celery import Celery
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from app.market.ticks import Tick, TickError
 from app.pipeline.pubsub import count_stage, record_stage
+from app.services import dead_letter_topic
 from config.settings import Settings
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
 
 log = logging.getLogger(__name__)
 Dispatch = Callable[[list[dict[str, Any]]], None]
 MAX_BACKOFF_SECONDS = 30.0
+# A dead letter keeps this much of the record (a 1 MB poison message must not be refused by
+# the broker in turn, which would stall the partition); its header "size" says how big it was.
+DEAD_LETTER_MAX_BYTES = 64 * 1024
+SYMBOLS_RELOAD_SECONDS = 1.0
+
+
+class DeadLetters:
+    """Records the bridge cannot use, sent to ``<topic>.dlq`` and acknowledged before the commit."""
+
+    def __init__(self, producer: KafkaProducer, topic: str) -> None:
+        self.producer = producer
+        self.topic = topic
+
+    def send(self, records: list[tuple[Any, str]]) -> None:
+        """Send every (record, error) and wait for the broker's answer; raises if one failed."""
+        futures = []
+        for record, error in records:
+            value: bytes = record.value or b""
+            headers = [
+                ("error", error.encode()[:1000]),
+                ("source", f"{record.topic}[{record.partition}]@{record.offset}".encode()),
+                ("size", str(len(value)).encode()),
+            ]
+            futures.append(
+                self.producer.send(self.topic, key=record.key, value=value[:DEAD_LETTER_MAX_BYTES], headers=headers)
+            )
+        self.producer.flush(timeout=10)
+        for future in futures:
+            future.get(timeout=10)  # raises the broker's error: the batch is polled again
+
+    def close(self) -> None:
+        self.producer.close(timeout=5)
+
+
+class KnownSymbols:
+    """The symbols table, cached; a symbol not seen yet reloads it (at most once a second), so a
+    symbol added at runtime is known at its first tick."""
+
+    def __init__(self, load: Callable[[], set[str]]) -> None:
+        self._load = load
+        self._symbols: set[str] = set()
+        self._loaded_at = float("-inf")
+
+    def __contains__(self, symbol: object) -> bool:
+        if symbol not in self._symbols and time.monotonic() - self._loaded_at >= SYMBOLS_RELOAD_SECONDS:
+            self._symbols = self._load()
+            self._loaded_at = time.monotonic()
+        return symbol in self._symbols
 
 
 def make_consumer(settings: Settings) -> KafkaConsumer:
@@ -74,12 +126,20 @@ def celery_dispatch(celery: Celery) -> Dispatch:
 
 class Bridge:
     def __init__(
-        self, consumer: KafkaConsumer, dispatch: Dispatch, status: redis.Redis | None, poll_timeout_ms: int
+        self,
+        consumer: KafkaConsumer,
+        dispatch: Dispatch,
+        status: redis.Redis | None,
+        poll_timeout_ms: int,
+        dead_letters: DeadLetters,
+        known_symbols: KnownSymbols | set[str],
     ) -> None:
         self.consumer = consumer
         self.dispatch = dispatch
         self.status = status
         self.poll_timeout_ms = poll_timeout_ms
+        self.dead_letters = dead_letters
+        self.known_symbols = known_symbols
         self.stopping = False
         self._backoff = 0.5
 
@@ -91,18 +151,10 @@ class Bridge:
         batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
         if not batch:
             return 0
-        messages: list[dict[str, Any]] = []
-        bad = 0
-        for records in batch.values():
-            for record in records:
-                try:
-                    messages.append(Tick.decode(record.value).to_message())
-                except TickError as exc:
-                    bad += 1
-                    log.warning(
-                        "skipping bad message at %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc
-                    )
         try:
+            messages, bad = self._sort(batch)
+            if bad:
+                self.dead_letters.send(bad)
             if messages:
                 self.dispatch(messages)
         except Exception:
@@ -110,8 +162,30 @@ class Bridge:
             raise
         offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batch.items()}
         self.consumer.commit(offsets)
-        self._report(len(messages), bad, offsets)
+        self._report(len(messages), len(bad), offsets)
         return len(messages)
+
+    def _sort(self, batch: dict[TopicPartition, list[Any]]) -> tuple[list[dict[str, Any]], list[tuple[Any, str]]]:
+        """The batch's ticks as task messages, and its records that are not ticks, with why."""
+        messages: list[dict[str, Any]] = []
+        bad: list[tuple[Any, str]] = []
+        for records in batch.values():
+            for record in records:
+                try:
+                    messages.append(self._decode(record.value))
+                except TickError as exc:
+                    bad.append((record, str(exc)))
+                    log.warning(
+                        "bad message at %s[%d]@%d sent to %s: %s",
+                        record.topic, record.partition, record.offset, self.dead_letters.topic, exc,
+                    )  # fmt: skip
+        return messages, bad
+
+    def _decode(self, raw: bytes | None) -> dict[str, Any]:
+        tick = Tick.decode(raw or b"")
+        if tick.symbol not in self.known_symbols:
+            raise TickError(f"unknown symbol {tick.symbol!r} (not in the symbols table)")
+        return tick.to_message()
 
     def _rewind(self, batch: dict[TopicPartition, list[Any]]) -> None:
         for tp, records in batch.items():
@@ -139,16 +213,34 @@ class Bridge:
                     self._backoff = 0.5
                 except KafkaError as exc:
                     self._pause(f"Kafka error: {exc}")
-                except Exception as exc:  # dispatch failed (broker down): the batch is polled again
-                    self._pause(f"dispatch failed, batch will be re-polled: {exc}")
+                except Exception as exc:  # Celery's broker or PostgreSQL (symbols) down: poll it again
+                    self._pause(f"batch not handed off, it will be polled again: {exc}")
         finally:
             self.consumer.close()
+            self.dead_letters.close()
             log.info("bridge stopped")
 
     def _pause(self, why: str) -> None:
         log.error("%s; retrying in %.1f s", why, self._backoff)
         time.sleep(self._backoff)
         self._backoff = min(self._backoff * 2, MAX_BACKOFF_SECONDS)
+
+
+def make_dead_letters(settings: Settings) -> DeadLetters:
+    producer = KafkaProducer(
+        bootstrap_servers=settings.require("KAFKA_BOOTSTRAP_SERVERS"),
+        client_id="stockticker-bridge-dlq",
+        acks="all",
+        max_request_size=4 * DEAD_LETTER_MAX_BYTES,
+    )
+    return DeadLetters(producer, dead_letter_topic(settings.kafka_topic))
+
+
+def _symbols_in_database(flask_app: Any) -> set[str]:
+    from app.market.prices import all_symbols
+
+    with flask_app.app_context():
+        return all_symbols()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -167,6 +259,8 @@ def main(argv: list[str] | None = None) -> None:
         celery_dispatch(celery),
         flask_app.extensions["redis"],
         settings.kafka_poll_timeout_ms,
+        make_dead_letters(settings),
+        KnownSymbols(lambda: _symbols_in_database(flask_app)),
     )
     signal.signal(signal.SIGTERM, bridge.stop)
     signal.signal(signal.SIGINT, bridge.stop)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.alerting.channels import check_channel_ids
@@ -32,6 +32,8 @@ from app.web.validation import AlertSpec
 # armed threshold rule can fire only if the batch reaches it; a disarmed one (every_time, after a
 # fire) can only re-arm if the batch leaves it. Change rules are all candidates (their reference
 # price is per tick).
+LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
+
 _CANDIDATES = text(
     """
     WITH batch AS (
@@ -230,9 +232,11 @@ def check_ticks(ticks: Sequence[Tick]) -> CheckResult:
     return result
 
 
-def create_alert(spec: AlertSpec) -> dict[str, Any]:
-    """Store a new active alert with its channels (ApiError 400 for an unknown channel id)."""
+def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol: int | None = None) -> dict[str, Any]:
+    """Store a new active alert with its channels (ApiError 400 for an unknown channel id, or
+    when it would pass ``max_active`` active alerts in all or ``max_per_symbol`` on its symbol)."""
     check_channel_ids(spec.channels)
+    _check_limits(spec.symbol, max_active, max_per_symbol)
     alert = Alert(
         symbol=spec.symbol,
         rule=spec.rule,
@@ -257,6 +261,24 @@ def create_alert(spec: AlertSpec) -> dict[str, Any]:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
     db.session.commit()
     return _with_channels([alert])[0]
+
+
+def _check_limits(symbol: str, max_active: int | None, max_per_symbol: int | None) -> None:
+    if max_active is None and max_per_symbol is None:
+        return
+    # Held to the commit: two creates at once count one after the other, so neither passes a limit.
+    db.session.execute(select(func.pg_advisory_xact_lock(LIMIT_LOCK)))
+    active, on_symbol = db.session.execute(
+        select(func.count(), func.count().filter(Alert.symbol == symbol)).where(Alert.status == "active")
+    ).one()
+    if max_active is not None and active >= max_active:
+        raise ApiError(400, f"at most {max_active} active alerts (MAX_ACTIVE_ALERTS): cancel some first", "symbol")
+    if max_per_symbol is not None and on_symbol >= max_per_symbol:
+        raise ApiError(
+            400,
+            f"at most {max_per_symbol} active alerts on {symbol} (MAX_ALERTS_PER_SYMBOL): cancel some first",
+            "symbol",
+        )
 
 
 def _duplicate(spec: AlertSpec) -> ApiError:

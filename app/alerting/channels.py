@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import apprise
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -25,6 +25,7 @@ from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 from app.web.errors import ApiError
 
 MAX_NAME_LENGTH = 64
+LIMIT_LOCK = 0x5354_4348  # pg_advisory_xact_lock key of the channel limit ('STCH')
 MAX_URL_LENGTH = 2048
 MAX_ERROR_LENGTH = 500
 SECRET_MIN_LENGTH = 3  # shorter URL parts (ports, "v1") are not worth hiding and would mangle errors
@@ -136,11 +137,15 @@ def _name(value: object) -> str:
     return name
 
 
-def create_channel(body: Any) -> dict[str, Any]:
+def create_channel(body: Any, max_channels: int | None = None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object with name and url")
     name = _name(body.get("name"))
     parse_url(body.get("url"))
+    if max_channels is not None:
+        db.session.execute(select(func.pg_advisory_xact_lock(LIMIT_LOCK)))  # to the commit: no two pass at once
+        if db.session.scalar(select(func.count()).select_from(Channel)) >= max_channels:
+            raise ApiError(400, f"at most {max_channels} channels (MAX_CHANNELS): delete one first", "name")
     channel = Channel(name=name, url=body["url"].strip())
     db.session.add(channel)
     try:

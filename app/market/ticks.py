@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +18,10 @@ from config.settings import SYMBOL_RE
 
 SCHEMA_VERSION = 1
 SOURCES = ("yfinance", "simulated")
+# A tick from further ahead than any clock skew would be "latest" until that time comes; one
+# from long ago would open the "all" range at a date nothing else is from.
+MAX_AHEAD = timedelta(hours=1)
+MAX_AGE = timedelta(days=30)
 
 
 class TickError(ValueError):
@@ -103,4 +107,9 @@ def _parse_time(value: object, field: str) -> datetime:
         raise TickError(f"{field} must be an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise TickError(f"{field} must carry a timezone")
+    now = datetime.now(UTC)
+    if parsed > now + MAX_AHEAD:
+        raise TickError(f"{field} is more than an hour ahead of this clock")
+    if parsed < now - MAX_AGE:
+        raise TickError(f"{field} is more than {MAX_AGE.days} days old")
     return parsed.astimezone(UTC)

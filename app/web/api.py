@@ -98,7 +98,8 @@ def create_alert() -> tuple[Response, int]:
     spec = parse_alert(json_body())
     if not prices.symbol_exists(spec.symbol):
         raise ApiError(400, f"unknown symbol {spec.symbol}", "symbol")
-    alert = alerts.create_alert(spec)
+    settings = current_app.config["SETTINGS"]
+    alert = alerts.create_alert(spec, settings.max_active_alerts, settings.max_alerts_per_symbol)
     tell_pages("alert_created", alert)
     return jsonify(alert=alert), 201
 
@@ -143,7 +144,8 @@ def list_channels() -> Response:
 
 @bp.post("/api/channels")
 def create_channel() -> tuple[Response, int]:
-    return jsonify(channel=channels.create_channel(json_body())), 201
+    max_channels = current_app.config["SETTINGS"].max_channels
+    return jsonify(channel=channels.create_channel(json_body(), max_channels)), 201
 
 
 @bp.patch("/api/channels/<int:channel_id>")

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
-from kafka import KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kombu.exceptions import OperationalError
 
 from app.market.ticks import Tick
-from app.services import ensure_topic
+from app.services import dead_letter_topic, ensure_topic
 from config.settings import PROJECT_ROOT, Settings
 from devstack.processes import stack_env
 from devstack.servers import free_port, start_kafka, start_redis
-from tasks.bridge import Bridge, celery_dispatch, make_consumer
+from tasks.bridge import Bridge, KnownSymbols, celery_dispatch, make_consumer, make_dead_letters
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
 from tests.integration.helpers import tick, wait_for
 
@@ -36,8 +36,12 @@ def celery_broker(tmp_path: Path):
     handle["stop"]()
 
 
+def known_symbols() -> set[str]:
+    return {"BTC-USD", "ETH-USD", "DOGE-USD"}
+
+
 def produce(settings: Settings, topic: str, payloads: list[bytes], keys: list[str]) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, max_request_size=2 << 20)
     for key, payload in zip(keys, payloads, strict=True):
         producer.send(topic, key=key.encode(), value=payload)
     producer.flush()
@@ -65,14 +69,17 @@ def make_bridge(settings: Settings):
         app = Celery("bridge-test", broker=broker_url)
         app.conf.broker_connection_retry = False
         # A group of its own: members of other tests must not share (or stall) its rebalances.
-        consumer = make_consumer(replace(settings, kafka_topic=topic, kafka_consumer_group=f"group-{topic}"))
-        bridge = Bridge(consumer, celery_dispatch(app), status, poll_timeout_ms=500)
+        own = replace(settings, kafka_topic=topic, kafka_consumer_group=f"group-{topic}")
+        bridge = Bridge(
+            make_consumer(own), celery_dispatch(app), status, 500, make_dead_letters(own), KnownSymbols(known_symbols)
+        )
         made.append((bridge, app))
         return bridge
 
     yield make
     for bridge, app in made:
         bridge.consumer.close()
+        bridge.dead_letters.close()
         app.close()
     gc.collect()  # any socket still unclosed fails this test, not a later one
 
@@ -117,14 +124,61 @@ def test_one_persist_and_one_alert_task_per_batch(settings, topic, make_bridge, 
     assert len(tasks) == 2 * dispatching_steps < 2 * 20  # per batch, not per message
 
 
-def test_bad_messages_are_skipped_and_committed(settings, topic, make_bridge, celery_broker, redis_client):
-    good = tick("ETH-USD", "3500", 0)
-    produce(settings, topic, [b"not json", good.encode(), b'{"v": 99}'], ["ETH-USD"] * 3)
+def dead_letters(settings: Settings, topic: str, count: int) -> list[tuple[bytes, dict[str, bytes]]]:
+    consumer = KafkaConsumer(
+        dead_letter_topic(topic), bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None,
+        auto_offset_reset="earliest", consumer_timeout_ms=2000,
+    )  # fmt: skip
+    got: list[tuple[bytes, dict[str, bytes]]] = []
+    try:
+        wait_for(
+            lambda: got.extend((r.value, dict(r.headers)) for r in consumer) or len(got) >= count, 30, "dead letters"
+        )
+    finally:
+        consumer.close()
+    return got
+
+
+def raw_tick(**changes: object) -> bytes:
+    message = tick("BTC-USD", "100", 1).to_message() | changes
+    return json.dumps({k: v for k, v in message.items() if v is not None}).encode()
+
+
+POISON = [
+    (b"not json", "not JSON"),
+    (raw_tick(v=2), "unsupported schema version 2"),
+    (raw_tick(price=float("nan")), "price must be a finite number"),  # JSON's NaN extension
+    (raw_tick(price="-3"), "price must be greater than 0"),
+    (raw_tick(price="1e20"), "price is too large"),
+    (raw_tick(symbol="ZZZ-USD"), "unknown symbol 'ZZZ-USD' (not in the symbols table)"),
+    (raw_tick(observed_at=None), "observed_at must be an ISO 8601 timestamp"),
+    (raw_tick(price=True), "price must be a number"),
+    (raw_tick(source=["simulated"]), "invalid source"),
+    (raw_tick(observed_at="2999-01-01T00:00:00+00:00"), "observed_at is more than an hour ahead of this clock"),
+    (b'{"v": 1, "symbol": "' + b"A" * 1_000_000 + b'"}', "invalid symbol"),
+]
+
+
+def test_poison_messages_go_to_the_dead_letter_topic_and_the_batch_goes_on(
+    settings, topic, make_bridge, celery_broker, redis_client
+):
+    good = [tick("ETH-USD", "3500", 0), tick("DOGE-USD", "0.2", 1)]
+    payloads = [good[0].encode()] + [raw for raw, _ in POISON] + [good[1].encode()]
+    produce(settings, topic, payloads, ["same-partition"] * len(payloads))
     bridge = make_bridge(topic, celery_broker["url"], status=redis_client)
-    assert poll_until_batch(bridge, 1) == 1
-    assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == 3
-    assert int(redis_client.hget("stockticker:pipeline", "bridge.bad_messages")) == 2
-    assert [Tick.from_message(m) for _, b in queued_tasks(celery_broker["url"])[:1] for m in b] == [good]
+    assert poll_until_batch(bridge, 2) == 2
+    assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == len(payloads)
+    dispatched = [
+        Tick.from_message(m) for name, b in queued_tasks(celery_broker["url"]) if name == PERSIST_TASK for m in b
+    ]
+    assert dispatched == good  # in order, and nothing else
+    letters = dead_letters(settings, topic, len(POISON))
+    assert len(letters) == len(POISON)
+    for (value, headers), (raw, reason) in zip(letters, POISON, strict=True):
+        assert reason in headers["error"].decode()
+        assert headers["size"] == str(len(raw)).encode() and headers["source"].startswith(topic.encode())
+        assert value == raw[: 64 * 1024]  # the 1 MB one is cut to 64 KiB, its size kept in a header
+    assert int(redis_client.hget("stockticker:pipeline", "bridge.bad_messages")) == len(POISON)
 
 
 def test_stop_ends_the_loop_and_closes_the_consumer(settings, topic, make_bridge, celery_broker):
@@ -137,7 +191,9 @@ def test_stop_ends_the_loop_and_closes_the_consumer(settings, topic, make_bridge
     assert bridge.consumer._closed
 
 
-def test_the_bridge_process_carries_on_after_the_kafka_broker_restarts(settings, server_env, celery_broker, tmp_path):
+def test_the_bridge_process_carries_on_after_the_kafka_broker_restarts(
+    app, settings, server_env, celery_broker, tmp_path
+):
     port = free_port()
     bootstrap, stop_kafka = start_kafka(port, tmp_path / "tansu.log")
     own = replace(settings, kafka_bootstrap_servers=bootstrap, kafka_topic="ticks-restart")
