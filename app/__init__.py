@@ -53,8 +53,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.web import api, health
     from app.web.auth import init_access
     from app.web.errors import register_error_handlers
+    from app.web.schema import api_spec
     from app.web.security import add_security_headers
 
+    api_spec.app = app  # spectree reads the routes from it; its own doc pages (CDN assets) are not mounted
     init_access(app, settings)
     add_security_headers(app, settings)
     app.register_blueprint(api.bp)

@@ -44,8 +44,10 @@ class IngestResult:
 
 def _produce(bootstrap: str, topic: str, count: int) -> None:
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, batch_size=256 * 1024, acks=1)
-    start = datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=int(time.time()) % 1000)
     now = datetime.now(UTC)
+    # One a second from 10 days back (the run deletes its symbols' ticks first): a tick must be
+    # neither ahead of the clock nor more than 30 days old, or the bridge dead-letters it.
+    start = now - timedelta(days=10)
     for i in range(count):
         symbol = SYMBOLS[i % len(SYMBOLS)]
         tick = Tick(symbol, Decimal(100) + i % 97, start + timedelta(seconds=i), now, "simulated")

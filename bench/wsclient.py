@@ -23,10 +23,17 @@ PING, PONG, CLOSE = 0x9, 0xA, 0x8
 
 
 def client_frame(opcode: int, payload: bytes = b"") -> bytes:
-    """A masked client frame (clients must mask; RFC 6455 5.3). Control payloads are short."""
+    """A masked client frame (clients must mask; RFC 6455 5.3), of any length."""
     mask = os.urandom(4)
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + masked
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x80 | opcode, 0x80 | size))
+    elif size < 1 << 16:
+        header = bytes((0x80 | opcode, 0x80 | 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x80 | opcode, 0x80 | 127)) + size.to_bytes(8, "big")
+    return header + mask + masked
 
 
 class FrameReader(asyncio.Protocol):

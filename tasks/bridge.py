@@ -17,6 +17,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -25,7 +26,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from app.market.ticks import Tick, TickError
+from app.market.ticks import Tick, TickError, check_recent
 from app.pipeline.pubsub import count_stage, record_stage
 from app.services import dead_letter_topic
 from config.settings import Settings
@@ -183,6 +184,7 @@ class Bridge:
 
     def _decode(self, raw: bytes | None) -> dict[str, Any]:
         tick = Tick.decode(raw or b"")
+        check_recent(tick, datetime.now(UTC))
         if tick.symbol not in self.known_symbols:
             raise TickError(f"unknown symbol {tick.symbol!r} (not in the symbols table)")
         return tick.to_message()

@@ -21,6 +21,7 @@ from tasks.producer import close_producer
 
 TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify", "tasks.maintenance"]
 SWEEP_INTERVAL_SECONDS = 10.0
+RESTORE_SWEEP_SECONDS = 5  # how often a worker looks for tasks a dead worker held (see below)
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -44,7 +45,14 @@ def celery_init_app(app: Flask) -> Celery:
         # come back after the visibility timeout (Kombu's default is an hour); ours is fitted
         # to the tasks' time limits, so a crash costs seconds, not an hour.
         worker_prefetch_multiplier=4,
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_seconds},
+        broker_transport_options={
+            "visibility_timeout": settings.broker_visibility_timeout_seconds,
+            # Kombu looks for such tasks only every 10 s x 10 (its interval and throttle): with
+            # those defaults a batch held by a killed worker came back after up to 100 s more
+            # (tests/integration/test_faults.py). Every 5 s: back within the timeout + 5 s.
+            "unacked_restore_interval": RESTORE_SWEEP_SECONDS,
+            "unacked_restore_throttle": 1,
+        },
         # A plain `celery worker` consumes both queues; `--queues notifications` takes one.
         task_queues=(Queue("celery"), Queue(NOTIFY_QUEUE)),
         task_routes={name: {"queue": NOTIFY_QUEUE} for name in (DELIVER_TASK, SWEEP_TASK, FAN_OUT_TASK)},

@@ -37,10 +37,9 @@ def _as_dict(row: ApiToken) -> dict[str, Any]:
 def parse_name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "name must be a non-empty string (what the token is for)", "name")
-    name = value.strip()
-    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+    if len(value) > MAX_NAME_LENGTH or not value.isprintable():
         raise ApiError(400, f"name must be at most {MAX_NAME_LENGTH} printable characters", "name")
-    return name
+    return value.strip()
 
 
 def create_token(name: str) -> tuple[dict[str, Any], str]:

@@ -79,9 +79,9 @@ def parse_url(url: object) -> Any:
     """The apprise plugin for ``url``, or ApiError 400 naming ``url`` (the URL is not echoed)."""
     if not isinstance(url, str) or not url.strip():
         raise ApiError(400, "url must be an apprise URL such as ntfy://topic or json://host/path", "url")
-    url = url.strip()
-    if len(url) > MAX_URL_LENGTH:
+    if len(url) > MAX_URL_LENGTH:  # as sent: the limit /openapi.json states
         raise ApiError(400, f"url must be at most {MAX_URL_LENGTH} characters", "url")
+    url = url.strip()
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         scheme = url.partition("://")[0] if "://" in url else ""
@@ -131,10 +131,9 @@ def channel_json(channel: Channel) -> dict[str, Any]:
 def _name(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "name must be a non-empty string", "name")
-    name = value.strip()
-    if len(name) > MAX_NAME_LENGTH:
+    if len(value) > MAX_NAME_LENGTH:
         raise ApiError(400, f"name must be at most {MAX_NAME_LENGTH} characters", "name")
-    return name
+    return value.strip()
 
 
 def create_channel(body: Any, max_channels: int | None = None) -> dict[str, Any]:

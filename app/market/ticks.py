@@ -107,9 +107,15 @@ def _parse_time(value: object, field: str) -> datetime:
         raise TickError(f"{field} must be an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise TickError(f"{field} must carry a timezone")
-    now = datetime.now(UTC)
-    if parsed > now + MAX_AHEAD:
-        raise TickError(f"{field} is more than an hour ahead of this clock")
-    if parsed < now - MAX_AGE:
-        raise TickError(f"{field} is more than {MAX_AGE.days} days old")
     return parsed.astimezone(UTC)
+
+
+def check_recent(tick: Tick, now: datetime) -> None:
+    """TickError unless the tick's times lie within MAX_AGE before and MAX_AHEAD after ``now``
+    (checked where ticks come in from Kafka)."""
+    for name in ("observed_at", "received_at"):
+        value: datetime = getattr(tick, name)
+        if value > now + MAX_AHEAD:
+            raise TickError(f"{name} is more than an hour ahead of this clock")
+        if value < now - MAX_AGE:
+            raise TickError(f"{name} is more than {MAX_AGE.days} days old")

@@ -17,19 +17,29 @@ from app.models import STATUSES
 from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
 from app.pipeline.pubsub import ALERTS_CHANNEL, publish, read_status
 from app.services import redis_client
+from app.web import schema as S
 from app.web.errors import ApiError
+from app.web.schema import answers, documented, openapi_document
 from app.web.validation import normalise_symbol, parse_alert, parse_points
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
 
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document of this API, made from the routes' declarations (app/web/schema.py)."""
+    return jsonify(openapi_document())
+
+
 @bp.get("/api/symbols")
+@documented(answers(200, S.SymbolList), "prices")
 def symbols() -> Response:
     return jsonify(symbols=prices.active_symbols())
 
 
 @bp.get("/api/prices/latest")
+@documented(answers(200, S.LatestPrices), "prices")
 def latest() -> Response:
     """Newest prices, with the server's clock and the fetch cadence: the page judges freshness
     against its own clock corrected by ``server_time``."""
@@ -43,6 +53,7 @@ def latest() -> Response:
 
 
 @bp.get("/history/<symbol>")
+@documented(answers(200, S.History, 404), "prices", query=S.PointsQuery)
 def history(symbol: str) -> Response:
     symbol = normalise_symbol(symbol)
     if not prices.symbol_exists(symbol):
@@ -52,6 +63,7 @@ def history(symbol: str) -> Response:
 
 
 @bp.get("/api/history/<symbol>")
+@documented(answers(200, S.HistoryRange, 404), "prices", query=S.RangeQuery)
 def history_range(symbol: str) -> Response:
     """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points."""
     symbol = normalise_symbol(symbol)
@@ -66,12 +78,14 @@ def history_range(symbol: str) -> Response:
 
 
 @bp.get("/api/sparklines")
+@documented(answers(200, S.Sparklines), "prices")
 def sparklines() -> Response:
     """The last 24 h of each active symbol in 30-minute closes, for the cards."""
     return jsonify(bucket_seconds=1800, symbols=prices.sparklines())
 
 
 @bp.get("/api/alerts")
+@documented(answers(200, S.AlertList), "alerts", query=S.AlertsQuery)
 def list_alerts() -> Response:
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
@@ -94,6 +108,7 @@ def json_body() -> object:
 
 
 @bp.post("/api/alerts")
+@documented(answers(201, S.OneAlert, 409, 413, 415), "alerts", json=S.NewAlert)
 def create_alert() -> tuple[Response, int]:
     spec = parse_alert(json_body())
     if not prices.symbol_exists(spec.symbol):
@@ -105,6 +120,7 @@ def create_alert() -> tuple[Response, int]:
 
 
 @bp.get("/api/alerts/<int:alert_id>/events")
+@documented(answers(200, S.AlertEvents, 404), "alerts")
 def alert_events(alert_id: int) -> Response:
     alert = alerts.get_alert(alert_id)
     if alert is None:
@@ -113,6 +129,7 @@ def alert_events(alert_id: int) -> Response:
 
 
 @bp.delete("/api/alerts/<int:alert_id>")
+@documented(answers(200, S.OneAlert, 404, 409), "alerts")
 def cancel_alert(alert_id: int) -> Response:
     alert = alerts.cancel_alert(alert_id)
     if alert is None:
@@ -124,6 +141,7 @@ def cancel_alert(alert_id: int) -> Response:
 
 
 @bp.get("/api/status")
+@documented(answers(200, S.PipelineStatus), "status")
 def pipeline_status() -> Response:
     settings = current_app.config["SETTINGS"]
     now = datetime.now(UTC)
@@ -138,17 +156,20 @@ def pipeline_status() -> Response:
 
 
 @bp.get("/api/channels")
+@documented(answers(200, S.ChannelList), "channels")
 def list_channels() -> Response:
     return jsonify(channels=channels.list_channels())
 
 
 @bp.post("/api/channels")
+@documented(answers(201, S.OneChannel, 409, 413, 415), "channels", json=S.NewChannel)
 def create_channel() -> tuple[Response, int]:
     max_channels = current_app.config["SETTINGS"].max_channels
     return jsonify(channel=channels.create_channel(json_body(), max_channels)), 201
 
 
 @bp.patch("/api/channels/<int:channel_id>")
+@documented(answers(200, S.OneChannel, 404, 413, 415), "channels", json=S.ChannelChange)
 def update_channel(channel_id: int) -> Response:
     body = json_body()
     if not isinstance(body, dict) or "enabled" not in body:
@@ -157,11 +178,13 @@ def update_channel(channel_id: int) -> Response:
 
 
 @bp.delete("/api/channels/<int:channel_id>")
+@documented(answers(200, S.OneChannel, 404), "channels")
 def delete_channel(channel_id: int) -> Response:
     return jsonify(channel=channels.delete_channel(channel_id))
 
 
 @bp.post("/api/channels/<int:channel_id>/test")
+@documented(answers(200, S.TestSend, 404), "channels")
 def test_channel(channel_id: int) -> Response:
     """Send a test message now; the answer says whether the channel took it."""
     channel = channels.get_channel(channel_id)

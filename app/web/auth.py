@@ -23,7 +23,9 @@ from app.access import tokens
 from app.access.passwords import Credentials
 from app.extensions import csrf, limiter, server_sessions
 from app.services import redis_client
+from app.web import schema as S
 from app.web.errors import ApiError, error_response
+from app.web.schema import answers, documented
 from config.settings import PROJECT_ROOT, Settings, is_loopback
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ def _failed_login(response: Response) -> bool:
 
 @bp.post("/api/login")
 @limiter.limit(lambda: _settings().login_rate_limit, deduct_when=_failed_login)
+@documented(answers(200, S.SignedIn, 413, 415, 429), "access", json=S.Credentials, security={})
 def login() -> Response:
     """JSON only (a cross-site form cannot send it without a CORS preflight we never answer)."""
     credentials: Credentials | None = current_app.extensions.get("credentials")
@@ -88,12 +91,14 @@ def login() -> Response:
 
 
 @bp.post("/api/logout")
+@documented(answers(200, S.SignedOut), "access")
 def logout() -> Response:
     session.clear()
     return jsonify(user=None)
 
 
 @bp.get("/api/session")
+@documented(answers(200, S.SessionInfo), "access", security={})
 def session_info() -> Response:
     """Who the page is signed in as, and the CSRF token its writes send (X-CSRFToken)."""
     settings = _settings()
@@ -106,11 +111,13 @@ def session_info() -> Response:
 
 
 @bp.get("/api/tokens")
+@documented(answers(200, S.TokenList), "access")
 def list_api_tokens() -> Response:
     return jsonify(tokens=tokens.list_tokens())
 
 
 @bp.post("/api/tokens")
+@documented(answers(201, S.MadeToken, 413, 415), "access", json=S.NewToken)
 def create_api_token() -> tuple[Response, int]:
     _only_from_a_session()
     row, token = tokens.create_token(tokens.parse_name(_json_object().get("name")))
@@ -119,6 +126,7 @@ def create_api_token() -> tuple[Response, int]:
 
 
 @bp.delete("/api/tokens/<int:token_id>")
+@documented(answers(200, S.Revoked, 404), "access")
 def revoke_api_token(token_id: int) -> Response:
     _only_from_a_session()
     if not tokens.revoke_token(token_id):

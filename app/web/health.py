@@ -13,6 +13,8 @@ from app.extensions import db
 from app.pipeline.freshness import age_seconds, first_late, last_tick_received_at, stage_report
 from app.pipeline.pubsub import read_status
 from app.services import redis_client, topic_partitions
+from app.web import schema as S
+from app.web.schema import documented
 
 bp = Blueprint("health", __name__)
 
@@ -54,6 +56,7 @@ def _freshness(max_age: float) -> dict[str, Any]:
 
 
 @bp.get("/healthz")
+@documented(S.HEALTH_ANSWERS, "status", security={})
 def healthz() -> tuple[Response, int]:
     results: dict[str, str] = {}
     for name, check in CHECKS.items():

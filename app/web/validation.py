@@ -177,9 +177,9 @@ def _note(value: object) -> str:
         return ""
     if not isinstance(value, str):
         raise ApiError(400, "note must be a string", "note")
+    if len(value) > MAX_NOTE_LENGTH:
+        raise ApiError(400, f"note must be at most {MAX_NOTE_LENGTH} characters (it has {len(value)})", "note")
     note = value.strip()
-    if len(note) > MAX_NOTE_LENGTH:
-        raise ApiError(400, f"note must be at most {MAX_NOTE_LENGTH} characters (it has {len(note)})", "note")
     if any(unicodedata.category(c) == "Cc" for c in note):
         raise ApiError(400, "note must be one line of text without control characters", "note")
     return note

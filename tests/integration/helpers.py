@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TypeVar
 
 from app.alerting.alerts import create_alert
 from app.market.ticks import Tick
 from app.web.validation import parse_alert
+from devstack.processes import Stack
 
 T = TypeVar("T")
 T0 = datetime.now(UTC).replace(microsecond=0)
@@ -37,3 +42,36 @@ def make_alert(symbol: str, rule: str, threshold: str | None = None, **fields: o
     """Create an alert through the API's own parsing (inside an app context); returns its id."""
     body = {"symbol": symbol, "rule": rule, "threshold": threshold} | fields
     return create_alert(parse_alert({k: v for k, v in body.items() if v is not None}))["id"]
+
+
+def ws_handshake(base_url: str, receive_buffer: int | None = None, origin: str | None = None) -> socket.socket:
+    """A raw WebSocket to /ws after its handshake, for frames no client library would send."""
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = f"Origin: {origin}\r\n" if origin else ""
+    sock.sendall(
+        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n".encode()
+    )
+    answer = sock.recv(1024)
+    assert b"101 Switching Protocols" in answer, answer[:200]
+    return sock
+
+
+def pool_children(stack: Stack, name: str = "worker") -> list[int]:
+    """Pids of the Celery pool processes: the celery processes whose parent is the worker's main one."""
+    group = stack.procs[name].pid
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and b"celery" in command and not command.startswith(b"/bin/sh"):
+            parents[int(entry.name)] = int(fields[1])
+    mains = [pid for pid, parent in parents.items() if parent not in parents]
+    return sorted(pid for pid, parent in parents.items() if mains and parent == mains[0])

@@ -3,8 +3,6 @@ reason and nobody else waits for it."""
 
 from __future__ import annotations
 
-import base64
-import os
 import socket
 import struct
 import time
@@ -12,7 +10,7 @@ import time
 from app.pipeline.pubsub import PRICES_CHANNEL, publish
 from bench.fanout import run_fanout
 from devstack.processes import Stack
-from tests.integration.helpers import wait_for
+from tests.integration.helpers import wait_for, ws_handshake
 from tests.integration.test_end_to_end import SocketReader
 
 BIG = "x" * 50_000
@@ -21,16 +19,7 @@ COUNT = 300
 
 def silent_socket(base_url: str) -> socket.socket:
     """A WebSocket that completes the handshake and then never reads (a frozen tab)."""
-    host, port = base_url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    assert b"101 Switching Protocols" in sock.recv(1024)
-    return sock
+    return ws_handshake(base_url, receive_buffer=4096)
 
 
 def test_a_client_that_stops_reading_is_closed_and_delays_nobody(stack: Stack, redis_client):

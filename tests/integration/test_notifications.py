@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import Message
-from pathlib import Path
 
 import pytest
 import redis
@@ -31,7 +30,7 @@ from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from devstack.servers import free_port
 from tasks.notify import DELIVER_TASK, NOTIFY_QUEUE
-from tests.integration.helpers import wait_for
+from tests.integration.helpers import pool_children, wait_for
 
 SECRET = "tok-8f3a9c1e77d2"  # in every channel URL; must never show outside the channels table
 PASSWORD = "pw-5be0c4d9a1"
@@ -223,22 +222,6 @@ def test_a_receiver_down_for_good_fails_while_the_other_channel_is_sent(api, app
     assert rows["dead"].attempts == MAX_ATTEMPTS and "Connection error" in rows["dead"].last_error
     assert rows["alive"].attempts == 1 and len(posts(httpserver)) == 1
     assert_no_secret(rows["dead"].last_error, stack.dump_logs())
-
-
-def pool_children(stack: Stack, name: str = "worker") -> list[int]:
-    """Pids of the Celery pool processes: the celery processes whose parent is the worker's main one."""
-    group = stack.procs[name].pid
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == group and b"celery" in command and not command.startswith(b"/bin/sh"):
-            parents[int(entry.name)] = int(fields[1])
-    mains = [pid for pid, parent in parents.items() if parent not in parents]
-    return sorted(pid for pid, parent in parents.items() if mains and parent == mains[0])
 
 
 def postdated_alerts(api: Api, app, seconds: int, **body) -> list[int]:

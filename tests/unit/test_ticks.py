@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.market.ticks import Tick, TickError
+from app.market.ticks import Tick, TickError, check_recent
 
 NOW = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 
@@ -67,3 +67,21 @@ def test_other_timezones_are_accepted():
     tz = timezone(timedelta(hours=-5))
     tick = make_tick(observed_at=NOW.astimezone(tz))
     assert Tick.decode(tick.encode()).observed_at == NOW
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"observed_at": NOW + timedelta(hours=1, seconds=1)}, "observed_at is more than an hour ahead of this clock"),
+        ({"received_at": NOW + timedelta(hours=2)}, "received_at is more than an hour ahead of this clock"),
+        ({"observed_at": NOW - timedelta(days=30, seconds=1)}, "observed_at is more than 30 days old"),
+    ],
+)
+def test_a_tick_far_from_the_clock_is_refused(change, error):
+    with pytest.raises(TickError, match=error):
+        check_recent(make_tick(**change), NOW)
+
+
+def test_a_tick_within_the_window_passes():
+    for moment in (NOW - timedelta(days=29), NOW + timedelta(minutes=59)):
+        check_recent(make_tick(observed_at=moment, received_at=moment), NOW)

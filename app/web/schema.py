@@ -1,0 +1,331 @@
+"""The REST API's request and response shapes, from which spectree makes /openapi.json.
+
+The routes in app/web/ declare these with ``@api_spec.validate(..., skip_validation=True)``:
+the document comes from the code, while checking a request stays with app/web/validation.py
+(one place, with messages that name the field). schemathesis holds the two together in
+tests/integration/test_openapi.py: every answer must match what is declared here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct, field
+from spectree import Response, SpecTree
+from spectree.model_adapter.msgspec_adapter import MsgspecModelAdapter
+from spectree.models import InType, SecureType, SecurityScheme, SecuritySchemeData
+
+from app.access import tokens
+from app.alerting import channels
+from app.alerting.rules import MAX_NOTE_LENGTH
+from app.models import STATUSES
+
+api_spec = SpecTree(
+    "flask",
+    mode="strict",  # only the routes declared with api_spec.validate
+    model_adapter=MsgspecModelAdapter(),
+    naming_strategy=lambda model: model.__name__,  # plain names: Alert, not Alert.cba1c4c
+    nested_naming_strategy=lambda _parent, child: child,
+    title="Stock Ticker API",
+    version="1",
+    description="Live prices, history, alerts and notification channels. With the login on, send a session "
+    "cookie (and X-CSRFToken on writes) or `Authorization: Bearer <API token>`.",
+    security_schemes=[
+        SecurityScheme(name="token", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer")),
+        SecurityScheme(
+            name="session",
+            data=SecuritySchemeData(type=SecureType.API_KEY, field_in=InType.COOKIE, name="stockticker_session"),
+        ),
+    ],
+    security=[{"token": []}, {"session": []}],
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+Id = Annotated[int, Meta(ge=1, le=2**62)]
+Status = Literal["active", "triggered", "cancelled", "expired"]
+assert Status.__args__ == STATUSES  # noqa: S101 - the model and the document name the same statuses
+
+
+class Error(Struct):
+    error: str
+    field: str | None
+
+
+def answers(ok: int | None = 200, model: Any = None, *errors: int) -> Response:
+    """Response declarations: the success (if any) and each error code, all in the one error shape."""
+    codes: dict[str, Any] = {f"HTTP_{code}": Error for code in (400, 401, 403, *errors)}
+    if ok is not None:
+        codes[f"HTTP_{ok}"] = model
+    return Response(**codes)
+
+
+def documented(resp: Response, tag: str, **declared: Any) -> Callable[[F], F]:
+    """Declare a route's request and answers for /openapi.json; checking stays with the route."""
+    return api_spec.validate(resp=resp, tags=[tag], skip_validation=True, **declared)  # type: ignore[no-any-return]
+
+
+# --- prices and history -----------------------------------------------------------------------
+
+
+class SymbolList(Struct):
+    symbols: list[str]
+
+
+class Tick(Struct):
+    symbol: str
+    price: float
+    observed_at: datetime
+    received_at: datetime
+    source: str
+
+
+class LatestPrice(Tick):
+    previous_price: float | None
+    price_24h_ago: float | None
+    price_24h_ago_at: datetime | None
+    change_24h_percent: float | None
+
+
+class LatestPrices(Struct):
+    prices: list[LatestPrice]
+    server_time: datetime
+    fetch_interval_seconds: float
+    stale_after_seconds: float
+
+
+class PointsQuery(Struct):
+    points: Annotated[int, Meta(ge=1, le=10000)] | None = None
+
+
+class History(Struct):
+    symbol: str
+    points: list[Tick]
+
+
+class RangeQuery(Struct):
+    range: Literal["1h", "24h", "7d", "30d", "1y", "all"] | None = None
+    from_: datetime | None = field(default=None, name="from")
+    to: datetime | None = None
+    max_points: Annotated[int, Meta(ge=2, le=2000)] | None = None
+
+
+class Candle(Struct):
+    t: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    ticks: int
+
+
+class HistoryRange(Struct):
+    symbol: str
+    range: str | None
+    from_: datetime = field(name="from")
+    to: datetime
+    max_points: int
+    bucket_seconds: int
+    source: Literal["ticks", "candles_1m", "candles_1h"]
+    points: list[Candle]
+
+
+SparkPoint = Annotated[list[str | float], Meta(min_length=2, max_length=2, description="[ISO 8601 time, close]")]
+
+
+class Sparklines(Struct):
+    bucket_seconds: int
+    symbols: dict[str, list[SparkPoint]]
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+
+
+class AlertsQuery(Struct):
+    status: Status | None = None
+
+
+class NewAlert(Struct):
+    """rule above/below needs threshold; change needs percent and window (direction up, down, either)."""
+
+    symbol: Annotated[str, Meta(max_length=32)]
+    rule: Literal["above", "below", "change"] | None = None
+    direction: Literal["above", "below", "up", "down", "either"] | None = None
+    threshold: float | str | None = None
+    percent: float | str | None = None
+    window: str | int | None = None
+    frequency: Literal["once", "every_time"] | None = None
+    cooldown: str | int | None = None
+    expires_at: datetime | None = None
+    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH)] | None = None
+    channels: list[Id] | None = None
+
+
+class ChannelRef(Struct):
+    id: int
+    name: str
+
+
+class Delivery(Struct):
+    id: int
+    channel_id: int | None
+    channel: str
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+class Alert(Struct):
+    id: int
+    symbol: str
+    rule: str
+    direction: str
+    threshold: float | None
+    percent: float | None
+    window: int | None
+    condition: str
+    frequency: str
+    cooldown: int | None
+    expires_at: datetime | None
+    note: str
+    status: Status
+    fire_count: int
+    created_at: datetime
+    triggered_at: datetime | None
+    triggered_price: float | None
+    channels: list[ChannelRef] = []
+    last_deliveries: list[Delivery] = []
+
+
+class OneAlert(Struct):
+    alert: Alert
+
+
+class AlertList(Struct):
+    alerts: list[Alert]
+
+
+class AlertEvent(Struct):
+    id: int
+    price: float
+    reference_price: float | None
+    observed_at: datetime
+    fired_at: datetime
+    deliveries: list[Delivery]
+
+
+class AlertEvents(Struct):
+    alert: Alert
+    events: list[AlertEvent]
+
+
+# --- channels -------------------------------------------------------------------------------------
+
+
+class NewChannel(Struct):
+    name: Annotated[str, Meta(min_length=1, max_length=channels.MAX_NAME_LENGTH)]
+    url: Annotated[str, Meta(min_length=1, max_length=channels.MAX_URL_LENGTH, description="apprise URL: ntfy://topic")]
+
+
+class ChannelChange(Struct):
+    enabled: bool
+
+
+class Channel(Struct):
+    id: int
+    name: str
+    url: str
+    service: str
+    enabled: bool
+    created_at: datetime
+
+
+class OneChannel(Struct):
+    channel: Channel
+
+
+class ChannelList(Struct):
+    channels: list[Channel]
+
+
+class TestSend(Struct):
+    channel: int
+    sent: bool
+    error: str | None
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+
+class PipelineStatus(Struct):
+    pipeline: dict[str, dict[str, Any]]
+    last_tick_age_seconds: float | None
+    deliveries: dict[str, int]
+    price_source: str
+    server_time: datetime
+
+
+class Health(Struct):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+    last_tick_age_seconds: float | None = None
+    stages: dict[str, str] = {}
+
+
+HEALTH_ANSWERS = Response(HTTP_200=Health, HTTP_503=Health)
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+class Credentials(Struct):
+    username: Annotated[str, Meta(min_length=1, max_length=1024)]
+    password: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class SignedIn(Struct):
+    user: str
+    csrf_token: str
+
+
+class SignedOut(Struct):
+    user: None
+
+
+class SessionInfo(Struct):
+    auth_required: bool
+    user: str | None
+    csrf_token: str | None
+
+
+class NewToken(Struct):
+    name: Annotated[str, Meta(min_length=1, max_length=tokens.MAX_NAME_LENGTH)]
+
+
+class ApiToken(Struct):
+    id: int
+    name: str
+    hint: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class MadeToken(Struct):
+    token: ApiToken
+    secret: str
+
+
+class TokenList(Struct):
+    tokens: list[ApiToken]
+
+
+class Revoked(Struct):
+    revoked: int
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3 document, as JSON-ready data."""
+    return msgspec.to_builtins(api_spec.spec)
