@@ -31,6 +31,7 @@ from app.pipeline.pubsub import count_stage, record_stage
 from app.services import dead_letter_topic
 from config.settings import Settings
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
+from tasks.producer import recreate_topic
 
 log = logging.getLogger(__name__)
 Dispatch = Callable[[list[dict[str, Any]]], None]
@@ -39,6 +40,7 @@ MAX_BACKOFF_SECONDS = 30.0
 # the broker in turn, which would stall the partition); its header "size" says how big it was.
 DEAD_LETTER_MAX_BYTES = 64 * 1024
 SYMBOLS_RELOAD_SECONDS = 1.0
+METADATA_MAX_AGE_MS = 5000
 
 
 class DeadLetters:
@@ -98,20 +100,49 @@ def make_consumer(settings: Settings) -> KafkaConsumer:
         # The broker may hold a fetch this long waiting for data: with Kafka's 500 ms the embedded
         # broker answered tens to hundreds of ms after the ticks landed (docs/benchmarks.md, latency).
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        # Never auto-create (the broker's partition count; Tansu creates on first use anyway);
+        # notice a re-made topic within seconds.
+        allow_auto_create_topics=False,
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
-    consumer.subscribe([settings.kafka_topic], listener=LogRebalance())
     return consumer
 
 
-class LogRebalance(ConsumerRebalanceListener):
-    """One line per rebalance: which partitions this bridge now owns (several bridges share them)."""
+class Rebalance(ConsumerRebalanceListener):
+    """One line per rebalance: which partitions this bridge now owns (several bridges share them).
+
+    Each partition it is given starts paused and "unsettled" until the bridge has set its position
+    from the group's committed offset, or to the start where there is none. kafka-python keeps the
+    position a partition had before the rebalance, which skipped the first messages of a topic that
+    a restarted in-memory broker (Tansu) lost and made again. The committed offset is asked for
+    outside this listener: it runs on kafka-python's IO thread, which must not block.
+    """
+
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self.consumer = consumer
+        self.unsettled: set[TopicPartition] = set()
 
     def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.unsettled -= revoked
         if revoked:
             log.info("partitions revoked: %s", sorted(tp.partition for tp in revoked))
 
     def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
+        if assigned:
+            self.consumer.pause(*assigned)
+            self.unsettled |= assigned
+
+    def settle(self) -> None:
+        """Position each newly assigned partition at its committed offset (or its start); resume it."""
+        for tp in sorted(self.unsettled):
+            offset = self.consumer.committed(tp)
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+            self.consumer.resume(tp)
+            self.unsettled.discard(tp)
 
 
 def celery_dispatch(celery: Celery) -> Dispatch:
@@ -129,18 +160,23 @@ class Bridge:
     def __init__(
         self,
         consumer: KafkaConsumer,
+        topic: str,
         dispatch: Dispatch,
         status: redis.Redis | None,
         poll_timeout_ms: int,
         dead_letters: DeadLetters,
         known_symbols: KnownSymbols | set[str],
+        recreate_topic: Callable[[], None] | None = None,
     ) -> None:
         self.consumer = consumer
+        self.rebalance = Rebalance(consumer)
+        consumer.subscribe([topic], listener=self.rebalance)
         self.dispatch = dispatch
         self.status = status
         self.poll_timeout_ms = poll_timeout_ms
         self.dead_letters = dead_letters
         self.known_symbols = known_symbols
+        self.recreate_topic = recreate_topic
         self.stopping = False
         self._backoff = 0.5
 
@@ -150,6 +186,7 @@ class Bridge:
     def step(self) -> int:
         """Poll one batch and hand it off; returns how many ticks were dispatched."""
         batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
+        self.rebalance.settle()  # a rebalance in that poll paused what it assigned: nothing of it came back
         if not batch:
             return 0
         try:
@@ -215,12 +252,22 @@ class Bridge:
                     self._backoff = 0.5
                 except KafkaError as exc:
                     self._pause(f"Kafka error: {exc}")
+                    self._recreate_topic()
                 except Exception as exc:  # Celery's broker or PostgreSQL (symbols) down: poll it again
                     self._pause(f"batch not handed off, it will be polled again: {exc}")
         finally:
             self.consumer.close()
             self.dead_letters.close()
             log.info("bridge stopped")
+
+    def _recreate_topic(self) -> None:
+        """After a Kafka error the broker may have come back without the topics: make them."""
+        if self.recreate_topic is None:
+            return
+        try:
+            self.recreate_topic()
+        except KafkaError as exc:
+            log.warning("could not make sure the topics exist yet: %s", exc)
 
     def _pause(self, why: str) -> None:
         log.error("%s; retrying in %.1f s", why, self._backoff)
@@ -234,6 +281,8 @@ def make_dead_letters(settings: Settings) -> DeadLetters:
         client_id="stockticker-bridge-dlq",
         acks="all",
         max_request_size=4 * DEAD_LETTER_MAX_BYTES,
+        max_block_ms=10_000,
+        allow_auto_create_topics=False,
     )
     return DeadLetters(producer, dead_letter_topic(settings.kafka_topic))
 
@@ -258,11 +307,13 @@ def main(argv: list[str] | None = None) -> None:
     settings: Settings = flask_app.config["SETTINGS"]
     bridge = Bridge(
         make_consumer(settings),
+        settings.kafka_topic,
         celery_dispatch(celery),
         flask_app.extensions["redis"],
         settings.kafka_poll_timeout_ms,
         make_dead_letters(settings),
         KnownSymbols(lambda: _symbols_in_database(flask_app)),
+        lambda: recreate_topic(settings),
     )
     signal.signal(signal.SIGTERM, bridge.stop)
     signal.signal(signal.SIGINT, bridge.stop)
