@@ -7,10 +7,18 @@ from flask import current_app
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from sqlalchemy.exc import DBAPIError
 
 
 def redis_client() -> redis.Redis:
     return current_app.extensions["redis"]
+
+
+def outage_reason(exc: BaseException) -> str:
+    """The first line of why a server could not be reached (the driver's words, no SQL): for logs
+    and status, where a person on call reads it."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def kafka_admin(bootstrap_servers: str, timeout_ms: int = 5000) -> KafkaAdminClient:

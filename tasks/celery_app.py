@@ -45,6 +45,10 @@ def celery_init_app(app: Flask) -> Celery:
         # come back after the visibility timeout (Kombu's default is an hour); ours is fitted
         # to the tasks' time limits, so a crash costs seconds, not an hour.
         worker_prefetch_multiplier=4,
+        # When the broker connection drops, tasks already running cannot be acked: cancel them
+        # so they are redelivered (they are idempotent) instead of finishing unacknowledged.
+        # Celery 6's default; saying it also silences its deprecation warning at every reconnect.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         broker_transport_options={
             "visibility_timeout": settings.broker_visibility_timeout_seconds,
             # Kombu looks for such tasks only every 10 s x 10 (its interval and throttle): with

@@ -15,11 +15,12 @@ import redis
 from celery import shared_task
 from flask import current_app
 from kafka.errors import KafkaError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.market.prices import active_symbols, last_prices
 from app.market.ticks import Tick
 from app.pipeline.pubsub import AUTO_SOURCE_KEY, count_stage, record_stage
-from app.services import redis_client
+from app.services import outage_reason, redis_client
 from tasks.producer import produce_ticks
 from tasks.sources import PriceSource, select_source
 
@@ -83,7 +84,14 @@ def fetch_prices() -> int:
         count_stage(client, "fetch", "skipped")
         return 0
     try:
-        symbols = active_symbols()
+        try:
+            symbols = active_symbols()
+        except SQLAlchemyError as exc:  # PostgreSQL away: the next run tries again
+            reason = outage_reason(exc)
+            log.error("fetch skipped: the symbols could not be read from PostgreSQL: %s", reason)
+            count_stage(client, "fetch", "failures")
+            record_stage(client, "fetch", last_error=f"postgresql: {reason}")
+            return 0
         source = price_source()
         try:
             quotes = source.fetch(symbols, datetime.now(UTC))

@@ -55,7 +55,10 @@ def produce_ticks(settings: Settings, ticks: Sequence[Tick]) -> None:
         for future in futures:
             future.get(timeout=0)  # re-raises the send's error, if any
     except KafkaError:
-        _topic_checked = False  # the broker may have restarted without it
+        # A fresh producer next time, and the topic checked again: kafka-python's sender can stay
+        # failed for good (seen: InitProducerId refused by a broker just restarted), and the
+        # broker may have come back without the topic.
+        close_producer(timeout=1)
         raise
 
 
@@ -71,10 +74,10 @@ def recreate_topic(settings: Settings) -> None:
         )
 
 
-def close_producer() -> None:
-    """Flush and close this process's producer, if it made one (worker shutdown, tests)."""
+def close_producer(timeout: float = 5) -> None:
+    """Flush and close this process's producer, if it made one (worker shutdown, tests, errors)."""
     global _producer, _producer_pid, _topic_checked
     _topic_checked = False
     if _producer is not None and _producer_pid == os.getpid():
-        _producer.close(timeout=5)
+        _producer.close(timeout=timeout)
     _producer, _producer_pid = None, None

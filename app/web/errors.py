@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, jsonify
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from app.services import outage_reason
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -32,3 +42,21 @@ def register_error_handlers(app: Flask) -> None:
             limit = app.config["MAX_CONTENT_LENGTH"]
             return error_response(413, f"request body is larger than {limit} bytes")
         return error_response(status, exc.description or exc.name)
+
+    # A server away (restarting, unreachable): 503 with a message and no traceback; the
+    # processes reconnect by themselves (README, "When a server restarts").
+    @app.errorhandler(OperationalError)
+    def _database_away(exc: OperationalError) -> tuple[Response, int]:
+        return _server_away("PostgreSQL", exc)
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _redis_away(exc: Exception) -> tuple[Response, int]:
+        return _server_away("Redis", exc)
+
+
+def _server_away(server: str, exc: BaseException) -> tuple[Response, int]:
+    log.warning("%s unavailable, answered 503: %s", server, outage_reason(exc))
+    response, status = error_response(503, f"{server} is unavailable right now; try again in a few seconds")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import websocket
 
 from app.alerting.alerts import create_alert
 from app.market.ticks import Tick
@@ -75,3 +79,30 @@ def pool_children(stack: Stack, name: str = "worker") -> list[int]:
             parents[int(entry.name)] = int(fields[1])
     mains = [pid for pid, parent in parents.items() if parent not in parents]
     return sorted(pid for pid, parent in parents.items() if mains and parent == mains[0])
+
+
+class SocketReader:
+    """Reads every message of a WebSocket into a list, in a thread."""
+
+    def __init__(self, url: str, timeout: float = 30) -> None:
+        self.ws = websocket.create_connection(url, timeout=timeout)  # also the longest silence it waits out
+        self.messages: list[dict[str, Any]] = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            while data := self.ws.recv():  # "" once the server closes the socket
+                self.messages.append(json.loads(data))
+        except (websocket.WebSocketException, OSError):
+            return
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        """Messages of a kind; "price" gives each price of the batch frames ("prices") too."""
+        messages = list(self.messages)
+        if kind == "price":
+            return [p for m in messages if m["type"] == "prices" for p in m["prices"]]
+        return [m for m in messages if m["type"] == kind]
+
+    def close(self) -> None:
+        self.ws.close()

@@ -22,7 +22,7 @@ from app.market.ticks import Tick
 from devstack.processes import Stack, running_stack
 from devstack.run import procfile_commands
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import LOGIN_ENV, card, open_page, sign_in, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, TEST_USER, card, open_page, sign_in, wait_for_prices
 from tests.integration.conftest import signed_in_headers
 from tests.integration.helpers import wait_for
 
@@ -77,7 +77,7 @@ def test_2_the_simulated_price_continues_across_a_restart_of_the_processes_and_r
     with app.app_context():  # a walk that has wandered far from the simulator's start price
         store_ticks([Tick("BTC-USD", Decimal("80000.00"), now, now, "simulated")])
     stack.stop("worker", "beat")
-    redis.Redis.from_url(settings.redis_url).flushall()  # the embedded Redis keeps nothing
+    redis.Redis.from_url(settings.redis_url).flushall()  # as a Redis that lost its data: the database has the walk
     commands = procfile_commands()
     stack.start("worker", commands["worker"])
     stack.start("beat", commands["beat"])
@@ -384,3 +384,21 @@ def test_card_contents_stay_inside_their_cards(browser: Browser, stack: Stack, w
     assert overflowing == []
     context.close()
     assert errors == []
+
+
+def test_the_sign_in_page_says_what_was_wrong_keeps_the_name_and_then_lets_you_in(browser: Browser, stack: Stack):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=stack.base_url)
+    page = context.new_page()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    sign_in_attempt = page.locator("#login-form button[type=submit]")
+    page.fill("#username", TEST_USER)
+    page.fill("#password", "not the password")
+    sign_in_attempt.click()
+    expect(page.locator("#login-error")).to_have_text("wrong username or password")
+    expect(page.locator("#username")).to_have_value(TEST_USER)
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.screenshot(path=str(ARTIFACTS / "login-1440.png"))
+    sign_in(page)
+    wait_for_prices(page)
+    context.close()

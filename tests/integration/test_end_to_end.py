@@ -4,43 +4,12 @@ beat → fetch task → Kafka → bridge → persist / alert tasks → PostgreSQ
 
 from __future__ import annotations
 
-import json
-import threading
 from decimal import Decimal
-from typing import Any
 
 import requests
-import websocket
 
 from devstack.processes import Stack
-from tests.integration.helpers import wait_for
-
-
-class SocketReader:
-    """Reads every message of a WebSocket into a list, in a thread."""
-
-    def __init__(self, url: str) -> None:
-        self.ws = websocket.create_connection(url, timeout=30)
-        self.messages: list[dict[str, Any]] = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        try:
-            while data := self.ws.recv():  # "" once the server closes the socket
-                self.messages.append(json.loads(data))
-        except (websocket.WebSocketException, OSError):
-            return
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        """Messages of a kind; "price" gives each price of the batch frames ("prices") too."""
-        messages = list(self.messages)
-        if kind == "price":
-            return [p for m in messages if m["type"] == "prices" for p in m["prices"]]
-        return [m for m in messages if m["type"] == kind]
-
-    def close(self) -> None:
-        self.ws.close()
+from tests.integration.helpers import SocketReader, wait_for
 
 
 def test_ticks_flow_to_postgres_and_the_browser_and_an_alert_fires_once(stack: Stack):

@@ -85,6 +85,20 @@ def test_start_order_waits_on_health_and_on_the_migration(compose):
         assert services[name]["restart"] == "unless-stopped"
 
 
+def test_every_server_keeps_its_data_on_a_named_volume(compose):
+    services = compose["services"]
+    mounts = {name: services[name]["volumes"][0].split(":") for name in SERVERS}
+    assert {name: path for name, (_, path) in mounts.items()} == {
+        "kafka": "/var/lib/kafka/data",
+        "postgres": "/var/lib/postgresql/data",
+        "redis": "/data",
+    }
+    assert {volume for volume, _ in mounts.values()} == set(compose["volumes"])
+    # Redis holds the Celery queue: a restart must not lose the tasks queued in it.
+    command = services["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+
+
 def test_exactly_one_beat_and_scalable_workers_and_bridges(compose):
     services = compose["services"]
     assert services["beat"]["deploy"]["replicas"] == 1
