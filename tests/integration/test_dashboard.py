@@ -11,9 +11,9 @@ import requests
 from playwright.sync_api import Page, expect
 
 from app.market.prices import store_ticks
+from app.market.sources.simulated import next_price
 from app.pipeline.pubsub import PRICES_CHANNEL
 from devstack.processes import Stack
-from tasks.sources.simulated import next_price
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import LOGIN_ENV, XSS, card, older_tick, wait_for_prices
 

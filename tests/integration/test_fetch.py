@@ -7,11 +7,11 @@ import pytest
 from kafka import KafkaConsumer
 
 import tasks.fetch as fetch
+from app.market.sources import SourceError, chosen
+from app.market.sources.simulated import SimulatedSource
 from app.market.ticks import Tick
 from app.pipeline.pubsub import read_status
 from tasks.producer import close_producer
-from tasks.sources import SourceError
-from tasks.sources.simulated import SimulatedSource
 from tests.integration.helpers import wait_for
 
 
@@ -29,7 +29,7 @@ def fetch_topic(app, settings, topic):
     app.config["SETTINGS"] = replace(settings, kafka_topic=topic)
     yield topic
     app.config["SETTINGS"] = original
-    fetch._source = None
+    chosen._source = None
     close_producer()
 
 
@@ -58,7 +58,7 @@ def consume(settings, topic: str, expected: int) -> list[Tick]:
 
 
 def test_one_fetch_produces_one_tick_per_active_symbol(ctx, settings, fetch_topic, redis_client):
-    fetch._source = SimulatedSource(seed=1, interval_seconds=2)
+    chosen._source = SimulatedSource(seed=1, interval_seconds=2)
     assert fetch.fetch_prices.run() == 3
     ticks = consume(settings, fetch_topic, 3)
     assert sorted(t.symbol for t in ticks) == ["BTC-USD", "DOGE-USD", "ETH-USD"]
@@ -70,7 +70,7 @@ def test_one_fetch_produces_one_tick_per_active_symbol(ctx, settings, fetch_topi
 
 
 def test_a_fetch_skips_while_the_previous_one_runs(ctx, fetch_topic, redis_client):
-    fetch._source = SimulatedSource(seed=1, interval_seconds=2)
+    chosen._source = SimulatedSource(seed=1, interval_seconds=2)
     lock = redis_client.lock(fetch.FETCH_LOCK, timeout=30)
     assert lock.acquire(blocking=False)
     try:
@@ -82,7 +82,7 @@ def test_a_fetch_skips_while_the_previous_one_runs(ctx, fetch_topic, redis_clien
 
 
 def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, redis_client, caplog):
-    fetch._source = BrokenSource()
+    chosen._source = BrokenSource()
     assert fetch.fetch_prices.run() == 0
     assert fetch.fetch_prices.run() == 0
     status = read_status(redis_client)["fetch"]
@@ -95,26 +95,26 @@ def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, red
 def test_auto_is_decided_once_for_every_process_and_afresh_at_setup(app, ctx, redis_client):
     from app.pipeline.pubsub import AUTO_SOURCE_KEY
 
-    assert fetch.decide_once(lambda: "simulated") == "simulated"
+    assert chosen.decide_once(lambda: "simulated") == "simulated"
     # Another worker process asks later, when Yahoo would answer: it gets the stack's answer.
-    assert fetch.decide_once(lambda: "yfinance") == "simulated"
+    assert chosen.decide_once(lambda: "yfinance") == "simulated"
     result = app.test_cli_runner().invoke(args=["setup"])
     assert result.exit_code == 0, result.output
     assert not redis_client.exists(AUTO_SOURCE_KEY)
-    assert fetch.decide_once(lambda: "yfinance") == "yfinance"
+    assert chosen.decide_once(lambda: "yfinance") == "yfinance"
 
 
 def test_the_simulated_walk_lives_in_redis_and_two_processes_continue_it(ctx, redis_client):
-    state = fetch.RedisWalkState(redis_client, fetch.SIMULATOR_STATE)
+    state = chosen.RedisWalkState(redis_client, chosen.SIMULATOR_STATE)
     assert state.get_many(["BTC-USD"]) == {}
     first = SimulatedSource(seed=3, interval_seconds=2, state=state)
-    other_process = fetch.RedisWalkState(redis_client, fetch.SIMULATOR_STATE)
+    other_process = chosen.RedisWalkState(redis_client, chosen.SIMULATOR_STATE)
     second = SimulatedSource(seed=3, interval_seconds=2, state=other_process)
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     a = first.fetch(["BTC-USD", "ETH-USD"], t0)
     b = second.fetch(["BTC-USD", "ETH-USD"], t0 + timedelta(seconds=1))  # same slot: same ticks
     c = second.fetch(["BTC-USD", "ETH-USD"], t0 + timedelta(seconds=2))  # next slot: continues a's walk
     assert a == b
-    stored = {k.decode(): v.decode() for k, v in redis_client.hgetall(fetch.SIMULATOR_STATE).items()}
+    stored = {k.decode(): v.decode() for k, v in redis_client.hgetall(chosen.SIMULATOR_STATE).items()}
     assert stored == {q.symbol: f"{int(t0.timestamp()) // 2 + 1}:{q.price}" for q in c}
     assert state.get_many(["ETH-USD", "XRP-USD"]) == {"ETH-USD": stored["ETH-USD"]}

@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from tasks.sources import round_price
-from tasks.sources.simulated import MemoryWalkState, SimulatedSource, next_price, start_price
+from app.market.sources import round_price
+from app.market.sources.simulated import MemoryWalkState, SimulatedSource, next_price, start_price
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 SYMBOLS = ["BTC-USD", "ETH-USD", "DOGE-USD"]

@@ -1,6 +1,6 @@
-from tasks.sources import select_source
-from tasks.sources.simulated import MemoryWalkState, SimulatedSource
-from tasks.sources.yahoo import YahooSource
+from app.market.sources import select_source
+from app.market.sources.simulated import MemoryWalkState, SimulatedSource
+from app.market.sources.yahoo import YahooSource
 
 OPTIONS = {
     "seed": 1,

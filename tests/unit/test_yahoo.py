@@ -14,8 +14,8 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from tasks.sources import SourceError
-from tasks.sources.yahoo import YahooSource
+from app.market.sources import SourceError
+from app.market.sources.yahoo import YahooSource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "yahoo"
 NOW = datetime(2026, 11, 24, 12, 30, 0, tzinfo=UTC)

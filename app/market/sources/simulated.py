@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from tasks.sources import Quote, round_price
+from app.market.sources import Quote, round_price
 
 START_PRICES = {
     "BTC-USD": Decimal("95000"),

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.market.sources import Quote, SourceError, round_price
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
-from tasks.sources import Quote, SourceError, round_price
 
 log = logging.getLogger(__name__)
 BAR = timedelta(minutes=1)

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from tasks.sources.simulated import WalkState
+    from app.market.sources.simulated import WalkState
 
 log = logging.getLogger(__name__)
 SIGNIFICANT_DIGITS = 7
@@ -53,8 +53,8 @@ def select_source(
 ) -> PriceSource:
     """The source PRICE_SOURCE names. For ``auto``: yfinance if it answers now, else the
     simulator; ``decide_once`` makes every process of the stack share the first answer."""
-    from tasks.sources.simulated import SimulatedSource
-    from tasks.sources.yahoo import YahooSource
+    from app.market.sources.simulated import SimulatedSource
+    from app.market.sources.yahoo import YahooSource
 
     sources: dict[str, PriceSource] = {
         "simulated": SimulatedSource(
