@@ -1,4 +1,4 @@
-"""`flask --app wsgi setup`: migrate the database, sync symbols, create the Kafka topic."""
+"""`flask --app wsgi setup`: migrate the database, seed the watchlist (first start), create the Kafka topic."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from app.access import tokens
-from app.market import candles
+from app.market import candles, watchlist
 from app.market.partitions import ensure_ahead
-from app.market.prices import symbol_exists, sync_symbols
+from app.market.prices import symbol_exists
+from app.market.sources import SourceError, UnknownSymbol
+from app.market.sources.chosen import price_source
 from app.pipeline.pubsub import AUTO_SOURCE_KEY
 from app.services import ensure_topic, redis_client
 from app.web.errors import ApiError
@@ -27,19 +29,36 @@ def setup_command() -> None:
     """Bring PostgreSQL and Kafka to what this version needs; safe to run again."""
     settings = current_app.config["SETTINGS"]
     upgrade()
-    sync_symbols(settings.symbols)
+    seeded = watchlist.seed(settings.symbols)
     ensure_ahead()
     if candles.missing():
         log.info("ticks without candles (an install from before candles, or restored): rebuilding them")
         candles.rebuild(progress=_progress)
     redis_client().delete(AUTO_SOURCE_KEY)  # PRICE_SOURCE=auto decides afresh at each start
+    _describe_watchlist()
     created = ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
+    watched = [s["symbol"] for s in watchlist.watchlist()]
     log.info(
-        "setup done: migrations applied, symbols %s active, topic %r (and its .dlq) %s",
-        ",".join(settings.symbols),
+        "setup done: migrations applied, watchlist %s (%s), topic %r (and its .dlq) %s",
+        ",".join(watched),
+        "seeded from SYMBOLS" if seeded else "SYMBOLS is read on the first start only; edit it in the page or the API",
         settings.kafka_topic,
         f"created with {settings.kafka_partitions} partitions" if created else "already there",
     )
+
+
+def _describe_watchlist() -> None:
+    """Names, currencies and exchanges for watched symbols that have none yet (seeded, or from
+    before the watchlist), from the price source; one that cannot be described keeps its blanks."""
+    missing = watchlist.undescribed()
+    if not missing:
+        return
+    source = price_source()
+    for symbol in missing:
+        try:
+            watchlist.describe(source.describe(symbol))
+        except (UnknownSymbol, SourceError) as exc:
+            log.warning("%s: %s could not be described (%s); its card shows the symbol only", source.name, symbol, exc)
 
 
 def _progress(symbol: str, day: date) -> None:

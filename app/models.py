@@ -40,6 +40,11 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
     active: Mapped[bool] = mapped_column(server_default=text("true"))
     position: Mapped[int] = mapped_column(server_default=text("0"))  # the order cards are shown in
+    # What the price source says it is (checked when added); null until known.
+    name: Mapped[str | None] = mapped_column(String(200))
+    currency: Mapped[str | None] = mapped_column(String(16))
+    exchange: Mapped[str | None] = mapped_column(String(64))
+    quote_type: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

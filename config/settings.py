@@ -222,6 +222,7 @@ class Settings:
     max_active_alerts: int = 1000
     max_alerts_per_symbol: int = 100
     max_channels: int = 20
+    max_symbols: int = 500
 
     @property
     def auth_enabled(self) -> bool:
@@ -367,4 +368,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_active_alerts=env_int(env, "MAX_ACTIVE_ALERTS", 1000, minimum=1),
         max_alerts_per_symbol=env_int(env, "MAX_ALERTS_PER_SYMBOL", 100, minimum=1),
         max_channels=env_int(env, "MAX_CHANNELS", 20, minimum=1),
+        max_symbols=env_int(env, "MAX_SYMBOLS", 500, minimum=1),
     )

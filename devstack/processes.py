@@ -33,7 +33,9 @@ class Stack:
 
     def start(self, name: str, command: str) -> None:
         self.logs[name] = self.logs_dir / f"{name}.log"
-        with open(self.logs[name], "wb") as out:
+        with open(self.logs[name], "ab") as out:  # a restarted process adds to its log: the dead one's stays
+            out.write(f"--- {name} started: {command}\n".encode())
+            out.flush()
             self.procs[name] = subprocess.Popen(  # noqa: S602 - the Procfile's own command line
                 command, shell=True, env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,

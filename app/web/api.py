@@ -12,7 +12,9 @@ from redis import RedisError
 from app.alerting import alerts, channels
 from app.alerting.channels import send
 from app.alerting.deliveries import delivery_counts
-from app.market import prices, ranges
+from app.market import prices, ranges, watchlist
+from app.market.sources import SourceError, UnknownSymbol
+from app.market.sources.chosen import price_source
 from app.models import STATUSES
 from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
 from app.pipeline.pubsub import ALERTS_CHANNEL, publish, read_status
@@ -33,9 +35,55 @@ def openapi() -> Response:
 
 
 @bp.get("/api/symbols")
-@documented(answers(200, S.SymbolList), "prices")
+@documented(answers(200, S.SymbolList), "watchlist")
 def symbols() -> Response:
-    return jsonify(symbols=prices.active_symbols())
+    """The watchlist in its order, with what the price source says each symbol is."""
+    return jsonify(symbols=watchlist.watchlist())
+
+
+@bp.post("/api/symbols")
+@documented(answers(201, S.OneSymbol, 409, 413, 415, 503), "watchlist", json=S.NewSymbol)
+def add_symbol() -> tuple[Response, int]:
+    """Watch a symbol: checked once against the price source, fetched from its next run on."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, 'send a JSON object: {"symbol": "AAPL"}', "symbol")
+    symbol = normalise_symbol(body.get("symbol"))
+    if watchlist.is_watched(symbol):  # no need to ask the source (add() checks again, under its lock)
+        raise watchlist.already_watched(symbol)
+    source = price_source()
+    try:
+        listing = source.describe(symbol)
+    except UnknownSymbol as exc:
+        raise ApiError(400, f"{symbol} is not known: {exc}", "symbol") from None
+    except SourceError as exc:
+        message = f"could not check {symbol} with the price source ({source.name}): {exc}"
+        raise ApiError(503, message, "symbol") from None
+    added = watchlist.add(listing, current_app.config["SETTINGS"].max_symbols)
+    tell_pages({"type": "watchlist", "symbols": watchlist.watchlist()})
+    return jsonify(symbol=added), 201
+
+
+@bp.delete("/api/symbols/<symbol>")
+@documented(answers(200, S.OneSymbol, 404), "watchlist")
+def remove_symbol(symbol: str) -> Response:
+    """Stop watching a symbol: no more fetches; its history and alerts stay (alerts wait, inactive)."""
+    removed = watchlist.remove(normalise_symbol(symbol))
+    tell_pages({"type": "watchlist", "symbols": watchlist.watchlist()})
+    return jsonify(symbol=removed)
+
+
+@bp.patch("/api/symbols")
+@documented(answers(200, S.SymbolList, 413, 415), "watchlist", json=S.SymbolOrder)
+def reorder_symbols() -> Response:
+    """Put the watchlist in a new order: ``order`` names each watched symbol once."""
+    body = json_body()
+    order = body.get("order") if isinstance(body, dict) else None
+    if not isinstance(order, list) or not order:
+        raise ApiError(400, "order must be a list of the watchlist's symbols", "order")
+    ordered = watchlist.reorder([normalise_symbol(s, "order") for s in order])
+    tell_pages({"type": "watchlist", "symbols": ordered})
+    return jsonify(symbols=ordered)
 
 
 @bp.get("/api/prices/latest")
@@ -93,12 +141,12 @@ def list_alerts() -> Response:
     return jsonify(alerts=alerts.list_alerts(status))
 
 
-def tell_pages(kind: str, alert: dict[str, Any]) -> None:
+def tell_pages(message: dict[str, Any]) -> None:
     """Every open page applies the change (other tabs too); the change itself is already stored."""
     try:
-        publish(redis_client(), ALERTS_CHANNEL, [{"type": kind, "alert": alert}])
+        publish(redis_client(), ALERTS_CHANNEL, [message])
     except RedisError as exc:
-        log.warning("could not tell the open pages about %s of alert %d: %s", kind, alert["id"], exc)
+        log.warning("could not tell the open pages about a change (%s): %s", message["type"], exc)
 
 
 def json_body() -> object:
@@ -115,7 +163,7 @@ def create_alert() -> tuple[Response, int]:
         raise ApiError(400, f"unknown symbol {spec.symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
     alert = alerts.create_alert(spec, settings.max_active_alerts, settings.max_alerts_per_symbol)
-    tell_pages("alert_created", alert)
+    tell_pages({"type": "alert_created", "alert": alert})
     return jsonify(alert=alert), 201
 
 
@@ -136,7 +184,7 @@ def cancel_alert(alert_id: int) -> Response:
         raise ApiError(404, f"no alert with id {alert_id}")
     if alert["status"] != "cancelled":
         raise ApiError(409, f"alert {alert_id} is {alert['status']}, not active")
-    tell_pages("alert_cancelled", alert)
+    tell_pages({"type": "alert_cancelled", "alert": alert})
     return jsonify(alert=alert)
 
 

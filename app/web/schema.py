@@ -70,8 +70,33 @@ def documented(resp: Response, tag: str, **declared: Any) -> Callable[[F], F]:
 # --- prices and history -----------------------------------------------------------------------
 
 
+class WatchedSymbol(Struct):
+    symbol: str
+    name: str | None
+    currency: str | None
+    exchange: str | None
+    quote_type: str | None
+    position: int
+
+
 class SymbolList(Struct):
-    symbols: list[str]
+    symbols: list[WatchedSymbol]
+
+
+class OneSymbol(Struct):
+    symbol: WatchedSymbol
+
+
+class NewSymbol(Struct):
+    """A Yahoo Finance symbol (AAPL, ^GSPC, EURUSD=X, BTC-USD)."""
+
+    symbol: Annotated[str, Meta(max_length=32)]
+
+
+class SymbolOrder(Struct):
+    """Each symbol of the watchlist, once, in the new order."""
+
+    order: Annotated[list[Annotated[str, Meta(max_length=32)]], Meta(min_length=1)]
 
 
 class Tick(Struct):

@@ -112,7 +112,11 @@ function readForm() {
   return { body, errors };
 }
 
+let watched = new Set();
+
+// The alert form offers the watched symbols; alerts on others wait (shown paused).
 export function setSymbols(symbols) {
+  watched = new Set(symbols);
   const chosen = symbolSelect.value;
   symbolSelect.replaceChildren(
     ...symbols.map((s) => {
@@ -202,8 +206,15 @@ export function refreshDistances() {
   const items = [...activeList.children];
   const away = new Map(items.map((li) => [li, distance(li.alert)]));
   for (const [li, value] of away) {
-    li.querySelector(".distance").textContent =
-      value === null ? "" : value === 0 ? "at the threshold: fires on the next price" : `${value.toFixed(1)} % away`;
+    const paused = !watched.has(li.alert.symbol);
+    li.dataset.paused = String(paused);
+    li.querySelector(".distance").textContent = paused
+      ? `paused: ${li.alert.symbol} is not on the watchlist (add it again to resume)`
+      : value === null
+        ? ""
+        : value === 0
+          ? "at the threshold: fires on the next price"
+          : `${value.toFixed(1)} % away`;
   }
   if (activeList.contains(document.activeElement)) return;
   const rank = (li) => away.get(li) ?? Number.POSITIVE_INFINITY;
@@ -229,10 +240,26 @@ function recentlyTriggered(active, triggered) {
     .slice(0, RECENT_TRIGGERED);
 }
 
+// Socket events that arrive while the lists load are applied again on top of what loaded: the
+// server may have read the lists before them (seen: an alert made in another tab vanished).
+let arrivedWhileLoading = null;
+
+function applyEvent(apply) {
+  apply();
+  arrivedWhileLoading?.push(apply);
+}
+
 export async function loadAlerts() {
-  const [active, triggered] = await Promise.all([api.alerts("active"), api.alerts("triggered")]);
-  activeList.replaceChildren(...active.map(activeItem));
-  triggeredList.replaceChildren(...recentlyTriggered(active, triggered).map(triggeredItem));
+  const arrived = [];
+  arrivedWhileLoading = arrived;
+  try {
+    const [active, triggered] = await Promise.all([api.alerts("active"), api.alerts("triggered")]);
+    activeList.replaceChildren(...active.map(activeItem));
+    triggeredList.replaceChildren(...recentlyTriggered(active, triggered).map(triggeredItem));
+    arrived.forEach((apply) => apply());
+  } finally {
+    if (arrivedWhileLoading === arrived) arrivedWhileLoading = null;
+  }
   syncEmpty();
   refreshDistances();
 }
@@ -278,11 +305,13 @@ function upsertActive(alert) {
 }
 
 export function alertCreated(alert) {
-  upsertActive(alert);
+  applyEvent(() => upsertActive(alert));
 }
 
 export function alertCancelled(alert) {
-  if (activeList.querySelector(`li[data-id="${alert.id}"]`)?.dataset.deleting !== "true") removeActive(alert.id);
+  applyEvent(() => {
+    if (activeList.querySelector(`li[data-id="${alert.id}"]`)?.dataset.deleting !== "true") removeActive(alert.id);
+  });
 }
 
 function eventItem(event) {
@@ -357,12 +386,16 @@ function banner(alert) {
 }
 
 // A fired alert from /ws: a one-time alert leaves the active list; every fire is announced.
-export function alertFired(alert) {
+function showFired(alert) {
   if (alert.status !== "active") activeList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
   triggeredList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
   triggeredList.prepend(triggeredItem(alert));
   while (triggeredList.children.length > RECENT_TRIGGERED) triggeredList.lastElementChild.remove();
   syncEmpty();
+}
+
+export function alertFired(alert) {
+  applyEvent(() => showFired(alert)); // the lists; the banner, sound and notification only once
   const message = banner(alert);
   if (document.hidden) document.title = `🔔 ${alert.symbol} alert – ${PAGE_TITLE}`; // until the page is seen
   if (soundBox.checked) chime();
@@ -374,7 +407,7 @@ export function alertFired(alert) {
 
 // An alert past its expiry leaves the active list.
 export function alertExpired(alert) {
-  removeActive(alert.id);
+  applyEvent(() => removeActive(alert.id));
 }
 
 // What will happen, before saving: a threshold the price is already past fires on the next tick.

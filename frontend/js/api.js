@@ -40,6 +40,9 @@ async function request(method, path, body) {
 
 export const api = {
   symbols: () => request("GET", "/api/symbols").then((d) => d.symbols),
+  addSymbol: (symbol) => request("POST", "/api/symbols", { symbol }).then((d) => d.symbol),
+  removeSymbol: (symbol) => request("DELETE", `/api/symbols/${encodeURIComponent(symbol)}`).then((d) => d.symbol),
+  reorderSymbols: (order) => request("PATCH", "/api/symbols", { order }).then((d) => d.symbols),
   latest: () => request("GET", "/api/prices/latest"),
   history: (symbol) => request("GET", `/history/${encodeURIComponent(symbol)}`).then((d) => d.points),
   historyRange: (symbol, range, maxPoints) =>

@@ -1,5 +1,6 @@
-// Price cards: one button per symbol with price, change since the previous tick, the 24 h change
-// with a sparkline of the last 24 h, and the time.
+// Price cards, one per watched symbol: a button (opens the chart) with price, change since the
+// previous tick, the 24 h change with a sparkline of the last 24 h, and the time; below it the
+// card's tools: move earlier / later (the keyboard's way to reorder; a drag does it too) and remove.
 
 import { element } from "./dom.js";
 import { axisFormatter, formatPrice, formatTime } from "./format.js";
@@ -14,26 +15,42 @@ const SPARK_BUCKET_MS = 1_800_000; // the server's 30-minute sparkline buckets
 const DAY_MS = 86_400_000;
 const hourMinute = axisFormatter("24h"); // "6:11 AM"
 let openChart = () => {};
+let edits = { move: () => {}, remove: () => {} };
 
 export function onCardSelected(handler) {
   openChart = handler;
 }
 
+// What the card tools ask for: move(symbol, step) and remove(symbol), each answered by the server.
+export function onWatchlistEdit(handlers) {
+  edits = handlers;
+}
+
+function tool(label, text, action) {
+  const button = element("button", "card-tool", text);
+  button.type = "button";
+  button.setAttribute("aria-label", label);
+  button.title = label;
+  button.addEventListener("click", action);
+  return button;
+}
+
 function card(symbol) {
   if (cards.has(symbol)) return cards.get(symbol);
-  const button = element("button", "card");
+  const el = element("div", "card");
+  el.dataset.symbol = symbol;
+  const button = element("button", "card-open");
   button.type = "button";
-  button.dataset.symbol = symbol;
   const head = element("span", "card-head");
   const name = element("span", "symbol", symbol);
   const badge = element("span", "badge", "SIMULATED");
   badge.hidden = true;
   head.append(name, badge);
+  const listing = element("span", "listing"); // what the source says it is: "Bitcoin USD · CCC"
   const price = element("span", "price", "–");
-  const currency = symbol.match(/-([A-Z]{3})$/)?.[1]; // BTC-USD is priced in USD
+  const currency = element("span", "currency", symbol.match(/-([A-Z]{3})$/)?.[1] ?? ""); // until described
   const priceLine = element("span", "price-line");
-  priceLine.append(price);
-  if (currency) priceLine.append(element("span", "currency", currency));
+  priceLine.append(price, currency);
   const change = element("span", "change", "no change yet");
   const dayLine = element("span", "day-line");
   const day = element("span", "day-change", "24h –");
@@ -46,23 +63,45 @@ function card(symbol) {
   spark.append(line);
   dayLine.append(day, spark);
   const meta = element("span", "meta", "no price yet");
-  button.append(head, priceLine, change, dayLine, meta);
+  button.append(head, listing, priceLine, change, dayLine, meta);
   button.addEventListener("click", () => openChart(symbol, button));
-  cardsEl.append(button);
-  const entry = { button, badge, price, change, day, line, spark: [], dayBase: null, meta, last: null, receivedAt: null };
+  const tools = element("span", "card-tools");
+  tools.append(
+    tool(`Move ${symbol} earlier`, "◀", () => edits.move(symbol, -1)),
+    tool(`Move ${symbol} later`, "▶", () => edits.move(symbol, 1)),
+    tool(`Remove ${symbol} from the watchlist`, "✕", () => edits.remove(symbol)),
+  );
+  el.append(button, tools);
+  cardsEl.append(el);
+  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, meta, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
 
-// Cards in the configured order (the server's), not in the order prices arrived.
-export function ensureCards(symbols) {
-  symbols.forEach(card);
-  symbols.forEach((symbol) => cardsEl.append(cards.get(symbol).button));
+// The watchlist's cards in its order (the server's, not the order prices arrived), each with what
+// the source says it is; the cards of symbols no longer watched go.
+export function setWatchlist(watchlist) {
+  const watched = new Set(watchlist.map((s) => s.symbol));
+  for (const [symbol, c] of cards) {
+    if (!watched.has(symbol)) {
+      c.el.remove();
+      cards.delete(symbol);
+    }
+  }
+  watchlist.forEach((s, index) => {
+    const c = card(s.symbol);
+    c.listing.textContent = [s.name, s.exchange].filter(Boolean).join(" · ");
+    c.listing.title = [s.name, s.exchange, s.quote_type?.toLowerCase()].filter(Boolean).join(" · ");
+    if (s.currency) c.currency.textContent = s.currency;
+    const there = cardsEl.children[index];
+    if (there !== c.el) cardsEl.insertBefore(c.el, there ?? null); // only what moved: focus stays put
+  });
 }
 
 // `previous` comes with REST snapshots; live ticks compare with the card's last price.
 export function showPrice(tick, previous) {
-  const c = card(tick.symbol);
+  if (!cards.has(tick.symbol)) return; // not (or no longer) on the watchlist
+  const c = cards.get(tick.symbol);
   const before = previous ?? c.last;
   c.price.textContent = formatPrice(tick.price);
   if (before !== null && before !== undefined) {
@@ -92,7 +131,7 @@ export function showPrice(tick, previous) {
   c.receivedAt = tick.received_at ?? tick.observed_at;
   c.observedAt = tick.observed_at;
   c.badge.hidden = tick.source !== "simulated";
-  c.button.dataset.source = tick.source;
+  c.el.dataset.source = tick.source;
   c.last = tick.price;
   emptyEl.hidden = true;
   if (tick.source === "simulated") simulatedEl.hidden = false;
@@ -129,7 +168,7 @@ function drawSpark(c) {
   const x = (t) => (t1 === t0 ? 100 : ((t - t0) / (t1 - t0)) * 100);
   const y = (v) => (high === low ? 12 : 22 - ((v - low) / (high - low)) * 20);
   c.line.setAttribute("points", points.map(([t, v]) => `${x(t).toFixed(2)},${y(v).toFixed(2)}`).join(" "));
-  c.button.dataset.sparkPoints = String(points.length);
+  c.el.dataset.sparkPoints = String(points.length);
 }
 
 // A live price moves the newest 30-minute point, or starts the next one.
@@ -157,13 +196,13 @@ export function setSparklines(lines) {
 function refreshCard(c) {
   if (!c.receivedAt) return;
   const stale = isStale(c.receivedAt);
-  c.button.dataset.stale = String(stale);
+  c.el.dataset.stale = String(stale);
   c.meta.textContent = stale
     ? `stale, last price ${ageSeconds(c.receivedAt)} s ago`
     : `updated ${formatTime(c.observedAt)}`;
   c.button.setAttribute(
     "aria-label",
-    `${c.button.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.day.textContent}, ${c.meta.textContent}. Open chart`,
+    `${c.el.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.day.textContent}, ${c.meta.textContent}. Open chart`,
   );
 }
 
@@ -171,7 +210,28 @@ function refreshCard(c) {
 export function refreshFreshness() {
   const priced = [...cards.values()].filter((c) => c.receivedAt);
   priced.forEach(refreshCard);
-  return priced.length > 0 && priced.every((c) => c.button.dataset.stale === "true");
+  return priced.length > 0 && priced.every((c) => c.el.dataset.stale === "true");
+}
+
+// The watched symbols in the order the cards show them.
+export function cardOrder() {
+  return [...cardsEl.children].map((el) => el.dataset.symbol);
+}
+
+// A drag (mouse or touch, SortableJS) reorders the cards; `done` gets the new order.
+export function onDragReorder(done) {
+  window.Sortable.create(cardsEl, {
+    animation: 150,
+    filter: ".card-tool",
+    preventOnFilter: false,
+    onEnd: (event) => {
+      if (event.oldIndex !== event.newIndex) done(cardOrder());
+    },
+  });
+}
+
+export function focusCardTool(symbol, index) {
+  cards.get(symbol)?.el.querySelectorAll(".card-tool")[index]?.focus();
 }
 
 export function currentPrice(symbol) {
@@ -181,5 +241,5 @@ export function currentPrice(symbol) {
 // While the socket is down the numbers are not live: say so on every card.
 export function setLive(live) {
   cardsEl.classList.toggle("stale", !live);
-  for (const c of cards.values()) c.button.dataset.live = String(live);
+  for (const c of cards.values()) c.el.dataset.live = String(live);
 }

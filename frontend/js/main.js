@@ -6,19 +6,27 @@ import {
   alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
   setSymbols, updatePreview,
 } from "./alerts.js";
-import { currentPrice, ensureCards, onCardSelected, refreshFreshness, setLive, setSparklines, showPrice } from "./cards.js";
+import {
+  currentPrice, onCardSelected, refreshFreshness, setLive, setSparklines, setWatchlist, showPrice,
+} from "./cards.js";
 import { loadChannels, onChannelsChanged } from "./channels.js";
 import { addLivePoint, openChart } from "./chart.js";
 import { setServerClock } from "./freshness.js";
 import { connect, setDelayed } from "./socket.js";
+import { startWatchlistEditing } from "./watchlist.js";
 
 async function catchUp() {
-  const [symbols, latest] = await Promise.all([api.symbols(), api.latest()]);
+  const [watchlist, latest] = await Promise.all([api.symbols(), api.latest()]);
   setServerClock(latest.server_time, latest.stale_after_seconds);
-  ensureCards(symbols);
-  setSymbols(symbols);
+  showWatchlist(watchlist);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
   await Promise.all([loadAlerts(), loadChannels(), loadSparklines()]);
+}
+
+function showWatchlist(watchlist) {
+  setWatchlist(watchlist);
+  setSymbols(watchlist.map((s) => s.symbol));
+  refreshDistances();
 }
 
 async function loadSparklines() {
@@ -43,6 +51,9 @@ function onMessage(message) {
     alertCreated(message.alert);
   } else if (message.type === "alert_cancelled") {
     alertCancelled(message.alert);
+  } else if (message.type === "watchlist") {
+    showWatchlist(message.symbols); // added, removed or reordered here or in another tab
+    loadSparklines().catch(() => {});
   }
 }
 
@@ -52,6 +63,7 @@ setInterval(() => setDelayed(refreshFreshness()), 1000);
 setInterval(() => loadSparklines().catch(() => {}), 300_000);
 
 onCardSelected(openChart);
+startWatchlistEditing(showWatchlist);
 onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);
 connect({

@@ -88,6 +88,9 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
             )
         )
         db.session.commit()
+        # The watchlist as configured, whatever a test added, removed or reordered.
+        db.session.execute(text("DELETE FROM symbols WHERE NOT symbol = ANY(:s)"), {"s": list(settings.symbols)})
+        sync_symbols(settings.symbols)
     redis.Redis.from_url(settings.redis_url).flushdb()
     yield
 
@@ -127,7 +130,10 @@ def stack(app, server_env: dict[str, str], stack_changes, tmp_path_factory: pyte
 
 
 def signed_in_headers(app: Flask) -> dict[str, str]:
+    """A fresh token; earlier modules' are deleted (their stacks are gone, and there may be 50 at most)."""
     with app.app_context():
+        db.session.execute(text("DELETE FROM api_tokens WHERE name = 'tests'"))
+        db.session.commit()
         _, secret = create_token("tests")
     return {"Authorization": f"Bearer {secret}"}
 

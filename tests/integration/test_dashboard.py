@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from app.market.prices import store_ticks
 from app.market.sources.simulated import next_price
-from app.pipeline.pubsub import PRICES_CHANNEL
+from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import LOGIN_ENV, XSS, card, older_tick, wait_for_prices
@@ -58,7 +58,8 @@ def test_the_chart_opens_with_the_last_100_points_updates_live_and_closes(page: 
         assert page.evaluate("document.getElementById('chart-modal').contains(document.activeElement)")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    assert page.evaluate("document.activeElement.dataset.symbol") == "BTC-USD"  # focus back on the card
+    focused = "document.activeElement.closest('.card').dataset.symbol"
+    assert page.evaluate(focused) == "BTC-USD"  # focus back on the card
 
     page.keyboard.press("Enter")  # keyboard opens it again
     expect(dialog).to_be_visible()
@@ -74,7 +75,7 @@ def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
     page.select_option("#alert-symbol", "ETH-USD")
     page.select_option("#alert-rule", "below")
     page.fill("#alert-threshold", "12.5")
-    page.click("button[type=submit]")
+    page.click("#alert-form button[type=submit]")
     item = page.locator("#active-alerts li")
     expect(item).to_have_count(1)
     expect(item.locator(".alert-text")).to_have_text("ETH-USD at or below 12.5000")
@@ -90,15 +91,15 @@ def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
 
 
 def test_bad_input_is_explained_next_to_the_field_and_nothing_is_saved(page: Page, stack: Stack):
-    page.click("button[type=submit]")
+    page.click("#alert-form button[type=submit]")
     expect(page.locator("#threshold-error")).to_have_text("threshold is required")
     expect(page.locator("#alert-threshold")).to_have_attribute("aria-invalid", "true")
     page.fill("#alert-threshold", "-5")
-    page.click("button[type=submit]")
+    page.click("#alert-form button[type=submit]")
     expect(page.locator("#threshold-error")).to_have_text("threshold must be greater than 0")
     # Passes the page's checks, refused by the server: its message is shown.
     page.fill("#alert-threshold", "1e20")
-    page.click("button[type=submit]")
+    page.click("#alert-form button[type=submit]")
     expect(page.locator("#threshold-error")).to_have_text("threshold is too large")
     assert requests.get(f"{stack.base_url}/api/alerts", headers=stack.headers, timeout=5).json()["alerts"] == []
 
@@ -110,7 +111,7 @@ def test_a_crossed_alert_fires_once_with_a_banner_and_a_notification(page: Page)
     page.select_option("#alert-symbol", "BTC-USD")
     page.select_option("#alert-rule", "above")
     page.fill("#alert-threshold", threshold)
-    page.click("button[type=submit]")
+    page.click("#alert-form button[type=submit]")
     banner = page.locator(".banner")
     expect(banner).to_have_count(1, timeout=20_000)
     expect(banner).to_contain_text("Alert: BTC-USD hit ")
@@ -127,6 +128,8 @@ def test_a_crossed_alert_fires_once_with_a_banner_and_a_notification(page: Page)
 
 def test_text_from_the_server_is_never_html(page: Page, redis_client):
     wait_for_prices(page)
+    listed = {"symbol": XSS, "name": XSS, "currency": "USD", "exchange": "x", "quote_type": "EQUITY", "position": 0}
+    redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "watchlist", "symbols": [listed]}))
     message = {
         "type": "price",
         "symbol": XSS,
@@ -138,6 +141,7 @@ def test_text_from_the_server_is_never_html(page: Page, redis_client):
     hostile = page.locator(".card").filter(has_text="onerror")
     expect(hostile).to_have_count(1)
     expect(hostile.locator(".symbol")).to_have_text(XSS)
+    expect(hostile.locator(".listing")).to_have_text(f"{XSS} · x")  # the source's words: text too
     # The server's own message quoting the input is shown as text too.
     page.evaluate(
         """(value) => { const o = document.createElement('option'); o.value = value; o.textContent = 'x';
@@ -146,7 +150,7 @@ def test_text_from_the_server_is_never_html(page: Page, redis_client):
     )
     page.select_option("#alert-symbol", XSS)
     page.fill("#alert-threshold", "10")
-    page.click("button[type=submit]")
+    page.click("#alert-form button[type=submit]")
     expect(page.locator("#symbol-error")).to_contain_text("is not a valid symbol")
     expect(page.locator("#symbol-error")).to_contain_text(XSS)
     assert page.locator("img").count() == 0

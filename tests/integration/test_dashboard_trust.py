@@ -376,8 +376,8 @@ def test_card_contents_stay_inside_their_cards(browser: Browser, stack: Stack, w
         """() => [...document.querySelectorAll('.card')].flatMap((card) => {
              const box = card.getBoundingClientRect();
              return [...card.querySelectorAll('*')].filter((el) => {
-               const r = el.getBoundingClientRect();
-               return r.right > box.right + 0.5 || r.left < box.left - 0.5;
+               const r = el.getBoundingClientRect(); // an element not rendered (empty listing) has no box
+               return r.width + r.height > 0 && (r.right > box.right + 0.5 || r.left < box.left - 0.5);
              }).map((el) => `${card.dataset.symbol} ${el.className}`);
            })"""
     )

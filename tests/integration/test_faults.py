@@ -177,6 +177,9 @@ def test_a_worker_killed_mid_persist_loses_and_repeats_nothing(
             missing = sorted(produced - set(stored(app)))
             print(f"missing {len(missing)} of {len(produced)}: {missing[:3]} ... {missing[-3:]}")
             print(f"tasks held unacknowledged: {redis.Redis.from_url(settings.redis_url).hlen('unacked')}")
+            on_topic = topic_ticks(settings, own_topic["KAFKA_TOPIC"])
+            print(f"of those on the topic (else the test's producer lost them): {len(set(missing) & on_topic)}")
+            print(f"worker log (every start): {tmp_path / 'worker.log'}")
             raise
         recovery = time.monotonic() - started
     finally:

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from app.market.sources import round_price
+from app.market.sources import Listing, round_price
 from app.market.sources.simulated import MemoryWalkState, SimulatedSource, next_price, start_price
 
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
@@ -90,3 +90,11 @@ def test_a_symbol_without_state_continues_from_its_last_stored_price():
     assert abs(doge / start_price("DOGE-USD") - 1) < Decimal("0.01")  # nothing stored: the start price
     source.fetch(SYMBOLS, T0 + timedelta(seconds=2))
     assert len(asked) == 1  # the walk is in the state now
+
+
+def test_any_symbol_is_accepted_pairs_as_crypto_in_their_quote_currency_the_rest_as_usd_equities():
+    source = SimulatedSource(seed=1, interval_seconds=2)
+    assert source.describe("BTC-USD") == Listing("BTC-USD", "Bitcoin USD", "USD", "simulated", "CRYPTOCURRENCY")
+    assert source.describe("ETH-EUR") == Listing("ETH-EUR", None, "EUR", "simulated", "CRYPTOCURRENCY")
+    assert source.describe("AAPL") == Listing("AAPL", None, "USD", "simulated", "EQUITY")
+    assert source.describe("^GSPC").quote_type == "EQUITY"

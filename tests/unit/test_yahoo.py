@@ -14,7 +14,7 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from app.market.sources import SourceError
+from app.market.sources import Listing, SourceError, UnknownSymbol
 from app.market.sources.yahoo import YahooSource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "yahoo"
@@ -111,3 +111,15 @@ def test_recorded_answers_are_yahoo_shaped():
     data = json.loads((FIXTURES / "chart_BTC-USD.json").read_text())
     result = data["chart"]["result"][0]
     assert len(result["timestamp"]) == len(result["indicators"]["quote"][0]["close"])
+
+
+def test_a_symbol_is_described_from_its_chart_answer_and_an_unknown_one_refused_with_yahoos_reason():
+    adapter = Replay()
+    source = YahooSource(timeout_seconds=10, session=session(adapter))
+    listing = source.describe("BTC-USD")
+    assert listing == Listing("BTC-USD", name=None, currency="USD", exchange="CCC", quote_type="CRYPTOCURRENCY")
+    # Only that symbol's chart: yfinance asks it once for the timezone (then cached on disk), once for prices.
+    charts = [p for p in adapter.paths if p.startswith("/v8/finance/chart/")]
+    assert set(charts) == {"/v8/finance/chart/BTC-USD"} and len(charts) <= 2
+    with pytest.raises(UnknownSymbol, match="^Yahoo Finance: No data found, symbol may be delisted$"):
+        source.describe("NOPE")

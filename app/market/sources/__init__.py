@@ -22,8 +22,22 @@ class Quote(NamedTuple):
     observed_at: datetime
 
 
+class Listing(NamedTuple):
+    """What a source says a symbol is, from the one call that checks it before it is watched."""
+
+    symbol: str
+    name: str | None
+    currency: str | None
+    exchange: str | None
+    quote_type: str | None
+
+
 class SourceError(RuntimeError):
     """The source gave no usable prices this time (network, throttling, empty answer)."""
+
+
+class UnknownSymbol(ValueError):
+    """The source answered, and has no such symbol; the message is its reason."""
 
 
 class PriceSource(Protocol):
@@ -31,6 +45,11 @@ class PriceSource(Protocol):
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
         """The latest quote of each symbol it has, in one batched call; SourceError if none."""
+        ...
+
+    def describe(self, symbol: str) -> Listing:
+        """What the source knows of one symbol, in one call; UnknownSymbol if it has none,
+        SourceError if it could not be asked."""
         ...
 
 

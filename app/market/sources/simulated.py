@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from app.market.sources import Quote, round_price
+from app.market.sources import Listing, Quote, round_price
 
 START_PRICES = {
     "BTC-USD": Decimal("95000"),
@@ -29,6 +30,15 @@ START_PRICES = {
     "XRP-USD": Decimal("2.2"),
     "ADA-USD": Decimal("0.7"),
 }
+NAMES = {
+    "BTC-USD": "Bitcoin USD",
+    "ETH-USD": "Ethereum USD",
+    "DOGE-USD": "Dogecoin USD",
+    "SOL-USD": "Solana USD",
+    "XRP-USD": "XRP USD",
+    "ADA-USD": "Cardano USD",
+}
+PAIR_RE = re.compile(r"^[A-Z0-9]+-([A-Z]{3})$")  # Yahoo's crypto form: BTC-USD, ETH-EUR
 STEP_VOLATILITY = 0.0008  # standard deviation of one step's log-return
 MEAN_REVERSION = 0.001  # pull per step back toward the start price, so a long run stays plausible
 
@@ -85,6 +95,18 @@ class SimulatedSource:
         self.interval = interval_seconds
         self.state: WalkState = MemoryWalkState() if state is None else state
         self.last_known = last_known
+
+    def describe(self, symbol: str) -> Listing:
+        """Any symbol is accepted: its walk starts at ``start_price``. Pairs like BTC-USD are
+        crypto priced in their second half; anything else a USD equity."""
+        pair = PAIR_RE.match(symbol)
+        return Listing(
+            symbol,
+            name=NAMES.get(symbol),
+            currency=pair.group(1) if pair else "USD",
+            exchange="simulated",
+            quote_type="CRYPTOCURRENCY" if pair else "EQUITY",
+        )
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
         slot = math.floor(now.timestamp() / self.interval)

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.market.sources import Quote, SourceError, round_price
+from app.market.sources import Listing, Quote, SourceError, UnknownSymbol, round_price
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
 BAR = timedelta(minutes=1)
+METADATA_KEYS = ("longName", "shortName", "currency", "fullExchangeName", "exchangeName", "instrumentType")
 
 
 def quotes_from_frame(frame: Any, symbols: Sequence[str], now: datetime) -> list[Quote]:
@@ -79,3 +81,38 @@ class YahooSource:
         if missing:
             log.warning("Yahoo Finance returned no price for %s", ", ".join(sorted(missing)))
         return quotes
+
+    def describe(self, symbol: str) -> Listing:
+        """One chart call for the symbol: its metadata names it, an empty answer means Yahoo has
+        no such symbol (its reason is kept, e.g. "No data found, symbol may be delisted")."""
+        try:
+            meta = call_with_deadline(lambda: self._chart_metadata(symbol), self.timeout, "Yahoo Finance")
+        except DeadlineExceeded as exc:
+            raise SourceError(str(exc)) from None
+        return Listing(
+            symbol,
+            name=meta.get("longName") or meta.get("shortName"),
+            currency=meta.get("currency"),
+            exchange=meta.get("fullExchangeName") or meta.get("exchangeName"),
+            quote_type=meta.get("instrumentType"),
+        )
+
+    def _chart_metadata(self, symbol: str) -> dict[str, Any]:
+        import yfinance as yf
+        from yfinance.exceptions import YFPricesMissingError, YFTickerMissingError
+
+        ticker = yf.Ticker(symbol, session=self.session)
+        try:
+            with warnings.catch_warnings():
+                # raise_errors is deprecated for a process-wide switch (yf.config); we want the
+                # reason for this one call only, without changing how the batched fetch behaves.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                frame = ticker.history(period="1d", interval="1m", prepost=True, auto_adjust=False, raise_errors=True)
+        except (YFPricesMissingError, YFTickerMissingError) as exc:
+            raise UnknownSymbol(f"Yahoo Finance: {str(exc).removeprefix(f'${symbol}: ')}") from None
+        except Exception as exc:  # network, throttling: not an answer about the symbol
+            raise SourceError(f"Yahoo Finance did not answer for {symbol}: {exc}") from None
+        if frame is None or frame.empty:
+            raise UnknownSymbol(f"Yahoo Finance has no prices for {symbol}")
+        meta = ticker.history_metadata or {}
+        return {key: meta.get(key) for key in METADATA_KEYS}  # a lazy mapping: read only what we use

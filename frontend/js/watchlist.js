@@ -1,0 +1,77 @@
+// Editing the watchlist: the add box (its answer shown beside it), and the cards' move, remove
+// and drag. The server's answer is what the page shows; other tabs hear of it on the socket.
+
+import { api } from "./api.js";
+import { cardOrder, focusCardTool, onDragReorder, onWatchlistEdit } from "./cards.js";
+import { showMessage } from "./dom.js";
+
+const form = document.getElementById("add-symbol");
+const input = document.getElementById("new-symbol");
+const answer = document.getElementById("add-symbol-answer");
+let show = () => {};
+
+function say(message, ok) {
+  answer.dataset.ok = String(ok);
+  showMessage(answer, message);
+}
+
+async function add(event) {
+  event.preventDefault();
+  const symbol = input.value.trim();
+  if (!symbol) {
+    say("Type a symbol first, e.g. AAPL, ^GSPC or EURUSD=X.", false);
+    input.focus();
+    return;
+  }
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  say(`Checking ${symbol.toUpperCase()} with the price source…`, true);
+  try {
+    const added = await api.addSymbol(symbol);
+    say(`Added ${added.symbol}${added.name ? ` (${added.name})` : ""}.`, true);
+    input.value = "";
+    show(await api.symbols());
+  } catch (failure) {
+    say(failure.message, false); // the input keeps what was typed, to fix it
+    input.select();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function reorder(order, focus) {
+  try {
+    show(await api.reorderSymbols(order));
+    focus?.();
+  } catch (failure) {
+    say(failure.message, false);
+    show(await api.symbols().catch(() => []));
+  }
+}
+
+function move(symbol, step) {
+  const order = cardOrder();
+  const from = order.indexOf(symbol);
+  const to = from + step;
+  if (from < 0 || to < 0 || to >= order.length) return;
+  [order[from], order[to]] = [order[to], order[from]];
+  reorder(order, () => focusCardTool(symbol, step < 0 ? 0 : 1)); // the key pressed again moves it further
+}
+
+async function remove(symbol) {
+  try {
+    await api.removeSymbol(symbol);
+    say(`Removed ${symbol}; its history and alerts are kept. Add it again to resume.`, true);
+    show(await api.symbols());
+  } catch (failure) {
+    say(failure.message, false);
+  }
+}
+
+// `showWatchlist` draws the server's watchlist (cards, alert form); called after every edit.
+export function startWatchlistEditing(showWatchlist) {
+  show = showWatchlist;
+  form.addEventListener("submit", add);
+  onWatchlistEdit({ move, remove });
+  onDragReorder((order) => reorder(order));
+}

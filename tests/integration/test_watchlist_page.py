@@ -1,0 +1,126 @@
+"""The watchlist in the page (Chromium, login on) against the real stack: add with the answer
+inline, remove (its alerts shown paused), reorder by keyboard and by drag, other tabs follow;
+and the fetch task picks up a new symbol on its next run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import text
+
+from app.extensions import db
+from devstack.processes import Stack
+from tests.conftest import ARTIFACTS
+from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.helpers import wait_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack_changes() -> dict[str, str]:
+    return LOGIN_ENV
+
+
+def order(page: Page) -> list[str]:
+    return page.locator("#cards .card").evaluate_all("cards => cards.map((c) => c.dataset.symbol)")
+
+
+def stored_order(stack: Stack) -> list[str]:
+    answer = requests.get(f"{stack.base_url}/api/symbols", headers=stack.headers, timeout=10)
+    return [s["symbol"] for s in answer.json()["symbols"]]
+
+
+def add_in_box(page: Page, typed: str, answered: str, ok: bool) -> None:
+    """Type in "Add a symbol", press Add, and see the answer beside the box."""
+    page.fill("#new-symbol", typed)
+    page.click("#add-symbol button[type=submit]")
+    answer = page.locator("#add-symbol-answer")
+    expect(answer).to_have_text(answered)
+    expect(answer).to_have_attribute("data-ok", str(ok).lower())
+
+
+def test_a_symbol_added_in_the_box_gets_its_card_and_its_prices(page: Page, stack: Stack):
+    wait_for_prices(page)
+    add_in_box(page, "aapl", "Added AAPL.", ok=True)
+    expect(page.locator("#new-symbol")).to_have_value("")
+    aapl = card(page, "AAPL")
+    expect(aapl.locator(".listing")).to_have_text("simulated")  # the exchange; the simulator names crypto only
+    expect(aapl.locator(".currency")).to_have_text("USD")
+    expect(aapl.locator(".price")).not_to_have_text("–", timeout=15_000)  # fetched from the next run on
+    assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD", "AAPL"]
+    expect(page.locator("#alert-symbol option[value=AAPL]")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "watchlist-added-1440.png"))
+
+
+def test_a_refused_symbol_is_explained_beside_the_box_and_what_was_typed_stays(page: Page):
+    wait_for_prices(page)
+    add_in_box(page, "BTC USD", "symbol 'BTC USD' is not a valid symbol", ok=False)
+    expect(page.locator("#new-symbol")).to_have_value("BTC USD")
+    add_in_box(page, "eth-usd", "ETH-USD is on the watchlist already", ok=False)
+    assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD"]
+
+
+def test_a_removed_card_goes_in_every_tab_and_its_alert_shows_paused(browser: Browser, page: Page, stack: Stack):
+    wait_for_prices(page)
+    created = requests.post(
+        f"{stack.base_url}/api/alerts",
+        json={"symbol": "ETH-USD", "direction": "above", "threshold": "1000000"},
+        headers=stack.headers,
+        timeout=10,
+    )
+    assert created.status_code == 201
+    other_context, other, errors = open_page(browser, stack.base_url)
+    try:
+        wait_for_prices(other)
+        page.get_by_role("button", name="Remove ETH-USD from the watchlist").click()
+        expect(page.locator("#add-symbol-answer")).to_have_text(
+            "Removed ETH-USD; its history and alerts are kept. Add it again to resume."
+        )
+        expect(card(page, "ETH-USD")).to_have_count(0)
+        expect(card(other, "ETH-USD")).to_have_count(0)  # told through the socket
+        paused = page.locator("#active-alerts li").filter(has_text="ETH-USD")
+        expect(paused.locator(".distance")).to_have_text(
+            "paused: ETH-USD is not on the watchlist (add it again to resume)"
+        )
+        assert stored_order(stack) == ["BTC-USD", "DOGE-USD"]
+        assert errors == []
+    finally:
+        other_context.close()
+
+
+def test_cards_move_with_the_keyboard_and_by_drag_and_the_order_is_kept(page: Page, stack: Stack):
+    wait_for_prices(page)
+    later = page.get_by_role("button", name="Move BTC-USD later")
+    later.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#cards .card").first).to_have_attribute("data-symbol", "ETH-USD")
+    expect(later).to_be_focused()  # press again to move it further
+    page.keyboard.press("Enter")
+    expect(page.locator("#cards .card").last).to_have_attribute("data-symbol", "BTC-USD")
+    assert stored_order(stack) == ["ETH-USD", "DOGE-USD", "BTC-USD"]
+    card(page, "BTC-USD").locator(".card-head").drag_to(card(page, "ETH-USD").locator(".card-head"))
+    wait_for(lambda: stored_order(stack) == ["BTC-USD", "ETH-USD", "DOGE-USD"], 10, "the dragged order stored")
+    page.reload()
+    wait_for_prices(page)
+    assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD"]
+
+
+def test_the_fetch_picks_up_a_new_symbol_on_its_next_run(app, stack: Stack):
+    added_at = datetime.now(UTC)
+    answer = requests.post(f"{stack.base_url}/api/symbols", json={"symbol": "MSFT"}, headers=stack.headers, timeout=10)
+    assert answer.status_code == 201
+
+    def first_msft() -> datetime | None:
+        with app.app_context():
+            first = db.session.scalar(text("SELECT min(observed_at) FROM ticks WHERE symbol = 'MSFT'"))
+            db.session.rollback()
+        return first
+
+    first = wait_for(first_msft, 20, "a stored MSFT tick")
+    interval = app.config["SETTINGS"].fetch_interval_seconds
+    # The simulator stamps a tick with its fetch's slot: the first run after the add.
+    assert first <= added_at + timedelta(seconds=interval)
