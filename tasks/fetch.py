@@ -8,6 +8,7 @@ that finds the previous one still going skips instead of piling up.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from celery import shared_task
@@ -16,9 +17,11 @@ from kafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.market.prices import active_symbols
+from app.market.sources import Throttled
+from app.market.sources.backoff import Backoff, source_state
 from app.market.sources.chosen import price_source
 from app.market.ticks import Tick
-from app.pipeline.pubsub import count_stage, record_stage
+from app.pipeline.pubsub import count_stage, record_stage, tell_pages
 from app.services import outage_reason, redis_client
 from tasks.producer import produce_ticks
 
@@ -46,8 +49,24 @@ def fetch_prices() -> int:
             record_stage(client, "fetch", last_error=f"postgresql: {reason}")
             return 0
         source = price_source()
+        backoff = Backoff(client, source.name)
+        resting = backoff.resting()
+        if resting is not None:  # said once when it began (below); every skip would be noise
+            log.debug("fetch skipped: %s is %s", source.name, resting.describe(time.time()))
+            count_stage(client, "fetch", "rate_limited_skips")
+            return 0
         try:
             quotes = source.fetch(symbols, datetime.now(UTC))
+        except Throttled as exc:
+            rest = backoff.throttled(str(exc))
+            log.warning(
+                "%s throttled us (%s): resting %d s before asking again (%d in a row)",
+                source.name, exc, rest.retry_in(time.time()), rest.attempts,
+            )  # fmt: skip
+            count_stage(client, "fetch", "failures")
+            record_stage(client, "fetch", source=source.name, last_error=f"{source.name}: {exc}")
+            tell_pages(client, source_state(source.name, rest))
+            return 0
         except Exception as exc:  # any source failure: log, count, try again next interval
             log.error("fetch from %s failed for %s: %s", source.name, ",".join(symbols), exc)
             count_stage(client, "fetch", "failures")
@@ -63,6 +82,9 @@ def fetch_prices() -> int:
             record_stage(client, "fetch", last_error=f"kafka: {exc}")
             return 0
         record_stage(client, "fetch", ticks=len(ticks), source=source.name, last_error=None)
+        if backoff.recovered():
+            log.info("%s answers again: fetching every interval", source.name)
+            tell_pages(client, source_state(source.name, None))
         return len(ticks)
     finally:
         if lock.owned():

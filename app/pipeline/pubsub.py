@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
 import redis
 
+log = logging.getLogger(__name__)
 PRICES_CHANNEL = "stockticker:prices"
 ALERTS_CHANNEL = "stockticker:alerts"
 CHANNELS = (PRICES_CHANNEL, ALERTS_CHANNEL)
@@ -23,6 +25,15 @@ def publish(client: redis.Redis, channel: str, messages: list[dict[str, Any]]) -
     for message in messages:
         pipe.publish(channel, json.dumps(message, separators=(",", ":")))
     pipe.execute()
+
+
+def tell_pages(client: redis.Redis, message: dict[str, Any]) -> None:
+    """Every open page applies a change (other tabs too) that is already stored; a Redis that
+    is away only costs the pages this news, which they catch up with on their next load."""
+    try:
+        publish(client, ALERTS_CHANNEL, [message])
+    except redis.RedisError as exc:
+        log.warning("could not tell the open pages about a change (%s): %s", message["type"], exc)
 
 
 def record_stage(client: redis.Redis, stage: str, **fields: Any) -> None:

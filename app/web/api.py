@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from redis import RedisError
 
 from app.alerting import alerts, channels
 from app.alerting.channels import send
 from app.alerting.deliveries import delivery_counts
 from app.market import prices, ranges, watchlist
 from app.market.sources import SourceError, UnknownSymbol
+from app.market.sources.backoff import Backoff, source_state
 from app.market.sources.chosen import price_source
 from app.models import STATUSES
 from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
-from app.pipeline.pubsub import ALERTS_CHANNEL, publish, read_status
+from app.pipeline.pubsub import read_status, tell_pages
 from app.services import redis_client
 from app.web import schema as S
 from app.web.errors import ApiError
@@ -52,6 +53,9 @@ def add_symbol() -> tuple[Response, int]:
     if watchlist.is_watched(symbol):  # no need to ask the source (add() checks again, under its lock)
         raise watchlist.already_watched(symbol)
     source = price_source()
+    resting = Backoff(redis_client(), source.name).resting()
+    if resting is not None:  # asking now would only prolong it
+        raise ApiError(503, f"could not check {symbol}: {source.name} is {resting.describe(time.time())}", "symbol")
     try:
         listing = source.describe(symbol)
     except UnknownSymbol as exc:
@@ -60,7 +64,7 @@ def add_symbol() -> tuple[Response, int]:
         message = f"could not check {symbol} with the price source ({source.name}): {exc}"
         raise ApiError(503, message, "symbol") from None
     added = watchlist.add(listing, current_app.config["SETTINGS"].max_symbols)
-    tell_pages({"type": "watchlist", "symbols": watchlist.watchlist()})
+    tell_pages(redis_client(), {"type": "watchlist", "symbols": watchlist.watchlist()})
     return jsonify(symbol=added), 201
 
 
@@ -69,7 +73,7 @@ def add_symbol() -> tuple[Response, int]:
 def remove_symbol(symbol: str) -> Response:
     """Stop watching a symbol: no more fetches; its history and alerts stay (alerts wait, inactive)."""
     removed = watchlist.remove(normalise_symbol(symbol))
-    tell_pages({"type": "watchlist", "symbols": watchlist.watchlist()})
+    tell_pages(redis_client(), {"type": "watchlist", "symbols": watchlist.watchlist()})
     return jsonify(symbol=removed)
 
 
@@ -82,7 +86,7 @@ def reorder_symbols() -> Response:
     if not isinstance(order, list) or not order:
         raise ApiError(400, "order must be a list of the watchlist's symbols", "order")
     ordered = watchlist.reorder([normalise_symbol(s, "order") for s in order])
-    tell_pages({"type": "watchlist", "symbols": ordered})
+    tell_pages(redis_client(), {"type": "watchlist", "symbols": ordered})
     return jsonify(symbols=ordered)
 
 
@@ -97,7 +101,14 @@ def latest() -> Response:
         server_time=datetime.now(UTC).isoformat(),
         fetch_interval_seconds=settings.fetch_interval_seconds,
         stale_after_seconds=stale_after_seconds(settings.fetch_interval_seconds),
+        source_state=_source_state(read_status(redis_client())),
     )
+
+
+def _source_state(status: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Whether the source the fetch uses (PRICE_SOURCE's, or auto's pick) is resting after throttling."""
+    name = status.get("fetch", {}).get("source") or current_app.config["PRICE_SOURCE"]
+    return source_state(name, Backoff(redis_client(), name).resting())
 
 
 @bp.get("/history/<symbol>")
@@ -141,14 +152,6 @@ def list_alerts() -> Response:
     return jsonify(alerts=alerts.list_alerts(status))
 
 
-def tell_pages(message: dict[str, Any]) -> None:
-    """Every open page applies the change (other tabs too); the change itself is already stored."""
-    try:
-        publish(redis_client(), ALERTS_CHANNEL, [message])
-    except RedisError as exc:
-        log.warning("could not tell the open pages about a change (%s): %s", message["type"], exc)
-
-
 def json_body() -> object:
     if not request.is_json:
         raise ApiError(415, "send the body as JSON (Content-Type: application/json)")
@@ -163,7 +166,7 @@ def create_alert() -> tuple[Response, int]:
         raise ApiError(400, f"unknown symbol {spec.symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
     alert = alerts.create_alert(spec, settings.max_active_alerts, settings.max_alerts_per_symbol)
-    tell_pages({"type": "alert_created", "alert": alert})
+    tell_pages(redis_client(), {"type": "alert_created", "alert": alert})
     return jsonify(alert=alert), 201
 
 
@@ -184,7 +187,7 @@ def cancel_alert(alert_id: int) -> Response:
         raise ApiError(404, f"no alert with id {alert_id}")
     if alert["status"] != "cancelled":
         raise ApiError(409, f"alert {alert_id} is {alert['status']}, not active")
-    tell_pages({"type": "alert_cancelled", "alert": alert})
+    tell_pages(redis_client(), {"type": "alert_cancelled", "alert": alert})
     return jsonify(alert=alert)
 
 
@@ -199,6 +202,7 @@ def pipeline_status() -> Response:
         last_tick_age_seconds=age_seconds(last_tick_received_at(), now),
         deliveries=delivery_counts(),
         price_source=current_app.config["PRICE_SOURCE"],
+        source_state=_source_state(report),
         server_time=now.isoformat(),
     )
 

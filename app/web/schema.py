@@ -119,6 +119,7 @@ class LatestPrices(Struct):
     server_time: datetime
     fetch_interval_seconds: float
     stale_after_seconds: float
+    source_state: SourceState
 
 
 class PointsQuery(Struct):
@@ -285,11 +286,24 @@ class TestSend(Struct):
 # --- status ---------------------------------------------------------------------------------------
 
 
+class SourceState(Struct):
+    """The price source's state: ok, or resting after throttling (until, and why)."""
+
+    type: Literal["source"]
+    source: str
+    state: Literal["ok", "rate_limited"]
+    until: datetime | None = None
+    retry_in_seconds: int | None = None
+    reason: str | None = None
+    message: str | None = None
+
+
 class PipelineStatus(Struct):
     pipeline: dict[str, dict[str, Any]]
     last_tick_age_seconds: float | None
     deliveries: dict[str, int]
     price_source: str
+    source_state: SourceState
     server_time: datetime
 
 

@@ -18,6 +18,11 @@ export function ageSeconds(iso) {
   return Math.max(0, Math.round((Date.now() + offsetMs - Date.parse(iso)) / 1000));
 }
 
+// Whole seconds from now (the server's clock) until an ISO time; 0 once it has passed.
+export function secondsUntil(iso) {
+  return Math.max(0, Math.round((Date.parse(iso) - Date.now() - offsetMs) / 1000));
+}
+
 export function isStale(iso) {
   return ageSeconds(iso) * 1000 > staleAfterMs;
 }

@@ -13,11 +13,13 @@ import { loadChannels, onChannelsChanged } from "./channels.js";
 import { addLivePoint, openChart } from "./chart.js";
 import { setServerClock } from "./freshness.js";
 import { connect, setDelayed } from "./socket.js";
+import { refreshSourceState, setSourceState } from "./source.js";
 import { startWatchlistEditing } from "./watchlist.js";
 
 async function catchUp() {
   const [watchlist, latest] = await Promise.all([api.symbols(), api.latest()]);
   setServerClock(latest.server_time, latest.stale_after_seconds);
+  setSourceState(latest.source_state);
   showWatchlist(watchlist);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
   await Promise.all([loadAlerts(), loadChannels(), loadSparklines()]);
@@ -51,6 +53,8 @@ function onMessage(message) {
     alertCreated(message.alert);
   } else if (message.type === "alert_cancelled") {
     alertCancelled(message.alert);
+  } else if (message.type === "source") {
+    setSourceState(message); // the fetch began or ended a rest after throttling
   } else if (message.type === "watchlist") {
     showWatchlist(message.symbols); // added, removed or reordered here or in another tab
     loadSparklines().catch(() => {});
@@ -59,7 +63,10 @@ function onMessage(message) {
 
 // Every second: judge each card's age, and the feed as a whole. Every 5 minutes: the sparklines
 // afresh (live prices only move their newest point).
-setInterval(() => setDelayed(refreshFreshness()), 1000);
+setInterval(() => {
+  setDelayed(refreshFreshness());
+  refreshSourceState();
+}, 1000);
 setInterval(() => loadSparklines().catch(() => {}), 300_000);
 
 onCardSelected(openChart);

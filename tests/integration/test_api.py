@@ -164,7 +164,8 @@ def test_healthz_is_503_naming_the_late_stage_when_prices_stop(client, ctx, redi
     assert status["pipeline"]["fetch"]["verdict"] == "ok" and status["pipeline"]["persist"]["verdict"] == "late"
     assert status["pipeline"]["fetch"]["age_seconds"] < 5
     assert datetime.fromisoformat(status["pipeline"]["fetch"]["at"]) <= datetime.now(UTC)
-    store_ticks([tick("BTC-USD", "90001", 1)])
+    now = datetime.now(UTC)  # not helpers.tick: its times start when the test session did
+    store_ticks([Tick("BTC-USD", Decimal("90001"), now, now, "simulated")])
     assert client.get("/healthz").status_code == 200
 
 

@@ -1,9 +1,11 @@
 """The watchlist in the page (Chromium, login on) against the real stack: add with the answer
 inline, remove (its alerts shown paused), reorder by keyboard and by drag, other tabs follow;
-and the fetch task picks up a new symbol on its next run."""
+the fetch task picks up a new symbol on its next run; a throttled source is said on the page."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
 
 from app.extensions import db
+from app.pipeline.pubsub import ALERTS_CHANNEL
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
@@ -124,3 +127,20 @@ def test_the_fetch_picks_up_a_new_symbol_on_its_next_run(app, stack: Stack):
     interval = app.config["SETTINGS"].fetch_interval_seconds
     # The simulator stamps a tick with its fetch's slot: the first run after the add.
     assert first <= added_at + timedelta(seconds=interval)
+
+
+def test_a_throttled_source_is_said_on_the_page_with_a_countdown_until_it_answers(page: Page, redis_client):
+    wait_for_prices(page)
+    state = page.locator("#source-state")
+    expect(state).to_be_hidden()
+    until = (datetime.now(UTC) + timedelta(seconds=30)).isoformat()
+    resting = {"type": "source", "source": "yfinance", "state": "rate_limited", "until": until, "reason": "429"}
+    redis_client.publish(ALERTS_CHANNEL, json.dumps(resting))  # as the fetch task tells the pages
+    expect(state).to_have_text(
+        re.compile(
+            r"^Yahoo Finance is rate limiting us: retrying in (29|30) s\. Prices stay as last received until then\.$"
+        )
+    )
+    expect(state).to_have_text(re.compile(r"retrying in 2[0-8] s"), timeout=5_000)  # it counts down
+    redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "source", "source": "yfinance", "state": "ok"}))
+    expect(state).to_be_hidden()

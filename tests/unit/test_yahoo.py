@@ -14,20 +14,23 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from app.market.sources import Listing, SourceError, UnknownSymbol
-from app.market.sources.yahoo import YahooSource
+from app.market.sources import Listing, SourceError, Throttled, UnknownSymbol
+from app.market.sources.yahoo import CountsThrottling, YahooSource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "yahoo"
 NOW = datetime(2026, 11, 24, 12, 30, 0, tzinfo=UTC)
 
 
 class Replay(BaseAdapter):
-    """Answers Yahoo's URLs from recorded files; records which paths were asked for."""
+    """Answers Yahoo's URLs from recorded files; records which paths were asked for. ``charts``
+    "429" answers every chart request Too Many Requests, "empty" with a chart holding no prices
+    (how Yahoo answers when it throttles quietly)."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, charts: str = "recorded") -> None:
         super().__init__()
         self.paths: list[str] = []
         self.delay = delay
+        self.charts = charts
 
     def send(self, request, **kwargs):
         time.sleep(self.delay)
@@ -37,7 +40,14 @@ class Replay(BaseAdapter):
         response.url = request.url
         response.request = request
         response.headers["Content-Type"] = "application/json"
-        if path.startswith("/v8/finance/chart/"):
+        if path.startswith("/v8/finance/chart/") and self.charts == "429":
+            response.status_code = 429
+            response.headers["Content-Type"] = "text/plain"
+            response._content = b"Too Many Requests"
+        elif path.startswith("/v8/finance/chart/") and self.charts == "empty":
+            response.status_code = 200
+            response._content = (FIXTURES / "chart_empty.json").read_bytes()
+        elif path.startswith("/v8/finance/chart/"):
             symbol = path.rsplit("/", 1)[1]
             recorded = FIXTURES / f"chart_{symbol}.json"
             if not recorded.exists():
@@ -57,8 +67,12 @@ class Replay(BaseAdapter):
         pass
 
 
+class ReplaySession(CountsThrottling, requests.Session):
+    """Counts 429 and 404 answers as the production session (curl_cffi) does."""
+
+
 def session(adapter: Replay) -> requests.Session:
-    s = requests.Session()
+    s = ReplaySession()
     s.mount("https://", adapter)
     s.mount("http://", adapter)
     return s
@@ -93,10 +107,24 @@ def test_a_live_bar_is_stamped_with_the_fetch_time():
     assert [(q.symbol, q.observed_at) for q in quotes] == [("BTC-USD", during_last_bar)]
 
 
-def test_an_empty_answer_is_a_failure_not_no_prices():
+def test_symbols_yahoo_does_not_know_are_a_failure_not_throttling():
     source = YahooSource(timeout_seconds=10, session=session(Replay()))
-    with pytest.raises(SourceError, match="Yahoo Finance returned no prices for NOPE"):
+    with pytest.raises(SourceError, match=r"^Yahoo Finance knows none of NOPE \(404\)$") as failure:
         source.fetch(["NOPE"], NOW)
+    assert not isinstance(failure.value, Throttled)
+
+
+def test_a_429_is_throttling():
+    source = YahooSource(timeout_seconds=10, session=session(Replay(charts="429")))
+    with pytest.raises(Throttled, match=r"^Yahoo Finance answered 429 Too Many Requests \(\d+x\)$"):
+        source.fetch(["BTC-USD", "ETH-USD"], NOW)
+
+
+def test_an_empty_answer_is_throttling_not_no_prices():
+    source = YahooSource(timeout_seconds=10, session=session(Replay(charts="empty")))
+    expected = r"^Yahoo Finance returned no prices for BTC-USD, ETH-USD \(it answers empty when it throttles\)$"
+    with pytest.raises(Throttled, match=expected):
+        source.fetch(["BTC-USD", "ETH-USD"], NOW)
 
 
 def test_a_hanging_yahoo_is_cut_off_at_the_deadline():

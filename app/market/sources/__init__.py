@@ -36,6 +36,11 @@ class SourceError(RuntimeError):
     """The source gave no usable prices this time (network, throttling, empty answer)."""
 
 
+class Throttled(SourceError):
+    """The source refused us for asking too often (HTTP 429), or answered empty as it does when
+    it throttles: it rests before the next try (app/market/sources/backoff.py)."""
+
+
 class UnknownSymbol(ValueError):
     """The source answered, and has no such symbol; the message is its reason."""
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.market.sources import Listing, Quote, SourceError, UnknownSymbol, round_price
+from app.market.sources import Listing, Quote, SourceError, Throttled, UnknownSymbol, round_price
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,39 @@ def quotes_from_frame(frame: Any, symbols: Sequence[str], now: datetime) -> list
     return quotes
 
 
+class CountsThrottling:
+    """Mixed into the HTTP session handed to yfinance: counts 429 (too many requests) and 404 (no
+    such symbol) answers, which a batched download turns into quiet per-symbol errors."""
+
+    throttled = 0
+    not_found = 0
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().request(*args, **kwargs)  # type: ignore[misc]
+        if response.status_code == 429:
+            self.throttled += 1
+        elif response.status_code == 404:
+            self.not_found += 1
+        return response
+
+
+def counting_session() -> Any:
+    """The session yfinance would make for itself (curl_cffi, as Chrome), counting 429s."""
+    from curl_cffi.requests import Session
+
+    class CountingSession(CountsThrottling, Session):  # type: ignore[misc]
+        pass
+
+    return CountingSession(impersonate="chrome")
+
+
 class YahooSource:
     name = "yfinance"
 
     def __init__(self, *, timeout_seconds: float, session: Any = None) -> None:
         self.timeout = timeout_seconds
-        self.session = session  # tests hand in a session that replays recorded responses
+        # Tests hand in a session that replays recorded responses (and counts 429s too).
+        self.session = session if session is not None else counting_session()
 
     def _download(self, symbols: Sequence[str]) -> Any:
         import yfinance as yf
@@ -70,16 +97,26 @@ class YahooSource:
         )
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
+        before = getattr(self.session, "throttled", 0), getattr(self.session, "not_found", 0)
         try:
             frame = call_with_deadline(lambda: self._download(symbols), self.timeout, "Yahoo Finance")
         except DeadlineExceeded as exc:
             raise SourceError(str(exc)) from None
+        refused = getattr(self.session, "throttled", 0) - before[0]
+        unknown = getattr(self.session, "not_found", 0) - before[1]
         quotes = quotes_from_frame(frame, symbols, now)
+        if not quotes and refused:
+            raise Throttled(f"Yahoo Finance answered 429 Too Many Requests ({refused}x)")
+        if not quotes and unknown >= len(symbols):
+            raise SourceError(f"Yahoo Finance knows none of {', '.join(symbols)} (404)")
         if not quotes:
-            raise SourceError(f"Yahoo Finance returned no prices for {', '.join(symbols)}")
+            raise Throttled(
+                f"Yahoo Finance returned no prices for {', '.join(symbols)} (it answers empty when it throttles)"
+            )
         missing = set(symbols) - {q.symbol for q in quotes}
         if missing:
-            log.warning("Yahoo Finance returned no price for %s", ", ".join(sorted(missing)))
+            why = f" ({refused} requests refused with 429)" if refused else ""
+            log.warning("Yahoo Finance returned no price for %s%s", ", ".join(sorted(missing)), why)
         return quotes
 
     def describe(self, symbol: str) -> Listing:

@@ -1,0 +1,28 @@
+// The price source's state. While it rests after throttling (Yahoo's 429s), the page says so
+// with a countdown, so that unchanged prices are not mistaken for a quiet market.
+
+import { secondsUntil } from "./freshness.js";
+
+const box = document.getElementById("source-state");
+const NAMES = { yfinance: "Yahoo Finance" };
+let resting = null;
+
+// `state` as /api/prices/latest and the socket give it: {source, state: "ok" | "rate_limited", until, reason}.
+export function setSourceState(state) {
+  resting = state?.state === "rate_limited" ? state : null;
+  refreshSourceState();
+}
+
+// Every second: the countdown; at zero it says the source is being asked again.
+export function refreshSourceState() {
+  box.hidden = resting === null;
+  if (resting === null) return;
+  const name = NAMES[resting.source] ?? resting.source;
+  const left = secondsUntil(resting.until);
+  box.dataset.state = resting.state;
+  box.textContent =
+    left > 0
+      ? `${name} is rate limiting us: retrying in ${left} s. Prices stay as last received until then.`
+      : `${name} is rate limiting us: retrying now.`;
+  box.title = resting.reason;
+}
