@@ -17,12 +17,22 @@ import { refreshSourceState, setSourceState } from "./source.js";
 import { startWatchlistEditing } from "./watchlist.js";
 
 async function catchUp() {
+  const news = watchlistNews;
   const [watchlist, latest] = await Promise.all([api.symbols(), api.latest()]);
   setServerClock(latest.server_time, latest.stale_after_seconds);
   setSourceState(latest.source_state);
-  showWatchlist(watchlist);
+  if (news === watchlistNews) showWatchlist(watchlist); // else the socket's is newer
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
   await Promise.all([loadAlerts(), loadChannels(), loadSparklines()]);
+}
+
+// Watchlists that came on the socket: a REST answer asked for before one of them is older.
+let watchlistNews = 0;
+
+async function loadWatchlist(request) {
+  const news = watchlistNews;
+  const watchlist = await request;
+  if (news === watchlistNews) showWatchlist(watchlist);
 }
 
 function showWatchlist(watchlist) {
@@ -56,6 +66,7 @@ function onMessage(message) {
   } else if (message.type === "source") {
     setSourceState(message); // the fetch began or ended a rest after throttling
   } else if (message.type === "watchlist") {
+    watchlistNews += 1;
     showWatchlist(message.symbols); // added, removed or reordered here or in another tab
     loadSparklines().catch(() => {});
   }
@@ -70,7 +81,7 @@ setInterval(() => {
 setInterval(() => loadSparklines().catch(() => {}), 300_000);
 
 onCardSelected(openChart);
-startWatchlistEditing(showWatchlist);
+startWatchlistEditing(loadWatchlist);
 onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);
 connect({

@@ -8,7 +8,7 @@ import { showMessage } from "./dom.js";
 const form = document.getElementById("add-symbol");
 const input = document.getElementById("new-symbol");
 const answer = document.getElementById("add-symbol-answer");
-let show = () => {};
+let load = async () => {};
 
 function say(message, ok) {
   answer.dataset.ok = String(ok);
@@ -30,7 +30,7 @@ async function add(event) {
     const added = await api.addSymbol(symbol);
     say(`Added ${added.symbol}${added.name ? ` (${added.name})` : ""}.`, true);
     input.value = "";
-    show(await api.symbols());
+    await load(api.symbols());
   } catch (failure) {
     say(failure.message, false); // the input keeps what was typed, to fix it
     input.select();
@@ -41,11 +41,11 @@ async function add(event) {
 
 async function reorder(order, focus) {
   try {
-    show(await api.reorderSymbols(order));
+    await load(api.reorderSymbols(order));
     focus?.();
   } catch (failure) {
     say(failure.message, false);
-    show(await api.symbols().catch(() => []));
+    await load(api.symbols()).catch(() => {}); // the server's order back on the cards, if it answers
   }
 }
 
@@ -62,15 +62,16 @@ async function remove(symbol) {
   try {
     await api.removeSymbol(symbol);
     say(`Removed ${symbol}; its history and alerts are kept. Add it again to resume.`, true);
-    show(await api.symbols());
+    await load(api.symbols());
   } catch (failure) {
     say(failure.message, false);
   }
 }
 
-// `showWatchlist` draws the server's watchlist (cards, alert form); called after every edit.
-export function startWatchlistEditing(showWatchlist) {
-  show = showWatchlist;
+// `loadWatchlist(request)` draws the watchlist a request answers (cards, alert form), unless a
+// newer one came meanwhile; called after every edit.
+export function startWatchlistEditing(loadWatchlist) {
+  load = loadWatchlist;
   form.addEventListener("submit", add);
   onWatchlistEdit({ move, remove });
   onDragReorder((order) => reorder(order));
