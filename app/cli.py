@@ -16,10 +16,12 @@ from app.market.partitions import ensure_ahead
 from app.market.prices import symbol_exists
 from app.market.sources import SourceError, UnknownSymbol
 from app.market.sources.chosen import price_source
+from app.market.sources.exchange import UnknownExchange, exchange_class
 from app.pipeline.pubsub import AUTO_SOURCE_KEY
 from app.services import ensure_topic, redis_client
 from app.web.errors import ApiError
 from app.web.validation import normalise_symbol, parse_instant
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 def setup_command() -> None:
     """Bring PostgreSQL and Kafka to what this version needs; safe to run again."""
     settings = current_app.config["SETTINGS"]
+    _check_exchanges(settings)
     upgrade()
     seeded = watchlist.seed(settings.symbols)
     ensure_ahead()
@@ -45,6 +48,16 @@ def setup_command() -> None:
         settings.kafka_topic,
         f"created with {settings.kafka_partitions} partitions" if created else "already there",
     )
+
+
+def _check_exchanges(settings: Settings) -> None:
+    """An exchange ccxt does not know stops the start with one line naming the setting."""
+    for name, value in (("CRYPTO_SOURCE", settings.crypto_source), ("CRYPTO_FALLBACK", settings.crypto_fallback)):
+        if value and value.startswith("ccxt:"):
+            try:
+                exchange_class(value.removeprefix("ccxt:"))
+            except UnknownExchange as exc:
+                raise click.ClickException(f"{name}={value}: {exc}") from None
 
 
 def _describe_watchlist() -> None:

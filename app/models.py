@@ -45,6 +45,8 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     currency: Mapped[str | None] = mapped_column(String(16))
     exchange: Mapped[str | None] = mapped_column(String(64))
     quote_type: Mapped[str | None] = mapped_column(String(32))
+    # Its trading hours: an exchange_calendars name (XNYS, 24/7), null if not known (app/market/hours.py).
+    calendar: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -65,7 +67,7 @@ class Tick(db.Model):  # type: ignore[name-defined]
     # In the key because a partitioned table's keys must hold the partition column.
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))  # yfinance, simulated, ccxt:<exchange>
 
 
 class CandleColumns:

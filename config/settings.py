@@ -17,6 +17,8 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 PRICE_SOURCES = ("yfinance", "simulated", "auto")
+# Where crypto pairs' prices come from while prices are live: Yahoo, or an exchange through ccxt.
+CRYPTO_SOURCE_RE = re.compile(r"^(yfinance|ccxt:[a-z0-9]{2,24})$")
 # Yahoo symbols: letters, digits and . - ^ = (BTC-USD, BRK.B, ^GSPC, EURUSD=X).
 SYMBOL_RE = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,31}$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,18 @@ def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[s
         if value.lower() == choice.lower():
             return choice
     raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def env_crypto_source(env: Mapping[str, str], name: str, default: str, *, allow_none: bool = False) -> str | None:
+    """``yfinance`` or ``ccxt:<exchange id>`` (ccxt's lower-case id: kraken, binance, coinbase...);
+    ``none`` where allowed. Whether ccxt knows the exchange is checked when the source is made."""
+    value = (_raw(env, name) or default).lower()
+    if allow_none and value == "none":
+        return None
+    if not CRYPTO_SOURCE_RE.match(value):
+        other = ", none" if allow_none else ""
+        raise SettingsError(f"{name} must be yfinance or ccxt:<exchange> (e.g. ccxt:kraken){other}, got {value!r}")
+    return value
 
 
 def env_url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
@@ -190,6 +204,8 @@ class Settings:
     symbols: tuple[str, ...] = ("BTC-USD", "ETH-USD", "DOGE-USD")
     fetch_interval_seconds: float = 2.0
     price_source: str = "auto"
+    crypto_source: str = "yfinance"
+    crypto_fallback: str | None = "ccxt:kraken"
     yfinance_timeout_seconds: float = 10.0
     simulator_seed: int = 42
     history_points: int = 100
@@ -338,6 +354,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         symbols=env_symbols(env, "SYMBOLS", "BTC-USD,ETH-USD,DOGE-USD"),
         fetch_interval_seconds=env_float(env, "FETCH_INTERVAL_SECONDS", 2.0, minimum=0),
         price_source=env_choice(env, "PRICE_SOURCE", "auto", PRICE_SOURCES),
+        crypto_source=env_crypto_source(env, "CRYPTO_SOURCE", "yfinance"),
+        crypto_fallback=env_crypto_source(env, "CRYPTO_FALLBACK", "ccxt:kraken", allow_none=True),
         yfinance_timeout_seconds=env_float(env, "YFINANCE_TIMEOUT_SECONDS", 10.0, minimum=0),
         simulator_seed=env_int(env, "SIMULATOR_SEED", 42),
         history_points=env_int(env, "HISTORY_POINTS", 100, minimum=1, maximum=10000),

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.market.candles import ORIGIN, insert_ticks_sql
 from app.market.partitions import ensure_partitions
+from app.market.sources.routes import Watched
 from app.market.ticks import Tick
 from app.models import Symbol
 from app.models import Tick as TickRow
@@ -190,9 +191,11 @@ def all_symbols() -> set[str]:
     return set(db.session.scalars(select(Symbol.symbol)))
 
 
-def active_symbols() -> list[str]:
-    """Active symbols in their configured order."""
-    return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active).order_by(Symbol.position, Symbol.symbol)))
+def active_symbols() -> list[Watched]:
+    """The watchlist in its order, with each symbol's quote type and calendar (null until described)."""
+    columns = (Symbol.symbol, Symbol.quote_type, Symbol.calendar)
+    rows = db.session.execute(select(*columns).where(Symbol.active).order_by(Symbol.position, Symbol.symbol))
+    return [Watched(*row) for row in rows]
 
 
 def sync_symbols(symbols: Sequence[str]) -> None:

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from config.settings import SYMBOL_RE
+from config.settings import CRYPTO_SOURCE_RE, SYMBOL_RE
 
 SCHEMA_VERSION = 1
-SOURCES = ("yfinance", "simulated")
+SOURCES = ("yfinance", "simulated")  # and an exchange through ccxt: "ccxt:kraken"
 # A tick from further ahead than any clock skew would be "latest" until that time comes; one
 # from long ago would open the "all" range at a date nothing else is from.
 MAX_AHEAD = timedelta(hours=1)
@@ -60,7 +60,7 @@ class Tick:
         if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol):
             raise TickError(f"invalid symbol {symbol!r}")
         source = data.get("source")
-        if source not in SOURCES:
+        if source not in SOURCES and not (isinstance(source, str) and CRYPTO_SOURCE_RE.match(source)):
             raise TickError(f"invalid source {source!r}")
         return cls(
             symbol=symbol,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.market.sources import Listing
@@ -27,6 +27,7 @@ def symbol_json(row: Symbol) -> dict[str, Any]:
         "currency": row.currency,
         "exchange": row.exchange,
         "quote_type": row.quote_type,
+        "calendar": row.calendar,
         "position": row.position,
     }
 
@@ -118,7 +119,8 @@ def reorder(order: Sequence[str]) -> list[dict[str, Any]]:
 
 def undescribed() -> list[str]:
     """Watched symbols the source has not described yet (seeded, or from before the watchlist)."""
-    return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active, Symbol.currency.is_(None))))
+    blank = or_(Symbol.currency.is_(None), Symbol.calendar.is_(None))  # calendars came later (0009)
+    return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active, blank)))
 
 
 def describe(listing: Listing) -> None:
@@ -130,7 +132,7 @@ def describe(listing: Listing) -> None:
 
 def _describe(row: Symbol, listing: Listing) -> None:
     """Store what the source said, cut to the columns (a source's long name is not ours to refuse)."""
-    for column in ("name", "currency", "exchange", "quote_type"):
+    for column in ("name", "currency", "exchange", "quote_type", "calendar"):
         value = getattr(listing, column)
         setattr(row, column, value[: Symbol.__table__.c[column].type.length] if value else None)
 

@@ -6,6 +6,7 @@ every connection up while prices stop. /healthz and /api/status both answer from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,17 +27,19 @@ def stale_after_seconds(fetch_interval_seconds: float) -> float:
     return STALE_INTERVALS * fetch_interval_seconds
 
 
-def last_tick_received_at() -> datetime | None:
-    """When the newest stored tick of any active symbol arrived (one index probe per symbol)."""
+def last_tick_received_at(closed: Sequence[str] = ()) -> datetime | None:
+    """When the newest stored tick of any active symbol arrived (one index probe per symbol),
+    leaving out the ``closed`` markets' symbols (their last tick is the close)."""
     return db.session.scalar(
         text(
             """
             SELECT max(t.received_at) FROM symbols s
             CROSS JOIN LATERAL (SELECT received_at FROM ticks WHERE ticks.symbol = s.symbol
                                 ORDER BY observed_at DESC LIMIT 1) t
-            WHERE s.active
+            WHERE s.active AND NOT s.symbol = ANY(:closed)
             """
-        )
+        ),
+        {"closed": list(closed)},
     )
 
 

@@ -14,6 +14,7 @@ PRICES_CHANNEL = "stockticker:prices"
 ALERTS_CHANNEL = "stockticker:alerts"
 CHANNELS = (PRICES_CHANNEL, ALERTS_CHANNEL)
 STATUS_KEY = "stockticker:pipeline"
+MARKETS_KEY = "stockticker:markets"  # hash: symbol -> its market session (app/market/hours.py)
 AUTO_SOURCE_KEY = "stockticker:auto-source"  # what PRICE_SOURCE=auto chose for this start of the stack
 
 
@@ -34,6 +35,30 @@ def tell_pages(client: redis.Redis, message: dict[str, Any]) -> None:
         publish(client, ALERTS_CHANNEL, [message])
     except redis.RedisError as exc:
         log.warning("could not tell the open pages about a change (%s): %s", message["type"], exc)
+
+
+def tell_markets(client: redis.Redis, markets: dict[str, dict[str, Any]]) -> None:
+    """Keep each watched symbol's market session (open / closed, next open or close) where the web
+    reads it, and tell the pages the ones that changed: at an open or a close, not every fetch."""
+    stored = {k.decode(): v.decode() for k, v in client.hgetall(MARKETS_KEY).items()}
+    fresh = {symbol: json.dumps(session, sort_keys=True) for symbol, session in markets.items()}
+    changed = {symbol: value for symbol, value in fresh.items() if stored.get(symbol) != value}
+    gone = set(stored) - set(fresh)
+    if gone:
+        client.hdel(MARKETS_KEY, *gone)
+    if changed:
+        client.hset(MARKETS_KEY, mapping=changed)
+        tell_pages(client, {"type": "markets", "markets": {s: markets[s] for s in changed}})
+
+
+def read_markets(client: redis.Redis) -> dict[str, dict[str, Any]]:
+    """Each watched symbol's market session as the last fetch judged it (symbols with hours only)."""
+    return {k.decode(): json.loads(v) for k, v in client.hgetall(MARKETS_KEY).items()}
+
+
+def closed_markets(client: redis.Redis) -> list[str]:
+    """Symbols whose market is closed now: no new ticks is no news for them."""
+    return [symbol for symbol, session in read_markets(client).items() if session["state"] == "closed"]
 
 
 def record_stage(client: redis.Redis, stage: str, **fields: Any) -> None:

@@ -13,12 +13,13 @@ from app.alerting import alerts, channels
 from app.alerting.channels import send
 from app.alerting.deliveries import delivery_counts
 from app.market import prices, ranges, watchlist
-from app.market.sources import SourceError, UnknownSymbol
+from app.market.sources import Listing, PriceSource, SourceError, UnknownSymbol
 from app.market.sources.backoff import Backoff, source_state
-from app.market.sources.chosen import price_source
+from app.market.sources.chosen import crypto_sources, price_source
+from app.market.sources.routes import is_crypto
 from app.models import STATUSES
 from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
-from app.pipeline.pubsub import read_status, tell_pages
+from app.pipeline.pubsub import closed_markets, read_markets, read_status, tell_pages
 from app.services import redis_client
 from app.web import schema as S
 from app.web.errors import ApiError
@@ -56,16 +57,24 @@ def add_symbol() -> tuple[Response, int]:
     resting = Backoff(redis_client(), source.name).resting()
     if resting is not None:  # asking now would only prolong it
         raise ApiError(503, f"could not check {symbol}: {source.name} is {resting.describe(time.time())}", "symbol")
+    listing = _check(source, symbol)
+    crypto = crypto_sources()[0]
+    if crypto is not None and is_crypto(symbol, listing.quote_type):  # CRYPTO_SOURCE must price it too
+        _check(crypto, symbol)
+    added = watchlist.add(listing, current_app.config["SETTINGS"].max_symbols)
+    tell_pages(redis_client(), {"type": "watchlist", "symbols": watchlist.watchlist()})
+    return jsonify(symbol=added), 201
+
+
+def _check(source: PriceSource, symbol: str) -> Listing:
+    """What ``source`` says ``symbol`` is; 400 with its reason if it has none, 503 if it did not answer."""
     try:
-        listing = source.describe(symbol)
+        return source.describe(symbol)
     except UnknownSymbol as exc:
         raise ApiError(400, f"{symbol} is not known: {exc}", "symbol") from None
     except SourceError as exc:
         message = f"could not check {symbol} with the price source ({source.name}): {exc}"
         raise ApiError(503, message, "symbol") from None
-    added = watchlist.add(listing, current_app.config["SETTINGS"].max_symbols)
-    tell_pages(redis_client(), {"type": "watchlist", "symbols": watchlist.watchlist()})
-    return jsonify(symbol=added), 201
 
 
 @bp.delete("/api/symbols/<symbol>")
@@ -102,6 +111,7 @@ def latest() -> Response:
         fetch_interval_seconds=settings.fetch_interval_seconds,
         stale_after_seconds=stale_after_seconds(settings.fetch_interval_seconds),
         source_state=_source_state(read_status(redis_client())),
+        markets=read_markets(redis_client()),
     )
 
 
@@ -199,7 +209,7 @@ def pipeline_status() -> Response:
     report = stage_report(read_status(redis_client()), now, stale_after_seconds(settings.fetch_interval_seconds))
     return jsonify(
         pipeline=report,
-        last_tick_age_seconds=age_seconds(last_tick_received_at(), now),
+        last_tick_age_seconds=age_seconds(last_tick_received_at(closed_markets(redis_client())), now),
         deliveries=delivery_counts(),
         price_source=current_app.config["PRICE_SOURCE"],
         source_state=_source_state(report),

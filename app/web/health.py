@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.pipeline.freshness import age_seconds, first_late, last_tick_received_at, stage_report
-from app.pipeline.pubsub import read_status
+from app.pipeline.pubsub import closed_markets, read_status
 from app.services import redis_client, topic_partitions
 from app.web import schema as S
 from app.web.schema import documented
@@ -44,7 +44,7 @@ def _freshness(max_age: float) -> dict[str, Any]:
     """The newest tick's age; past ``max_age`` the check fails naming the first late stage.
     Before the first tick is stored there is nothing to be late with (a fresh start)."""
     now = datetime.now(UTC)
-    age = age_seconds(last_tick_received_at(), now)
+    age = age_seconds(last_tick_received_at(closed_markets(redis_client())), now)
     report = stage_report(read_status(redis_client()), now, max_age)
     late = first_late(report)
     if age is not None and age > max_age:

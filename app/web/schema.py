@@ -76,6 +76,7 @@ class WatchedSymbol(Struct):
     currency: str | None
     exchange: str | None
     quote_type: str | None
+    calendar: str | None  # its trading hours: an exchange calendar (XNYS), 24/7 for crypto
     position: int
 
 
@@ -114,12 +115,23 @@ class LatestPrice(Tick):
     change_24h_percent: float | None
 
 
+class MarketSession(Struct):
+    """A symbol's market now: crypto is always open (calendar 24/7, no times)."""
+
+    calendar: str
+    state: Literal["open", "closed"]
+    last_close: datetime | None
+    next_open: datetime | None
+    next_close: datetime | None
+
+
 class LatestPrices(Struct):
     prices: list[LatestPrice]
     server_time: datetime
     fetch_interval_seconds: float
     stale_after_seconds: float
     source_state: SourceState
+    markets: dict[str, MarketSession]  # symbols whose trading hours are known
 
 
 class PointsQuery(Struct):
@@ -296,6 +308,7 @@ class SourceState(Struct):
     retry_in_seconds: int | None = None
     reason: str | None = None
     message: str | None = None
+    stand_in: str | None = None  # the source crypto pairs come from meanwhile (CRYPTO_FALLBACK)
 
 
 class PipelineStatus(Struct):

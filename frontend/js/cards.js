@@ -3,13 +3,14 @@
 // card's tools: move earlier / later (the keyboard's way to reorder; a drag does it too) and remove.
 
 import { element } from "./dom.js";
-import { axisFormatter, formatPrice, formatTime } from "./format.js";
+import { axisFormatter, formatPrice, formatTime, formatWeekdayTime, sourceName } from "./format.js";
 import { ageSeconds, isStale } from "./freshness.js";
 
 const cardsEl = document.getElementById("cards");
 const emptyEl = document.getElementById("no-prices");
 const simulatedEl = document.getElementById("simulated");
 const cards = new Map();
+const markets = new Map(); // symbol -> its market session (the fetch judges it from the exchange's calendar)
 const SVG = "http://www.w3.org/2000/svg";
 const SPARK_BUCKET_MS = 1_800_000; // the server's 30-minute sparkline buckets
 const DAY_MS = 86_400_000;
@@ -132,6 +133,7 @@ export function showPrice(tick, previous) {
   c.observedAt = tick.observed_at;
   c.badge.hidden = tick.source !== "simulated";
   c.el.dataset.source = tick.source;
+  c.source = sourceName(tick.source);
   c.last = tick.price;
   emptyEl.hidden = true;
   if (tick.source === "simulated") simulatedEl.hidden = false;
@@ -192,14 +194,36 @@ export function setSparklines(lines) {
   }
 }
 
-// "updated 2:05:14 PM" while fresh, "stale, last price 21 s ago" once older than the limit.
+// Sessions as the server sends them, all or only the ones that changed: {symbol: {state, next_open, ...}}.
+export function setMarkets(sessions) {
+  for (const [symbol, session] of Object.entries(sessions ?? {})) markets.set(symbol, session);
+  for (const c of cards.values()) refreshCard(c);
+}
+
+function marketClosed(c) {
+  return markets.get(c.el.dataset.symbol)?.state === "closed";
+}
+
+// "updated 2:05:14 PM · Yahoo Finance" while fresh, "stale, last price 21 s ago" once older than
+// the limit, "market closed · last close Fri 4:00 PM · opens Mon 9:30 AM" while the exchange is shut.
 function refreshCard(c) {
-  if (!c.receivedAt) return;
-  const stale = isStale(c.receivedAt);
+  const closed = marketClosed(c);
+  c.el.dataset.market = closed ? "closed" : "open";
+  if (!c.receivedAt && !closed) return;
+  const stale = !closed && isStale(c.receivedAt);
   c.el.dataset.stale = String(stale);
-  c.meta.textContent = stale
-    ? `stale, last price ${ageSeconds(c.receivedAt)} s ago`
-    : `updated ${formatTime(c.observedAt)}`;
+  if (closed) {
+    const opens = markets.get(c.el.dataset.symbol).next_open;
+    c.meta.textContent = [
+      "market closed",
+      c.observedAt ? `last close ${formatWeekdayTime(c.observedAt)}` : "no price yet",
+      opens ? `opens ${formatWeekdayTime(opens)}` : "",
+    ].filter(Boolean).join(" · ");
+  } else {
+    c.meta.textContent = stale
+      ? `stale, last price ${ageSeconds(c.receivedAt)} s ago`
+      : `updated ${formatTime(c.observedAt)}${c.source && c.source !== "simulated" ? ` · ${c.source}` : ""}`;
+  }
   c.button.setAttribute(
     "aria-label",
     `${c.el.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.day.textContent}, ${c.meta.textContent}. Open chart`,
@@ -207,8 +231,9 @@ function refreshCard(c) {
 }
 
 // Re-judges every card's age; true when every card with a price is stale (the feed is delayed).
+// A closed market's card is not stale: its price is the close.
 export function refreshFreshness() {
-  const priced = [...cards.values()].filter((c) => c.receivedAt);
+  const priced = [...cards.values()].filter((c) => c.receivedAt && !marketClosed(c));
   priced.forEach(refreshCard);
   return priced.length > 0 && priced.every((c) => c.el.dataset.stale === "true");
 }

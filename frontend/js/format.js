@@ -26,6 +26,19 @@ export function formatTime(value) {
   return unbroken(TIME.format(new Date(value)));
 }
 
+// A price source as people know it: "Yahoo Finance", "Kraken" for ccxt:kraken.
+export function sourceName(source) {
+  if (source?.startsWith("ccxt:")) return source.charAt(5).toUpperCase() + source.slice(6);
+  return { yfinance: "Yahoo Finance" }[source] ?? source;
+}
+
+// "Mon 9:30 AM": when a closed market opens, within the week to come.
+const WEEKDAY_TIME = new Intl.DateTimeFormat([], { weekday: "short", hour: "numeric", minute: "2-digit" });
+
+export function formatWeekdayTime(iso) {
+  return unbroken(WEEKDAY_TIME.format(new Date(iso)));
+}
+
 export function formatDateTime(iso) {
   return `${unbroken(DATE.format(new Date(iso)))} ${formatTime(iso)}`;
 }

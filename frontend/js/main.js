@@ -7,7 +7,7 @@ import {
   setSymbols, updatePreview,
 } from "./alerts.js";
 import {
-  currentPrice, onCardSelected, refreshFreshness, setLive, setSparklines, setWatchlist, showPrice,
+  currentPrice, onCardSelected, refreshFreshness, setLive, setMarkets, setSparklines, setWatchlist, showPrice,
 } from "./cards.js";
 import { loadChannels, onChannelsChanged } from "./channels.js";
 import { addLivePoint, openChart } from "./chart.js";
@@ -22,6 +22,7 @@ async function catchUp() {
   setServerClock(latest.server_time, latest.stale_after_seconds);
   setSourceState(latest.source_state);
   if (news === watchlistNews) showWatchlist(watchlist); // else the socket's is newer
+  setMarkets(latest.markets);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
   await Promise.all([loadAlerts(), loadChannels(), loadSparklines()]);
 }
@@ -65,6 +66,8 @@ function onMessage(message) {
     alertCancelled(message.alert);
   } else if (message.type === "source") {
     setSourceState(message); // the fetch began or ended a rest after throttling
+  } else if (message.type === "markets") {
+    setMarkets(message.markets); // a market opened or closed
   } else if (message.type === "watchlist") {
     watchlistNews += 1;
     showWatchlist(message.symbols); // added, removed or reordered here or in another tab

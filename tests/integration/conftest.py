@@ -41,6 +41,7 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         "EMBEDDED_KAFKA_PORT": str(free_port()),
         "SYMBOLS": SYMBOLS,
         "PRICE_SOURCE": "simulated",
+        "CRYPTO_FALLBACK": "none",  # a test that stands in for Yahoo replays Kraken (test_crypto_sources.py)
         "KAFKA_PARTITIONS": "3",
         "LOG_LEVEL": "INFO",
     }
@@ -86,10 +87,12 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
                 "TRUNCATE ticks, candles_1m, candles_1h, alerts, channels, alert_channels, alert_events, deliveries "
                 "RESTART IDENTITY"
             )
-        )
-        db.session.commit()
+        )  # one transaction to the commit in sync_symbols: a running stack's tick waits, then finds its symbol gone
         # The watchlist as configured, whatever a test added, removed or reordered.
         db.session.execute(text("DELETE FROM symbols WHERE NOT symbol = ANY(:s)"), {"s": list(settings.symbols)})
+        db.session.execute(  # undescribed, as seeded
+            text("UPDATE symbols SET name = NULL, currency = NULL, exchange = NULL, quote_type = NULL, calendar = NULL")
+        )
         sync_symbols(settings.symbols)
     redis.Redis.from_url(settings.redis_url).flushdb()
     yield
@@ -130,9 +133,10 @@ def stack(app, server_env: dict[str, str], stack_changes, tmp_path_factory: pyte
 
 
 def signed_in_headers(app: Flask) -> dict[str, str]:
-    """A fresh token; earlier modules' are deleted (their stacks are gone, and there may be 50 at most)."""
+    """A fresh token; earlier modules' tokens are deleted, whoever made them (their tests are over,
+    and there may be 50 at most: test_openapi's generated requests make up to that many)."""
     with app.app_context():
-        db.session.execute(text("DELETE FROM api_tokens WHERE name = 'tests'"))
+        db.session.execute(text("DELETE FROM api_tokens"))
         db.session.commit()
         _, secret = create_token("tests")
     return {"Authorization": f"Bearer {secret}"}

@@ -128,7 +128,10 @@ def test_a_crossed_alert_fires_once_with_a_banner_and_a_notification(page: Page)
 
 def test_text_from_the_server_is_never_html(page: Page, redis_client):
     wait_for_prices(page)
-    listed = {"symbol": XSS, "name": XSS, "currency": "USD", "exchange": "x", "quote_type": "EQUITY", "position": 0}
+    listed = {
+        "symbol": XSS, "name": XSS, "currency": "USD", "exchange": "x", "quote_type": "EQUITY", "calendar": None,
+        "position": 0,
+    }  # fmt: skip
     redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "watchlist", "symbols": [listed]}))
     message = {
         "type": "price",

@@ -1,18 +1,26 @@
 """The fetch task against real Redis and Kafka: produce, skip while running, survive a failing source."""
 
+import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from kafka import KafkaConsumer
 
 import tasks.fetch as fetch
-from app.market.sources import SourceError, chosen
+from app.market.prices import store_ticks
+from app.market.sources import SourceError, Throttled, chosen
+from app.market.sources.backoff import Backoff
+from app.market.sources.exchange import ExchangeSource
+from app.market.sources.routes import Watched
 from app.market.sources.simulated import SimulatedSource
 from app.market.ticks import Tick
 from app.pipeline.pubsub import read_status
 from tasks.producer import close_producer
 from tests.integration.helpers import wait_for
+from tests.replay import KrakenReplay, kraken_session
 
 
 class BrokenSource:
@@ -29,7 +37,7 @@ def fetch_topic(app, settings, topic):
     app.config["SETTINGS"] = replace(settings, kafka_topic=topic)
     yield topic
     app.config["SETTINGS"] = original
-    chosen._source = None
+    chosen._source = chosen._crypto = None
     close_producer()
 
 
@@ -65,7 +73,7 @@ def test_one_fetch_produces_one_tick_per_active_symbol(ctx, settings, fetch_topi
     assert {t.source for t in ticks} == {"simulated"}
     assert all(t.received_at >= t.observed_at for t in ticks)
     assert read_status(redis_client)["fetch"] | {"at": 0} == {
-        "at": 0, "ticks": 3, "source": "simulated", "last_error": None,
+        "at": 0, "ticks": 3, "source": "simulated", "sources": ["simulated"], "last_error": None,
     }  # fmt: skip
 
 
@@ -90,6 +98,82 @@ def test_a_failing_source_is_logged_and_counted_not_raised(ctx, fetch_topic, red
     assert status["last_error"] == "yfinance: Yahoo Finance did not answer within 10 s"
     assert "fetch from yfinance failed for BTC-USD,ETH-USD,DOGE-USD" in caplog.text
     assert not redis_client.exists(fetch.FETCH_LOCK)  # released for the next run
+
+
+class ThrottledYahoo:
+    name = "yfinance"
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def fetch(self, symbols, now):
+        self.asked.append(list(symbols))
+        raise Throttled("Yahoo Finance answered 429 Too Many Requests")
+
+
+def test_while_yahoo_rests_crypto_comes_from_the_exchange_and_says_so(ctx, client, settings, fetch_topic, redis_client):
+    """CRYPTO_FALLBACK=ccxt:kraken (the default): Yahoo's 429 does not freeze BTC; the stocks wait."""
+    yahoo, adapter = ThrottledYahoo(), KrakenReplay()
+    kraken = ExchangeSource("kraken", timeout_seconds=5, session=kraken_session(adapter))
+    assert client.post("/api/symbols", json={"symbol": "AAPL"}).status_code == 201  # a stock: Yahoo's only
+    chosen._source, chosen._crypto = yahoo, (None, kraken)
+    with_stock = [Watched("BTC-USD", "CRYPTOCURRENCY"), Watched("ETH-USD"), Watched("DOGE-USD")]
+    with_stock.append(Watched("AAPL", "EQUITY"))
+    assert [r.symbols for r in chosen.routes(with_stock)] == [("BTC-USD", "ETH-USD", "DOGE-USD", "AAPL")]
+
+    assert fetch.fetch_prices.run() == 3  # Yahoo refused; Kraken answered for the three pairs
+    rest = Backoff(redis_client, "yfinance").resting()
+    assert rest is not None and rest.stand_in == "ccxt:kraken"
+    redis_client.hset("stockticker:source:backoff:yfinance", "until", time.time() + 60)  # a longer rest
+    assert fetch.fetch_prices.run() == 3  # Yahoo rests and is not asked; Kraken again
+    assert yahoo.asked == [["BTC-USD", "ETH-USD", "DOGE-USD", "AAPL"]]
+    assert adapter.asked == ["Assets", "AssetPairs"] + ["Ticker?pair=XXBTZUSD,XETHZUSD,XDGUSD"] * 2
+    ticks = consume(settings, fetch_topic, 6)
+    assert {(t.symbol, t.source) for t in ticks} == {
+        ("BTC-USD", "ccxt:kraken"), ("ETH-USD", "ccxt:kraken"), ("DOGE-USD", "ccxt:kraken"),
+    }  # fmt: skip
+    assert {t.price for t in ticks if t.symbol == "BTC-USD"} == {Decimal("96312.40")}
+    state = client.get("/api/status").json
+    assert state["source_state"]["stand_in"] == "ccxt:kraken"
+    assert state["pipeline"]["fetch"]["sources"] == ["ccxt:kraken"]
+
+
+# The Saturday after Thanksgiving 2026: New York shut since Friday's early close (13:00 there).
+SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+CLOSED = {
+    "calendar": "XNYS",
+    "state": "closed",
+    "last_close": "2026-11-27T18:00:00+00:00",
+    "next_open": "2026-11-30T14:30:00+00:00",
+    "next_close": None,
+}
+
+
+def test_a_closed_market_is_said_once_and_its_stock_asked_only_for_a_first_price(
+    ctx, client, settings, fetch_topic, redis_client, monkeypatch
+):
+    from app.pipeline.pubsub import ALERTS_CHANNEL
+
+    listener = redis_client.pubsub()
+    listener.subscribe(ALERTS_CHANNEL)
+    listener.get_message(timeout=1)
+    monkeypatch.setattr(fetch, "clock", lambda: SATURDAY)
+    chosen._source = SimulatedSource(seed=1, interval_seconds=2)
+    for symbol in ("AAPL", "MSFT"):  # the simulator gives stocks New York's hours
+        assert client.post("/api/symbols", json={"symbol": symbol}).json["symbol"]["calendar"] == "XNYS"
+    friday_close = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    store_ticks([Tick("AAPL", Decimal("201.5"), friday_close, friday_close, "simulated")])
+
+    assert fetch.fetch_prices.run() == 4  # the three pairs, and MSFT's first price; AAPL has its close
+    assert fetch.fetch_prices.run() == 4
+    ticks = consume(settings, fetch_topic, 8)
+    assert sorted({t.symbol for t in ticks}) == ["BTC-USD", "DOGE-USD", "ETH-USD", "MSFT"]
+    told = [json.loads(m["data"]) for m in iter(lambda: listener.get_message(timeout=0.5), None)]
+    listener.close()
+    # Said when first seen; the second fetch changed nothing, so said nothing.
+    assert [m["markets"] for m in told if m["type"] == "markets"] == [{"AAPL": CLOSED, "MSFT": CLOSED}]
+    assert client.get("/api/prices/latest").json["markets"] == {"AAPL": CLOSED, "MSFT": CLOSED}
+    # The seeded pairs have no calendar in this database (not described): hours unknown, always asked.
 
 
 def test_auto_is_decided_once_for_every_process_and_afresh_at_setup(app, ctx, redis_client):

@@ -57,7 +57,10 @@ def events(redis_client):
     listener = redis_client.pubsub()
     listener.subscribe(ALERTS_CHANNEL)
     listener.get_message(timeout=1)  # the subscription's confirmation
-    yield lambda: [json.loads(m["data"]) for m in iter(lambda: listener.get_message(timeout=0.5), None)]
+    yield lambda: [
+        told for m in iter(lambda: listener.get_message(timeout=0.5), None)
+        if (told := json.loads(m["data"]))["type"] == "source"
+    ]  # fmt: skip
     listener.close()
 
 

@@ -14,9 +14,11 @@ from app.extensions import db
 from app.market import watchlist
 from app.market.prices import store_ticks
 from app.market.sources import chosen
+from app.market.sources.exchange import ExchangeSource
 from app.market.sources.yahoo import YahooSource
 from app.models import Alert, Symbol
 from tests.integration.helpers import make_alert, tick
+from tests.replay import KrakenReplay, kraken_session
 from tests.unit.test_yahoo import Replay, session
 
 CONFIGURED = ["BTC-USD", "ETH-USD", "DOGE-USD"]
@@ -25,9 +27,9 @@ CONFIGURED = ["BTC-USD", "ETH-USD", "DOGE-USD"]
 @pytest.fixture(autouse=True)
 def _simulated_source():
     """The web's source as the stack runs it in the tests (PRICE_SOURCE=simulated), made afresh."""
-    chosen._source = None
+    chosen._source = chosen._crypto = None
     yield
-    chosen._source = None
+    chosen._source = chosen._crypto = None
 
 
 def watched(client) -> list[str]:
@@ -49,12 +51,15 @@ def test_an_added_symbol_is_checked_described_and_watched_last(client, app):
             "currency": "USD",
             "exchange": "simulated",
             "quote_type": "EQUITY",
+            "calendar": "XNYS",  # a simulated stock keeps New York's hours
             "position": 3,
         }
     }
     assert watched(client) == [*CONFIGURED, "AAPL"]
     sol = client.post("/api/symbols", json={"symbol": "SOL-USD"}).json["symbol"]
-    assert (sol["name"], sol["currency"], sol["quote_type"]) == ("Solana USD", "USD", "CRYPTOCURRENCY")
+    assert (sol["name"], sol["currency"], sol["quote_type"], sol["calendar"]) == (
+        "Solana USD", "USD", "CRYPTOCURRENCY", "24/7",
+    )  # fmt: skip
 
 
 def test_an_unknown_symbol_is_refused_with_the_sources_reason_and_nothing_is_written(client, app, tmp_path):
@@ -168,17 +173,35 @@ def test_symbols_seeds_an_empty_table_only(app, ctx):
     assert [(s["symbol"], s["position"]) for s in watchlist.watchlist()] == [("AAPL", 0), ("BTC-USD", 1)]
 
 
+def test_with_crypto_from_an_exchange_a_pair_it_does_not_list_is_refused_and_nothing_is_written(client, app, tmp_path):
+    import yfinance as yf
+
+    yf.set_tz_cache_location(str(tmp_path / "yf-cache"))
+    assert client.delete("/api/symbols/DOGE-USD").status_code == 200
+    kraken = ExchangeSource(
+        "kraken", timeout_seconds=5, session=kraken_session(KrakenReplay(unlisted=frozenset({"XDGUSD"})))
+    )
+    chosen._source = YahooSource(timeout_seconds=10, session=session(Replay()))
+    chosen._crypto = (kraken, None)  # CRYPTO_SOURCE=ccxt:kraken
+    before = rows(app)
+    answer = client.post("/api/symbols", json={"symbol": "DOGE-USD"})  # Yahoo knows it; this Kraken does not
+    assert (answer.status_code, answer.json) == (400, {
+        "error": "DOGE-USD is not known: Kraken has no DOGE/USD or DOGE/USDT or DOGE/USDC market", "field": "symbol",
+    })  # fmt: skip
+    assert rows(app) == before
+
+
 def test_setup_leaves_an_edited_watchlist_alone_and_describes_what_has_no_name(client, app):
     assert client.post("/api/symbols", json={"symbol": "AAPL"}).status_code == 201
     assert client.delete("/api/symbols/ETH-USD").status_code == 200
     with app.app_context():
-        db.session.execute(text("UPDATE symbols SET name = NULL, currency = NULL"))
+        db.session.execute(text("UPDATE symbols SET name = NULL, currency = NULL, calendar = NULL"))
         db.session.commit()
         result = app.test_cli_runner().invoke(args=["setup"])
     assert result.exit_code == 0, result.output
     listed = client.get("/api/symbols").json["symbols"]
-    assert [(s["symbol"], s["name"], s["currency"]) for s in listed] == [
-        ("BTC-USD", "Bitcoin USD", "USD"),
-        ("DOGE-USD", "Dogecoin USD", "USD"),
-        ("AAPL", None, "USD"),
+    assert [(s["symbol"], s["name"], s["currency"], s["calendar"]) for s in listed] == [
+        ("BTC-USD", "Bitcoin USD", "USD", "24/7"),
+        ("DOGE-USD", "Dogecoin USD", "USD", "24/7"),
+        ("AAPL", None, "USD", "XNYS"),  # an install from before market hours gets them at setup
     ]

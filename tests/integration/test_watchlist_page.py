@@ -144,3 +144,35 @@ def test_a_throttled_source_is_said_on_the_page_with_a_countdown_until_it_answer
     expect(state).to_have_text(re.compile(r"retrying in 2[0-8] s"), timeout=5_000)  # it counts down
     redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "source", "source": "yfinance", "state": "ok"}))
     expect(state).to_be_hidden()
+    # With CRYPTO_FALLBACK, the rest says where crypto prices come from meanwhile.
+    kraken_meanwhile = resting | {"stand_in": "ccxt:kraken"}
+    redis_client.publish(ALERTS_CHANNEL, json.dumps(kraken_meanwhile))
+    expect(state).to_have_text(
+        re.compile(r"retrying in \d+ s\. Crypto prices come from Kraken meanwhile; the others stay as last received\.$")
+    )
+    redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "source", "source": "yfinance", "state": "ok"}))
+    expect(state).to_be_hidden()
+
+
+def test_a_closed_market_is_said_on_its_card_with_when_it_opens_not_called_stale(page: Page, redis_client):
+    wait_for_prices(page)
+    doge = card(page, "DOGE-USD")
+    expect(doge.locator(".meta")).to_have_text(re.compile(r"^updated "))
+    opens = (datetime.now(UTC) + timedelta(days=2)).replace(hour=14, minute=30, second=0, microsecond=0)
+    closed = {
+        "calendar": "XNYS", "state": "closed", "last_close": datetime.now(UTC).isoformat(),
+        "next_open": opens.isoformat(), "next_close": None,
+    }  # fmt: skip
+    # As the fetch tells the pages when a market closes (a stock's; any card shows it the same way).
+    redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "markets", "markets": {"DOGE-USD": closed}}))
+    here = opens - timedelta(minutes=page.evaluate(f"new Date('{opens.isoformat()}').getTimezoneOffset()"))
+    when = f"{here.strftime('%a')}\\s{here.hour % 12 or 12}:30\\s{here.strftime('%p')}"  # the viewer's clock
+    last_close = r"last close \w{3}\s\d{1,2}:\d{2}\s[AP]M"  # the card's price is the close: when it was
+    expect(doge.locator(".meta")).to_have_text(re.compile(rf"^market closed · {last_close} · opens {when}$"))
+    expect(doge).to_have_attribute("data-market", "closed")
+    expect(doge).to_have_attribute("data-stale", "false")
+    page.screenshot(path=str(ARTIFACTS / "market-closed-1440.png"))
+    reopened = closed | {"state": "open", "next_open": None, "last_close": None}
+    redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "markets", "markets": {"DOGE-USD": reopened}}))
+    expect(doge.locator(".meta")).to_have_text(re.compile(r"^updated "))
+    expect(doge).to_have_attribute("data-market", "open")

@@ -146,7 +146,8 @@ def test_the_image_is_multi_stage_non_root_and_pinned():
     for line in (PROJECT_ROOT / "requirements.txt").read_text().splitlines():
         if "==" in line:
             name, version = line.split("==")
-            matches = {k: v for k, v in pins.items() if k.lower().replace("_", "-") == name.lower()}
+            same = name.lower().replace("_", "-")  # PyPI names: case, - and _ do not matter
+            matches = {k: v for k, v in pins.items() if k.lower().replace("_", "-") == same}
             assert list(matches.values()) == [version], f"constraints.txt disagrees on {name}"
 
 

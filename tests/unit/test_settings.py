@@ -18,6 +18,7 @@ def test_defaults_match_the_documented_ones():
     assert settings.kafka_session_timeout_ms == 6000
     assert settings.kafka_heartbeat_interval_ms == 2000
     assert settings.database_url is None and settings.redis_url is None
+    assert (settings.crypto_source, settings.crypto_fallback) == ("yfinance", "ccxt:kraken")
 
 
 def test_values_are_parsed_and_normalised(tmp_path: Path):
@@ -31,8 +32,11 @@ def test_values_are_parsed_and_normalised(tmp_path: Path):
             "KAFKA_BOOTSTRAP_SERVERS": "k1:9092,k2:9093",
             "LOG_LEVEL": "debug",
             "DATA_DIR": str(tmp_path),
+            "CRYPTO_SOURCE": "CCXT:Binance",
+            "CRYPTO_FALLBACK": "None",
         }
     )
+    assert (settings.crypto_source, settings.crypto_fallback) == ("ccxt:binance", None)
     assert settings.symbols == ("BTC-USD", "AAPL", "^GSPC")
     assert settings.fetch_interval_seconds == 0.5
     assert settings.price_source == "simulated"
@@ -50,6 +54,12 @@ def test_values_are_parsed_and_normalised(tmp_path: Path):
         ({"FETCH_INTERVAL_SECONDS": "soon"}, "FETCH_INTERVAL_SECONDS must be a number, got 'soon'"),
         ({"FETCH_INTERVAL_SECONDS": "inf"}, "FETCH_INTERVAL_SECONDS must be a finite number > 0"),
         ({"PRICE_SOURCE": "bloomberg"}, "PRICE_SOURCE must be one of yfinance, simulated, auto, got 'bloomberg'"),
+        ({"CRYPTO_SOURCE": "kraken"}, "CRYPTO_SOURCE must be yfinance or ccxt:<exchange> (e.g. ccxt:kraken), got"),
+        ({"CRYPTO_SOURCE": "none"}, "CRYPTO_SOURCE must be yfinance or ccxt:<exchange> (e.g. ccxt:kraken), got 'none'"),
+        (
+            {"CRYPTO_FALLBACK": "ccxt:"},
+            "CRYPTO_FALLBACK must be yfinance or ccxt:<exchange> (e.g. ccxt:kraken), none, got 'ccxt:'",
+        ),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with redis:// or rediss:// or unix://"),
         ({"REDIS_URL": "redis://host:notaport/0"}, "REDIS_URL is not a valid URL"),
         ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL must start with postgresql://"),

@@ -94,7 +94,7 @@ def test_a_symbol_without_state_continues_from_its_last_stored_price():
 
 def test_any_symbol_is_accepted_pairs_as_crypto_in_their_quote_currency_the_rest_as_usd_equities():
     source = SimulatedSource(seed=1, interval_seconds=2)
-    assert source.describe("BTC-USD") == Listing("BTC-USD", "Bitcoin USD", "USD", "simulated", "CRYPTOCURRENCY")
-    assert source.describe("ETH-EUR") == Listing("ETH-EUR", None, "EUR", "simulated", "CRYPTOCURRENCY")
-    assert source.describe("AAPL") == Listing("AAPL", None, "USD", "simulated", "EQUITY")
+    assert source.describe("BTC-USD") == Listing("BTC-USD", "Bitcoin USD", "USD", "simulated", "CRYPTOCURRENCY", "24/7")
+    assert source.describe("ETH-EUR") == Listing("ETH-EUR", None, "EUR", "simulated", "CRYPTOCURRENCY", "24/7")
+    assert source.describe("AAPL") == Listing("AAPL", None, "USD", "simulated", "EQUITY", "XNYS")  # New York's hours
     assert source.describe("^GSPC").quote_type == "EQUITY"

@@ -145,9 +145,19 @@ def test_a_symbol_is_described_from_its_chart_answer_and_an_unknown_one_refused_
     adapter = Replay()
     source = YahooSource(timeout_seconds=10, session=session(adapter))
     listing = source.describe("BTC-USD")
-    assert listing == Listing("BTC-USD", name=None, currency="USD", exchange="CCC", quote_type="CRYPTOCURRENCY")
+    assert listing == Listing("BTC-USD", None, "USD", "CCC", "CRYPTOCURRENCY", calendar="24/7")
     # Only that symbol's chart: yfinance asks it once for the timezone (then cached on disk), once for prices.
     charts = [p for p in adapter.paths if p.startswith("/v8/finance/chart/")]
     assert set(charts) == {"/v8/finance/chart/BTC-USD"} and len(charts) <= 2
     with pytest.raises(UnknownSymbol, match="^Yahoo Finance: No data found, symbol may be delisted$"):
         source.describe("NOPE")
+
+
+def test_a_stock_is_described_with_its_exchanges_calendar_and_after_the_close_its_price_is_the_close():
+    source = YahooSource(timeout_seconds=10, session=session(Replay()))
+    listing = source.describe("AAPL")
+    assert listing == Listing("AAPL", "Apple Inc.", "USD", "NasdaqGS", "EQUITY", calendar="XNAS")
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+    (quote,) = source.fetch(["AAPL"], saturday)
+    # The day after Thanksgiving closes at 13:00 New York: the last bar ends then, the quote is the close.
+    assert (quote.price, quote.observed_at) == (Decimal("278.85"), datetime(2026, 11, 27, 18, 0, tzinfo=UTC))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SIGNIFICANT_DIGITS = 7
+CRYPTO_PAIR_RE = re.compile(r"^[A-Z0-9]+-([A-Z]{3})$")  # Yahoo's crypto form: BTC-USD, ETH-EUR
 
 
 class Quote(NamedTuple):
@@ -30,6 +32,7 @@ class Listing(NamedTuple):
     currency: str | None
     exchange: str | None
     quote_type: str | None
+    calendar: str | None = None  # its trading hours (app/market/hours.py), None if not known
 
 
 class SourceError(RuntimeError):

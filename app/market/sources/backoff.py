@@ -17,7 +17,7 @@ from typing import Any
 
 import redis
 
-KEY = "stockticker:source:backoff:{source}"  # hash: until (epoch s), attempts, reason
+KEY = "stockticker:source:backoff:{source}"  # hash: until (epoch s), attempts, reason, stand_in
 BASE_SECONDS = 4.0
 CAP_SECONDS = 300.0
 
@@ -29,6 +29,7 @@ class Resting:
     until: float
     reason: str
     attempts: int
+    stand_in: str | None = None  # the source asked for crypto pairs meanwhile (CRYPTO_FALLBACK)
 
     def retry_in(self, now: float) -> int:
         return max(0, round(self.until - now))
@@ -56,16 +57,16 @@ class Backoff:
         raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self.key).items()}
         if not raw or float(raw["until"]) <= self.clock():
             return None
-        return Resting(float(raw["until"]), raw["reason"], int(raw["attempts"]))
+        return Resting(float(raw["until"]), raw["reason"], int(raw["attempts"]), raw.get("stand_in") or None)
 
-    def throttled(self, reason: str) -> Resting:
+    def throttled(self, reason: str, stand_in: str | None = None) -> Resting:
         """Note one more throttled answer in a row; returns the rest it earned."""
         attempts = int(self.client.hincrby(self.key, "attempts", 1))
         ceiling = min(self.cap, self.base * 2 ** (attempts - 1))
         until = self.clock() + self.rng.uniform(ceiling / 2, ceiling)
-        self.client.hset(self.key, mapping={"until": until, "reason": reason})
+        self.client.hset(self.key, mapping={"until": until, "reason": reason, "stand_in": stand_in or ""})
         self.client.expire(self.key, int(self.cap * 4))  # forgotten after a long quiet spell
-        return Resting(until, reason, attempts)
+        return Resting(until, reason, attempts, stand_in)
 
     def recovered(self) -> bool:
         """A good answer: the next throttling starts again from the base. True if it had been
@@ -86,4 +87,5 @@ def source_state(source: str, resting: Resting | None, now: float | None = None)
         "retry_in_seconds": resting.retry_in(now),
         "reason": resting.reason,
         "message": resting.describe(now),
+        "stand_in": resting.stand_in,
     }

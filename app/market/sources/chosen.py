@@ -12,11 +12,14 @@ from flask import current_app
 
 from app.market.prices import last_prices
 from app.market.sources import PriceSource, select_source
+from app.market.sources.exchange import ExchangeSource
+from app.market.sources.routes import Route, Watched, plan
 from app.pipeline.pubsub import AUTO_SOURCE_KEY
 from app.services import redis_client
 
 SIMULATOR_STATE = "stockticker:simulator"
 _source: PriceSource | None = None
+_crypto: tuple[PriceSource | None, PriceSource | None] | None = None
 
 
 class RedisWalkState:
@@ -60,3 +63,32 @@ def price_source() -> PriceSource:
             decide_once=decide_once,
         )
     return _source
+
+
+def crypto_sources() -> tuple[PriceSource | None, PriceSource | None]:
+    """(CRYPTO_SOURCE's source if crypto pairs have one of their own, CRYPTO_FALLBACK's source);
+    neither for simulated prices. An unknown exchange raises UnknownExchange naming the value."""
+    global _crypto
+    if _crypto is None:
+        settings = current_app.config["SETTINGS"]
+        main = price_source()
+
+        def make(name: str | None) -> PriceSource | None:
+            if name is None or main.name == "simulated":
+                return None
+            if name == "yfinance":
+                return main
+            return ExchangeSource(name.removeprefix("ccxt:"), timeout_seconds=settings.yfinance_timeout_seconds)
+
+        crypto = make(settings.crypto_source)
+        fallback = make(settings.crypto_fallback)
+        _crypto = (
+            None if crypto is main else crypto,
+            None if fallback is None or fallback.name == (crypto or main).name else fallback,
+        )
+    return _crypto
+
+
+def routes(watched: Sequence[Watched]) -> list[Route]:
+    """This fetch's routes for the watchlist (in its order)."""
+    return plan(price_source(), watched, *crypto_sources())

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from app.market.sources import Listing, Quote, round_price
+from app.market.hours import ALWAYS
+from app.market.sources import CRYPTO_PAIR_RE, Listing, Quote, round_price
 
 START_PRICES = {
     "BTC-USD": Decimal("95000"),
@@ -38,7 +38,7 @@ NAMES = {
     "XRP-USD": "XRP USD",
     "ADA-USD": "Cardano USD",
 }
-PAIR_RE = re.compile(r"^[A-Z0-9]+-([A-Z]{3})$")  # Yahoo's crypto form: BTC-USD, ETH-EUR
+SIMULATED_HOURS = "XNYS"  # a simulated stock keeps New York's hours: it rests when the market does
 STEP_VOLATILITY = 0.0008  # standard deviation of one step's log-return
 MEAN_REVERSION = 0.001  # pull per step back toward the start price, so a long run stays plausible
 
@@ -99,13 +99,14 @@ class SimulatedSource:
     def describe(self, symbol: str) -> Listing:
         """Any symbol is accepted: its walk starts at ``start_price``. Pairs like BTC-USD are
         crypto priced in their second half; anything else a USD equity."""
-        pair = PAIR_RE.match(symbol)
+        pair = CRYPTO_PAIR_RE.match(symbol)
         return Listing(
             symbol,
             name=NAMES.get(symbol),
             currency=pair.group(1) if pair else "USD",
             exchange="simulated",
             quote_type="CRYPTOCURRENCY" if pair else "EQUITY",
+            calendar=ALWAYS if pair else SIMULATED_HOURS,
         )
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:

@@ -13,12 +13,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.market.hours import calendar_for
 from app.market.sources import Listing, Quote, SourceError, Throttled, UnknownSymbol, round_price
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
 BAR = timedelta(minutes=1)
 METADATA_KEYS = ("longName", "shortName", "currency", "fullExchangeName", "exchangeName", "instrumentType")
+# Yahoo may correct a closing price for a few minutes after the close (the closing auction):
+# a closed market is asked this long after its close, then not until it opens.
+CLOSE_SETTLE = timedelta(minutes=15)
 
 
 def quotes_from_frame(frame: Any, symbols: Sequence[str], now: datetime) -> list[Quote]:
@@ -73,6 +77,7 @@ def counting_session() -> Any:
 
 class YahooSource:
     name = "yfinance"
+    close_settle = CLOSE_SETTLE
 
     def __init__(self, *, timeout_seconds: float, session: Any = None) -> None:
         self.timeout = timeout_seconds
@@ -132,6 +137,7 @@ class YahooSource:
             currency=meta.get("currency"),
             exchange=meta.get("fullExchangeName") or meta.get("exchangeName"),
             quote_type=meta.get("instrumentType"),
+            calendar=calendar_for(meta.get("exchangeName"), meta.get("instrumentType")),
         )
 
     def _chart_metadata(self, symbol: str) -> dict[str, Any]:
