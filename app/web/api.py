@@ -15,7 +15,7 @@ from app.alerting.deliveries import delivery_counts
 from app.market import prices, ranges, watchlist
 from app.market.sources import Listing, PriceSource, SourceError, UnknownSymbol
 from app.market.sources.backoff import Backoff, source_state
-from app.market.sources.chosen import crypto_sources, price_source
+from app.market.sources.chosen import crypto_source, price_source
 from app.market.sources.routes import is_crypto
 from app.models import STATUSES
 from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_report, stale_after_seconds
@@ -58,7 +58,7 @@ def add_symbol() -> tuple[Response, int]:
     if resting is not None:  # asking now would only prolong it
         raise ApiError(503, f"could not check {symbol}: {source.name} is {resting.describe(time.time())}", "symbol")
     listing = _check(source, symbol)
-    crypto = crypto_sources()[0]
+    crypto = crypto_source()
     if crypto is not None and is_crypto(symbol, listing.quote_type):  # CRYPTO_SOURCE must price it too
         _check(crypto, symbol)
     added = watchlist.add(listing, current_app.config["SETTINGS"].max_symbols)

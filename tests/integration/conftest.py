@@ -41,7 +41,7 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
         "EMBEDDED_KAFKA_PORT": str(free_port()),
         "SYMBOLS": SYMBOLS,
         "PRICE_SOURCE": "simulated",
-        "CRYPTO_FALLBACK": "none",  # a test that stands in for Yahoo replays Kraken (test_crypto_sources.py)
+        "CRYPTO_FALLBACK": "none",  # no network here: test_fetch.py stands Kraken in from recorded answers
         "KAFKA_PARTITIONS": "3",
         "LOG_LEVEL": "INFO",
     }

@@ -116,7 +116,7 @@ def test_while_yahoo_rests_crypto_comes_from_the_exchange_and_says_so(ctx, clien
     yahoo, adapter = ThrottledYahoo(), KrakenReplay()
     kraken = ExchangeSource("kraken", timeout_seconds=5, session=kraken_session(adapter))
     assert client.post("/api/symbols", json={"symbol": "AAPL"}).status_code == 201  # a stock: Yahoo's only
-    chosen._source, chosen._crypto = yahoo, (None, kraken)
+    chosen._source, chosen._crypto = yahoo, {"source": None, "fallback": kraken}
     with_stock = [Watched("BTC-USD", "CRYPTOCURRENCY"), Watched("ETH-USD"), Watched("DOGE-USD")]
     with_stock.append(Watched("AAPL", "EQUITY"))
     assert [r.symbols for r in chosen.routes(with_stock)] == [("BTC-USD", "ETH-USD", "DOGE-USD", "AAPL")]

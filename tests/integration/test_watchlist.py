@@ -182,7 +182,7 @@ def test_with_crypto_from_an_exchange_a_pair_it_does_not_list_is_refused_and_not
         "kraken", timeout_seconds=5, session=kraken_session(KrakenReplay(unlisted=frozenset({"XDGUSD"})))
     )
     chosen._source = YahooSource(timeout_seconds=10, session=session(Replay()))
-    chosen._crypto = (kraken, None)  # CRYPTO_SOURCE=ccxt:kraken
+    chosen._crypto = {"source": kraken, "fallback": None}  # CRYPTO_SOURCE=ccxt:kraken
     before = rows(app)
     answer = client.post("/api/symbols", json={"symbol": "DOGE-USD"})  # Yahoo knows it; this Kraken does not
     assert (answer.status_code, answer.json) == (400, {

@@ -19,7 +19,7 @@ from app.services import redis_client
 
 SIMULATOR_STATE = "stockticker:simulator"
 _source: PriceSource | None = None
-_crypto: tuple[PriceSource | None, PriceSource | None] | None = None
+_crypto: dict[str, PriceSource | None] | None = None  # "source", "fallback": made on first use
 
 
 class RedisWalkState:
@@ -65,30 +65,40 @@ def price_source() -> PriceSource:
     return _source
 
 
-def crypto_sources() -> tuple[PriceSource | None, PriceSource | None]:
-    """(CRYPTO_SOURCE's source if crypto pairs have one of their own, CRYPTO_FALLBACK's source);
-    neither for simulated prices. An unknown exchange raises UnknownExchange naming the value."""
+def _exchange_or_main(setting: str | None) -> PriceSource | None:
+    """What a CRYPTO_* setting names: the main source for ``yfinance``, an exchange, or nothing
+    (unset, or simulated prices, which never mix with live ones)."""
+    main = price_source()
+    if setting is None or main.name == "simulated":
+        return None
+    if setting == "yfinance":
+        return main
+    timeout = current_app.config["SETTINGS"].yfinance_timeout_seconds
+    return ExchangeSource(setting.removeprefix("ccxt:"), timeout_seconds=timeout)
+
+
+def crypto_source() -> PriceSource | None:
+    """CRYPTO_SOURCE's source where crypto pairs have one of their own (None: the main source's).
+    Made on first use: the web needs it only to check a new pair, and ccxt is heavy to import."""
     global _crypto
-    if _crypto is None:
-        settings = current_app.config["SETTINGS"]
-        main = price_source()
+    _crypto = _crypto or {}
+    if "source" not in _crypto:
+        made = _exchange_or_main(current_app.config["SETTINGS"].crypto_source)
+        _crypto["source"] = None if made is price_source() else made
+    return _crypto["source"]
 
-        def make(name: str | None) -> PriceSource | None:
-            if name is None or main.name == "simulated":
-                return None
-            if name == "yfinance":
-                return main
-            return ExchangeSource(name.removeprefix("ccxt:"), timeout_seconds=settings.yfinance_timeout_seconds)
 
-        crypto = make(settings.crypto_source)
-        fallback = make(settings.crypto_fallback)
-        _crypto = (
-            None if crypto is main else crypto,
-            None if fallback is None or fallback.name == (crypto or main).name else fallback,
-        )
-    return _crypto
+def crypto_fallback() -> PriceSource | None:
+    """CRYPTO_FALLBACK's source, asked for the pairs while theirs rests (None: no stand-in)."""
+    global _crypto
+    _crypto = _crypto or {}
+    if "fallback" not in _crypto:
+        made = _exchange_or_main(current_app.config["SETTINGS"].crypto_fallback)
+        primary = crypto_source() or price_source()
+        _crypto["fallback"] = None if made is None or made.name == primary.name else made
+    return _crypto["fallback"]
 
 
 def routes(watched: Sequence[Watched]) -> list[Route]:
     """This fetch's routes for the watchlist (in its order)."""
-    return plan(price_source(), watched, *crypto_sources())
+    return plan(price_source(), watched, crypto_source(), crypto_fallback())
