@@ -9,6 +9,10 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from sqlalchemy.exc import DBAPIError
 
+from app.pipeline.kafka_sockets import close_failed_sockets
+
+close_failed_sockets()  # every process that talks to Kafka imports this module
+
 
 def redis_client() -> redis.Redis:
     return current_app.extensions["redis"]
