@@ -180,6 +180,9 @@ def _check_query() -> None:
     for name, value in request.args.items(multi=True):
         if len(value) > MAX_QUERY_VALUE or len(name) > MAX_QUERY_VALUE:
             raise ApiError(400, f"query parameter values are at most {MAX_QUERY_VALUE} characters", name[:50])
+    for name, values in request.args.lists():
+        if len(values) > 1:  # which one was meant? (Flask would silently take the first)
+            raise ApiError(400, f"{name[:50]} is given {len(values)} times: give it once", name[:50])
 
 
 def guard() -> WerkzeugResponse | None:

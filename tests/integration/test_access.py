@@ -188,3 +188,6 @@ def test_too_many_or_too_long_query_parameters_are_refused(client: FlaskClient):
     assert many.status_code == 400 and many.json["error"] == "at most 10 query parameters"
     long = client.get("/api/alerts?status=" + "x" * 201)
     assert long.status_code == 400 and long.json["field"] == "status"
+    twice = client.get("/history/BTC-USD?points=5&points=0.0")  # schemathesis found this one accepted
+    assert twice.status_code == 400
+    assert twice.json == {"error": "points is given 2 times: give it once", "field": "points"}
