@@ -65,7 +65,6 @@ def fetch_prices() -> int:
         settle = getattr(price_source(), "close_settle", timedelta(0))
         asked, first = hours.to_ask(symbols, markets, now, settle, last_prices)
         planned = routes(asked)
-        record_stage(client, "fetch", source=price_source().name)  # whose rest /api/status reports
         if not planned:  # every watched market is closed (or nothing is watched): nothing to ask
             record_stage(client, "fetch", ticks=0, source=price_source().name, sources=[], last_error=None)
             return 0
@@ -120,7 +119,8 @@ def _ask(client: redis.Redis, route: Route, now: datetime) -> list[Tick]:
             source.name, exc, rest.retry_in(time.time()), rest.attempts, instead,
         )  # fmt: skip
         count_stage(client, "fetch", "failures")
-        record_stage(client, "fetch", last_error=f"{source.name}: {exc}")
+        # source: the main one, whose rest /api/status reports (a fetch may end here with no ticks)
+        record_stage(client, "fetch", source=price_source().name, last_error=f"{source.name}: {exc}")
         tell_pages(client, source_state(source.name, rest))
         return _ask(client, route.fallback, now) if route.fallback else []
     except Exception as exc:  # any source failure: log, count, try again next interval
