@@ -39,7 +39,8 @@ def setup_command() -> None:
         candles.rebuild(progress=_progress)
     redis_client().delete(AUTO_SOURCE_KEY)  # PRICE_SOURCE=auto decides afresh at each start
     _describe_watchlist()
-    created = ensure_topic(settings.kafka_bootstrap_servers, settings.kafka_topic, settings.kafka_partitions)
+    topic = (settings.kafka_topic, settings.kafka_partitions, settings.kafka_retention_hours)
+    created = ensure_topic(settings.kafka_bootstrap_servers, *topic)
     watched = [s["symbol"] for s in watchlist.watchlist()]
     log.info(
         "setup done: migrations applied, watchlist %s (%s), topic %r (and its .dlq) %s",

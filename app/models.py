@@ -218,3 +218,34 @@ class ApiToken(db.Model):  # type: ignore[name-defined]
     hint: Mapped[str] = mapped_column(String(16))  # the token's first characters, to tell tokens apart
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsumedOffset(db.Model):  # type: ignore[name-defined]
+    """How far PostgreSQL holds a Kafka partition: every record before ``next_offset`` was stored
+    and checked for alerts. Written by the bridge from the ranges below; it starts a partition there.
+    ``topic_id`` is the broker's id of the topic: one made again under the same name starts afresh."""
+
+    __tablename__ = "consumed_offsets"
+
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partition: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ConsumedRange(db.Model):  # type: ignore[name-defined]
+    """Offsets [first_offset, next_offset) of one partition that a stage (persist, alerts) has done,
+    written in the same transaction as that work. The bridge folds contiguous ranges into
+    consumed_offsets and deletes them."""
+
+    __tablename__ = "consumed_ranges"
+    __table_args__ = (CheckConstraint("next_offset > first_offset", name="ck_consumed_ranges_nonempty"),)
+
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    partition: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    first_offset: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import redis
 from flask import current_app
 from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 from sqlalchemy.exc import DBAPIError
 
 from app.pipeline.kafka_sockets import close_failed_sockets
@@ -38,17 +40,18 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-def ensure_topic(bootstrap_servers: str, topic: str, partitions: int) -> bool:
-    """Create the ticks topic with its partition count, and its dead-letter topic; False when
-    the ticks topic already existed.
+def ensure_topic(bootstrap_servers: str, topic: str, partitions: int, retention_hours: int | None = None) -> bool:
+    """Create the ticks topic with its partition count (and retention, the reach of a replay), and
+    its dead-letter topic; False when the ticks topic already existed.
 
     Created explicitly because an auto-created topic gets the broker's default
     partition count (4 on Tansu), not ours.
     """
+    configs = {} if retention_hours is None else {"retention.ms": str(retention_hours * 3_600_000)}
     admin = kafka_admin(bootstrap_servers)
     try:
         created = [
-            _create(admin, NewTopic(name, count, replication_factor=1))
+            _create(admin, NewTopic(name, count, replication_factor=1, topic_configs=configs))
             for name, count in ((topic, partitions), (dead_letter_topic(topic), 1))
         ]
     finally:
@@ -64,6 +67,20 @@ def _create(admin: KafkaAdminClient, topic: NewTopic) -> bool:
         return False
 
 
+def topic_id(bootstrap_servers: str, topic: str, timeout_ms: int = 5000) -> str:
+    """The broker's id of the topic (a UUID; "" from a broker without topic ids): it changes when
+    the topic is deleted and made again, as an in-memory broker's restart does."""
+    admin = kafka_admin(bootstrap_servers, timeout_ms)
+    try:
+        described = admin.describe_topics([topic])
+    finally:
+        admin.close()
+    if not described or described[0].get("error_code"):
+        raise UnknownTopicOrPartitionError(f"topic {topic!r} is not on the broker")
+    found = described[0].get("topic_id")
+    return "" if found is None or str(found) == str(UUID(int=0)) else str(found)
+
+
 def topic_partitions(bootstrap_servers: str, topic: str, timeout_ms: int = 3000) -> int:
     """How many partitions the topic has (0 when it does not exist)."""
     admin = kafka_admin(bootstrap_servers, timeout_ms)
@@ -74,3 +91,17 @@ def topic_partitions(bootstrap_servers: str, topic: str, timeout_ms: int = 3000)
     if not described or described[0].get("error_code"):
         return 0
     return len(described[0]["partitions"])
+
+
+def topic_retention_hours(bootstrap_servers: str, topic: str) -> float | None:
+    """How long the broker keeps the topic's records, in hours; None if it does not say (Tansu
+    answers no configs) or keeps them for ever (-1)."""
+    admin = kafka_admin(bootstrap_servers)
+    try:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+    finally:
+        admin.close()
+    value = described.get("topic", {}).get(topic, {}).get("retention.ms", {}).get("value")
+    if value is None or int(value) < 0:
+        return None
+    return int(value) / 3_600_000

@@ -201,6 +201,8 @@ class Settings:
     kafka_max_poll_records: int = 500
     kafka_poll_timeout_ms: int = 1000
     kafka_fetch_max_wait_ms: int = 20
+    kafka_replay_after_seconds: float = 40.0
+    kafka_retention_hours: int = 168
     symbols: tuple[str, ...] = ("BTC-USD", "ETH-USD", "DOGE-USD")
     fetch_interval_seconds: float = 2.0
     price_source: str = "auto"
@@ -338,6 +340,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"BROKER_VISIBILITY_TIMEOUT_SECONDS ({visibility}) must exceed NOTIFY_TIMEOUT_SECONDS ({notify_timeout:g}) "
             f"by at least {TASK_OVERHEAD_SECONDS} s, or sends still under way are handed out twice"
         )
+    # Past the broker's own redelivery (visibility timeout + Kombu's 5 s restore sweep): a killed
+    # worker's batches come back from Redis first, and only what Redis lost is replayed from Kafka.
+    replay_after = env_float(env, "KAFKA_REPLAY_AFTER_SECONDS", visibility + 10.0, minimum=1)
     return Settings(
         database_url=database_url(env, "DATABASE_URL"),
         redis_url=redis_url,
@@ -351,6 +356,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kafka_max_poll_records=env_int(env, "KAFKA_MAX_POLL_RECORDS", 500, minimum=1),
         kafka_poll_timeout_ms=env_int(env, "KAFKA_POLL_TIMEOUT_MS", 1000, minimum=10),
         kafka_fetch_max_wait_ms=env_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 20, minimum=1),
+        kafka_replay_after_seconds=replay_after,
+        kafka_retention_hours=env_int(env, "KAFKA_RETENTION_HOURS", 168, minimum=1),
         symbols=env_symbols(env, "SYMBOLS", "BTC-USD,ETH-USD,DOGE-USD"),
         fetch_interval_seconds=env_float(env, "FETCH_INTERVAL_SECONDS", 2.0, minimum=0),
         price_source=env_choice(env, "PRICE_SOURCE", "auto", PRICE_SOURCES),

@@ -2,21 +2,31 @@
 
 A consumer-group member that polls batches of ticks and dispatches ONE persist
 task and ONE alert-check task per batch. Lifecycle of a step: poll, decode,
-dead-letter, dispatch, commit. A record that is not a valid tick of a known symbol
+dead-letter, dispatch, follow. A record that is not a valid tick of a known symbol
 goes to ``<topic>.dlq`` with the reason in its ``error`` header, and the batch goes
-on without it. Offsets are committed only after the dead letters were acknowledged
-and the dispatch succeeded; if either fails the consumer seeks back so the same
-batch is polled again. SIGTERM/SIGINT only set a flag the loop checks; the consumer
-is closed in ``finally``.
+on without it. If the dead letters or the dispatch fail, the consumer seeks back so
+the same batch is polled again.
+
+The Kafka log is the truth and PostgreSQL the record of what was consumed
+(app/pipeline/progress.py): each task carries its batch's offset spans and records
+them in the transaction of its work. "Follow" reads how far PostgreSQL holds each
+partition without a gap, commits exactly that to Kafka, and seeks back to it when
+dispatched offsets stay unrecorded past ``KAFKA_REPLAY_AFTER_SECONDS``: whatever the
+Celery broker loses is dispatched again. A partition this bridge is given starts
+where PostgreSQL holds it. SIGTERM/SIGINT only set a flag the loop checks; the
+consumer is closed in ``finally``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,15 +37,18 @@ from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from app.market.ticks import Tick, TickError, check_recent
+from app.pipeline.progress import Ledger, Span
 from app.pipeline.pubsub import count_stage, record_stage
-from app.services import dead_letter_topic
+from app.services import dead_letter_topic, topic_id, topic_retention_hours
 from config.settings import Settings
 from tasks.pipeline import ALERT_TASK, PERSIST_TASK
 from tasks.producer import recreate_topic
 
 log = logging.getLogger(__name__)
-Dispatch = Callable[[list[dict[str, Any]]], None]
+Dispatch = Callable[[list[dict[str, Any]], list[Span]], None]
 MAX_BACKOFF_SECONDS = 30.0
+FOLLOW_SECONDS = 0.5  # how often the bridge reads what PostgreSQL holds (and commits it to Kafka)
+MAX_REPLAY_WAIT_SECONDS = 600.0  # a partition replayed again and again waits at most this long between
 # A dead letter keeps this much of the record (a 1 MB poison message must not be refused by
 # the broker in turn, which would stall the partition); its header "size" says how big it was.
 DEAD_LETTER_MAX_BYTES = 64 * 1024
@@ -112,10 +125,10 @@ class Rebalance(ConsumerRebalanceListener):
     """One line per rebalance: which partitions this bridge now owns (several bridges share them).
 
     Each partition it is given starts paused and "unsettled" until the bridge has set its position
-    from the group's committed offset, or to the start where there is none. kafka-python keeps the
-    position a partition had before the rebalance, which skipped the first messages of a topic that
-    a restarted in-memory broker (Tansu) lost and made again. The committed offset is asked for
-    outside this listener: it runs on kafka-python's IO thread, which must not block.
+    where PostgreSQL holds it (``Bridge._settle``). kafka-python keeps the position a partition had
+    before the rebalance, which skipped the first messages of a topic that a restarted in-memory
+    broker (Tansu) lost and made again. The offsets are asked for outside this listener: it runs on
+    kafka-python's IO thread, which must not block.
     """
 
     def __init__(self, consumer: KafkaConsumer) -> None:
@@ -133,27 +146,41 @@ class Rebalance(ConsumerRebalanceListener):
             self.consumer.pause(*assigned)
             self.unsettled |= assigned
 
-    def settle(self) -> None:
-        """Position each newly assigned partition at its committed offset (or its start); resume it."""
-        for tp in sorted(self.unsettled):
-            offset = self.consumer.committed(tp)
-            if offset is None:
-                self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, offset)
-            self.consumer.resume(tp)
-            self.unsettled.discard(tp)
+
+def start_offset(recorded: int | None, committed: int | None, beginning: int) -> tuple[int, str | None]:
+    """Where a partition starts: the frontier PostgreSQL holds, else Kafka's committed offset (an
+    install from before the record), else the log's beginning; with why, if records were lost.
+
+    A start before the log's beginning means the broker deleted records (retention) that were
+    never stored: say so, and start at what is left.
+    """
+    offset = recorded if recorded is not None else committed
+    if offset is None:
+        return beginning, None
+    if offset < beginning:
+        return beginning, f"offsets {offset} to {beginning - 1} were deleted by the broker before they were stored"
+    return offset, None
 
 
 def celery_dispatch(celery: Celery) -> Dispatch:
     """Send one persist and one alert-check task per batch; raises if the broker refuses."""
     policy = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
 
-    def dispatch(messages: list[dict[str, Any]]) -> None:
+    def dispatch(messages: list[dict[str, Any]], spans: list[Span]) -> None:
+        args = (messages, [span.to_message() for span in spans])
         for task in (PERSIST_TASK, ALERT_TASK):
-            celery.send_task(task, (messages,), retry=True, retry_policy=policy)
+            celery.send_task(task, args, retry=True, retry_policy=policy)
 
     return dispatch
+
+
+@dataclass
+class Partition:
+    """What the bridge follows of one partition it owns."""
+
+    recorded: int  # every offset before this is held by PostgreSQL (both stages)
+    in_flight: deque[tuple[int, float]] = field(default_factory=deque)  # (next offset, dispatched at) not recorded
+    replays: int = 0  # replays since the frontier last moved: each waits twice as long
 
 
 class Bridge:
@@ -166,9 +193,13 @@ class Bridge:
         poll_timeout_ms: int,
         dead_letters: DeadLetters,
         known_symbols: KnownSymbols | set[str],
+        ledger: Ledger,
+        topic_id: Callable[[], str],
+        replay_after_seconds: float,
         recreate_topic: Callable[[], None] | None = None,
     ) -> None:
         self.consumer = consumer
+        self.topic = topic
         self.rebalance = Rebalance(consumer)
         consumer.subscribe([topic], listener=self.rebalance)
         self.dispatch = dispatch
@@ -176,32 +207,143 @@ class Bridge:
         self.poll_timeout_ms = poll_timeout_ms
         self.dead_letters = dead_letters
         self.known_symbols = known_symbols
+        self.ledger = ledger
+        self.topic_id_of = topic_id
+        self.topic_id = ""  # the broker's id of the topic, read when partitions are assigned
+        self.replay_after = replay_after_seconds
         self.recreate_topic = recreate_topic
+        self.partitions: dict[TopicPartition, Partition] = {}
         self.stopping = False
         self._backoff = 0.5
+        self._followed_at = float("-inf")
+        self._ledger_down = False
 
     def stop(self, *_: object) -> None:
         self.stopping = True
 
     def step(self) -> int:
-        """Poll one batch and hand it off; returns how many ticks were dispatched."""
+        """Poll one batch and hand it off; follow what PostgreSQL holds. Returns ticks dispatched."""
         batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
-        self.rebalance.settle()  # a rebalance in that poll paused what it assigned: nothing of it came back
-        if not batch:
-            return 0
+        self._settle()  # a rebalance in that poll paused what it assigned: nothing of it came back
+        dispatched = self._hand_off(batch) if batch else 0
+        self.follow()
+        return dispatched
+
+    def _hand_off(self, batch: dict[TopicPartition, list[Any]]) -> int:
+        spans = [
+            Span(tp.topic, self.topic_id, tp.partition, rs[0].offset, rs[-1].offset + 1) for tp, rs in batch.items()
+        ]
         try:
             messages, bad = self._sort(batch)
             if bad:
                 self.dead_letters.send(bad)
-            if messages:
-                self.dispatch(messages)
+            self.dispatch(messages, spans)  # with no ticks too: the tasks record the spans as done
         except Exception:
             self._rewind(batch)
             raise
-        offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batch.items()}
-        self.consumer.commit(offsets)
-        self._report(len(messages), len(bad), offsets)
+        now = time.monotonic()
+        for tp, span in zip(batch, spans, strict=True):
+            partition = self.partitions.get(tp)
+            if partition is not None:
+                partition.in_flight.append((span.next, now))
+        self._report(len(messages), len(bad), spans)
         return len(messages)
+
+    def follow(self, force: bool = False) -> None:
+        """Read how far PostgreSQL holds each partition with offsets in flight; store that frontier,
+        commit it to Kafka, and replay from it what stayed unrecorded past the deadline."""
+        now = time.monotonic()
+        if not force and now - self._followed_at < FOLLOW_SECONDS:
+            return
+        self._followed_at = now
+        waiting = {tp: p for tp, p in self.partitions.items() if p.in_flight}
+        if not waiting:
+            return
+        try:
+            reach = self.ledger.frontiers(self.topic_id, {tp.partition: p.recorded for tp, p in waiting.items()})
+            moved = {tp: reach[tp.partition] for tp, p in waiting.items() if reach[tp.partition] > p.recorded}
+            self.ledger.advance(self.topic_id, {tp.partition: offset for tp, offset in moved.items()})
+        except Exception as exc:  # PostgreSQL away: nothing is committed or replayed until it is back
+            if not self._ledger_down:
+                log.error("cannot read what PostgreSQL holds, so no offset is committed meanwhile: %s", exc)
+            self._ledger_down = True
+            return
+        if self._ledger_down:
+            log.info("PostgreSQL answers again: committing what it holds")
+        self._ledger_down = False
+        for tp, offset in moved.items():
+            partition = waiting[tp]
+            partition.recorded, partition.replays = offset, 0
+            while partition.in_flight and partition.in_flight[0][0] <= offset:
+                partition.in_flight.popleft()
+        self._commit(moved)
+        for tp, partition in waiting.items():
+            if partition.in_flight and now - partition.in_flight[0][1] > self._patience(partition):
+                self._replay(tp, partition, now - partition.in_flight[0][1])
+
+    def _patience(self, partition: Partition) -> float:
+        """How long dispatched offsets may stay unrecorded: the deadline, doubled at each replay
+        that did not help (a worker down for long is not flooded with copies)."""
+        return min(self.replay_after * 2 ** min(partition.replays, 16), max(MAX_REPLAY_WAIT_SECONDS, self.replay_after))
+
+    def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        try:
+            self.consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+        except KafkaError as exc:  # PostgreSQL holds them: the next commit or a restart covers these
+            log.warning("could not commit offsets to Kafka (PostgreSQL holds them): %s", exc)
+        log.debug("committed %s", {tp.partition: offset for tp, offset in offsets.items()})
+
+    def _replay(self, tp: TopicPartition, partition: Partition, waited: float) -> None:
+        """Dispatch again everything from the partition's frontier: the tasks were lost or keep failing."""
+        last = partition.in_flight[-1][0] - 1
+        log.warning(
+            "partition %d: offsets %d-%d not recorded by PostgreSQL %.0f s after dispatch (tasks lost or failing); "
+            "dispatching them again",
+            tp.partition, partition.recorded, last, waited,
+        )  # fmt: skip
+        self.consumer.seek(tp, partition.recorded)
+        partition.in_flight.clear()
+        partition.replays += 1
+        if self.status is not None:
+            with contextlib.suppress(redis.RedisError):
+                count_stage(self.status, "bridge", "replays", 1)
+
+    def _settle(self) -> None:
+        """Start each newly assigned partition where PostgreSQL holds it; resume it."""
+        owned = self.consumer.assignment()
+        for tp in [tp for tp in self.partitions if tp not in owned]:
+            del self.partitions[tp]  # revoked: its new owner starts from what PostgreSQL holds
+        if not self.rebalance.unsettled:
+            return
+        tps = sorted(self.rebalance.unsettled)
+        topic_id = self.topic_id_of()
+        if topic_id != self.topic_id and self.ledger.forget_other_ids(topic_id):
+            log.warning(
+                "topic %r was made again (id %s): what was recorded of the old one no longer applies",
+                self.topic,
+                topic_id,
+            )
+        self.topic_id = topic_id
+        beginnings = self.consumer.beginning_offsets(tps)
+        recorded = self.ledger.held(topic_id, [tp.partition for tp in tps])
+        starts: dict[int, int] = {}
+        for tp in tps:
+            starts[tp.partition], why = start_offset(
+                recorded.get(tp.partition), self.consumer.committed(tp), beginnings[tp]
+            )
+            if why is not None:
+                log.error("partition %d starts at %d: %s", tp.partition, starts[tp.partition], why)
+        # Spans recorded after the last frontier was stored (a bridge killed meanwhile) count too.
+        reach = self.ledger.frontiers(topic_id, starts)
+        self.ledger.advance(topic_id, reach)
+        for tp in tps:
+            self.consumer.seek(tp, reach[tp.partition])
+            self.partitions[tp] = Partition(recorded=reach[tp.partition])
+            self.consumer.resume(tp)
+            self.rebalance.unsettled.discard(tp)
+        log.info("partitions start at %s", {tp.partition: reach[tp.partition] for tp in tps})
 
     def _sort(self, batch: dict[TopicPartition, list[Any]]) -> tuple[list[dict[str, Any]], list[tuple[Any, str]]]:
         """The batch's ticks as task messages, and its records that are not ticks, with why."""
@@ -230,14 +372,12 @@ class Bridge:
         for tp, records in batch.items():
             self.consumer.seek(tp, records[0].offset)
 
-    def _report(self, dispatched: int, bad: int, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        log.debug(
-            "dispatched %d ticks; committed %s", dispatched, {tp.partition: o.offset for tp, o in offsets.items()}
-        )
+    def _report(self, dispatched: int, bad: int, spans: list[Span]) -> None:
+        log.debug("dispatched %d ticks of %s", dispatched, spans)
         if self.status is None:
             return
         try:
-            record_stage(self.status, "bridge", batch=dispatched, partitions=sorted(tp.partition for tp in offsets))
+            record_stage(self.status, "bridge", batch=dispatched, partitions=sorted(s.partition for s in spans))
             if bad:
                 count_stage(self.status, "bridge", "bad_messages", bad)
         except redis.RedisError as exc:
@@ -287,6 +427,26 @@ def make_dead_letters(settings: Settings) -> DeadLetters:
     return DeadLetters(producer, dead_letter_topic(settings.kafka_topic))
 
 
+def check_retention(settings: Settings) -> float | None:
+    """Say at start if the broker keeps ticks for less than KAFKA_RETENTION_HOURS: a replay (of
+    what the Celery broker lost, or after PostgreSQL was away) reaches back only that far."""
+    topic = settings.kafka_topic
+    try:
+        hours = topic_retention_hours(settings.require("KAFKA_BOOTSTRAP_SERVERS"), topic)
+    except KafkaError as exc:
+        log.warning("could not read topic %r's retention from the broker: %s", topic, exc)
+        return None
+    if hours is None:
+        log.info("the broker does not say how long it keeps topic %r: replays reach back as far as it does", topic)
+    elif hours < settings.kafka_retention_hours:
+        log.error(
+            "Kafka keeps topic %r for %g h, less than KAFKA_RETENTION_HOURS (%d h): ticks not stored within %g h "
+            "are lost for good; raise the topic's retention.ms or lower the setting",
+            topic, hours, settings.kafka_retention_hours, hours,
+        )  # fmt: skip
+    return hours
+
+
 def _symbols_in_database(flask_app: Any) -> set[str]:
     from app.market.prices import all_symbols
 
@@ -313,8 +473,12 @@ def main(argv: list[str] | None = None) -> None:
         settings.kafka_poll_timeout_ms,
         make_dead_letters(settings),
         KnownSymbols(lambda: _symbols_in_database(flask_app)),
+        Ledger(flask_app, settings.kafka_topic),
+        lambda: topic_id(settings.require("KAFKA_BOOTSTRAP_SERVERS"), settings.kafka_topic),
+        settings.kafka_replay_after_seconds,
         lambda: recreate_topic(settings),
     )
+    check_retention(settings)
     signal.signal(signal.SIGTERM, bridge.stop)
     signal.signal(signal.SIGINT, bridge.stop)
     log.info(

@@ -2,7 +2,9 @@
 
 Thin on purpose: decode the batch, call the domain function, publish to Redis.
 Both are idempotent (ON CONFLICT, UPDATE ... WHERE status = 'active'), so a
-re-delivered batch is harmless and the tasks may ack late and retry.
+re-delivered batch is harmless and the tasks may ack late and retry. Each records
+its batch's Kafka spans in the transaction of its work (app/pipeline/progress.py):
+the bridge commits to Kafka only what both recorded, and replays what they did not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from app.alerting.alerts import check_ticks
 from app.market.prices import store_ticks, tick_json
 from app.market.ticks import Tick
+from app.pipeline.progress import spans_of
 from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
 from tasks.notify import enqueue_deliveries
@@ -40,10 +43,11 @@ RETRY = {
 
 
 @shared_task(name=PERSIST_TASK, **RETRY)
-def persist_ticks(messages: list[dict[str, Any]]) -> int:
-    """Store the batch; publish the newest new price of each symbol. Returns rows stored."""
+def persist_ticks(messages: list[dict[str, Any]], spans: list[list[Any]] | None = None) -> int:
+    """Store the batch and record its Kafka spans as stored; publish the newest new price of each
+    symbol. Returns rows stored."""
     ticks = [Tick.from_message(m) for m in messages]
-    stored = store_ticks(ticks, candles=current_app.config["SETTINGS"].candles)
+    stored = store_ticks(ticks, candles=current_app.config["SETTINGS"].candles, spans=spans_of(spans))
     newest: dict[str, Tick] = {}
     for tick in stored:
         if tick.symbol not in newest or tick.observed_at > newest[tick.symbol].observed_at:
@@ -59,9 +63,10 @@ def persist_ticks(messages: list[dict[str, Any]]) -> int:
 
 
 @shared_task(name=ALERT_TASK, **RETRY)
-def check_alerts(messages: list[dict[str, Any]]) -> int:
-    """Fire the alerts this batch satisfies, queue their deliveries and tell the pages. Returns how many."""
-    result = check_ticks([Tick.from_message(m) for m in messages])
+def check_alerts(messages: list[dict[str, Any]], spans: list[list[Any]] | None = None) -> int:
+    """Fire the alerts this batch satisfies and record its Kafka spans as checked; queue the
+    deliveries and tell the pages. Returns how many fired."""
+    result = check_ticks([Tick.from_message(m) for m in messages], spans_of(spans))
     for alert in result.fired:
         log.info(
             "alert %d fired: %s %s at %s", alert["id"], alert["symbol"], alert["condition"], alert["triggered_price"]

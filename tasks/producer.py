@@ -65,7 +65,7 @@ def produce_ticks(settings: Settings, ticks: Sequence[Tick]) -> None:
 def recreate_topic(settings: Settings) -> None:
     """Make the ticks topic (and its dead-letter topic) if the broker lost them; log when it had."""
     bootstrap = settings.require("KAFKA_BOOTSTRAP_SERVERS")
-    if ensure_topic(bootstrap, settings.kafka_topic, settings.kafka_partitions):
+    if ensure_topic(bootstrap, settings.kafka_topic, settings.kafka_partitions, settings.kafka_retention_hours):
         log.warning(
             "Kafka topic %r was missing (a broker restart loses an in-memory broker's topics): made it with %d "
             "partitions",

@@ -24,6 +24,8 @@ from app.alerting.rules import AlertState, Observation, Outcome, describe_rule, 
 from app.extensions import db
 from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
+from app.pipeline import progress
+from app.pipeline.progress import Span
 from app.web.errors import ApiError
 from app.web.validation import AlertSpec
 
@@ -184,8 +186,17 @@ def _references(candidates: list[Any], by_symbol: dict[str, list[Tick]]) -> dict
     return {(r.symbol, r.window_seconds, r.observed_at): r.reference for r in rows if r.reference is not None}
 
 
-def check_ticks(ticks: Sequence[Tick]) -> CheckResult:
-    """Fire every active alert the ticks satisfy; record events and queue their deliveries."""
+def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResult:
+    """Fire every active alert the ticks satisfy; record events and queue their deliveries; record
+    ``spans`` (the Kafka records the ticks came from) as checked, all in one transaction."""
+    result = _check(ticks)
+    progress.record("alerts", spans)
+    db.session.commit()
+    return result
+
+
+def _check(ticks: Sequence[Tick]) -> CheckResult:
+    """Apply the ticks to the alerts they can change, without committing."""
     if not ticks:
         return CheckResult([], [])
     by_symbol: dict[str, list[Tick]] = defaultdict(list)
@@ -206,7 +217,6 @@ def check_ticks(ticks: Sequence[Tick]) -> CheckResult:
         if outcome is not None:
             changes.append((row, outcome))
     if not changes:
-        db.session.rollback()  # end the read-only transaction
         return CheckResult([], [])
     fires = [outcome.fire for _, outcome in changes]
     rows = db.session.execute(
@@ -225,11 +235,9 @@ def check_ticks(ticks: Sequence[Tick]) -> CheckResult:
     fired = db.session.scalars(
         select(Alert).where(Alert.id.in_(events)).order_by(Alert.id).execution_options(populate_existing=True)
     ).all()
-    result = CheckResult(
+    return CheckResult(
         [alert_json(a) | {"event_id": events[a.id]} for a in fired], [d for r in rows for d in r.delivery_ids]
     )
-    db.session.commit()
-    return result
 
 
 def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol: int | None = None) -> dict[str, Any]:

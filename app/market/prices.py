@@ -19,6 +19,8 @@ from app.market.sources.routes import Watched
 from app.market.ticks import Tick
 from app.models import Symbol
 from app.models import Tick as TickRow
+from app.pipeline import progress
+from app.pipeline.progress import Span
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +32,34 @@ _known_days: set[date] = set()  # days this process has seen a partition for
 NO_PARTITION = "23514"  # check_violation: "no partition of relation found for row"
 
 
-def store_ticks(ticks: Sequence[Tick], candles: bool = True) -> list[Tick]:
+def store_ticks(ticks: Sequence[Tick], candles: bool = True, spans: Sequence[Span] = ()) -> list[Tick]:
     """Insert the ticks in one statement (folding them into the candles unless ``candles`` is
-    False); returns only those not stored before.
+    False) and record ``spans`` (the Kafka records they came from) in the same transaction;
+    returns only the ticks not stored before.
 
     A re-delivered tick hits the (symbol, observed_at, source) key and is skipped,
     so replaying a Kafka batch never stores a row twice (nor counts it twice in a candle).
     """
+    ticks = _of_known_symbols(ticks)
+    inserted = _insert(ticks, candles) if ticks else set()
+    progress.record("persist", spans)
+    db.session.commit()
+    return [t for t in ticks if (t.symbol, t.observed_at, t.source) in inserted]
+
+
+def _of_known_symbols(ticks: Sequence[Tick]) -> Sequence[Tick]:
     if not ticks:
-        return []
+        return ticks
     known_symbols = set(db.session.scalars(select(Symbol.symbol).where(Symbol.symbol.in_({t.symbol for t in ticks}))))
     unknown = {t.symbol for t in ticks} - known_symbols
     if unknown:
         log.warning("dropping ticks of symbols not in the symbols table: %s", sorted(unknown))
-        ticks = [t for t in ticks if t.symbol in known_symbols]
-    if not ticks:
-        return []
+        return [t for t in ticks if t.symbol in known_symbols]
+    return ticks
+
+
+def _insert(ticks: Sequence[Tick], candles: bool) -> set[tuple[str, Any, str]]:
+    """Run the persist statement (without committing); the (symbol, observed_at, source) it inserted."""
     arrays = {
         "symbols": [t.symbol for t in ticks],
         "prices": [t.price for t in ticks],
@@ -54,21 +68,20 @@ def store_ticks(ticks: Sequence[Tick], candles: bool = True) -> list[Tick]:
         "sources": [t.source for t in ticks],
     }
     days = {t.observed_at.astimezone(UTC).date() for t in ticks}
-    for attempt in (1, 2):
-        if not days <= _known_days:
-            ensure_partitions(days)
-            _known_days.update(days)
-        try:
-            rows = db.session.execute(_INSERT[candles], arrays)
-            break
-        except IntegrityError as exc:  # a day dropped since we looked (a very late tick): make it again
-            db.session.rollback()
-            if getattr(exc.orig, "pgcode", None) != NO_PARTITION or attempt == 2:
-                raise
-            _known_days.clear()
-    inserted = {(row.symbol, row.observed_at, row.source) for row in rows}
-    db.session.commit()
-    return [t for t in ticks if (t.symbol, t.observed_at, t.source) in inserted]
+    if not days <= _known_days:
+        ensure_partitions(days)
+        _known_days.update(days)
+    try:
+        rows = db.session.execute(_INSERT[candles], arrays)
+    except IntegrityError as exc:  # a day dropped since we looked (a very late tick): make it again
+        db.session.rollback()
+        if getattr(exc.orig, "pgcode", None) != NO_PARTITION:
+            raise
+        _known_days.clear()
+        ensure_partitions(days)
+        _known_days.update(days)
+        rows = db.session.execute(_INSERT[candles], arrays)
+    return {(row.symbol, row.observed_at, row.source) for row in rows}
 
 
 def tick_json(tick: Any) -> dict[str, Any]:

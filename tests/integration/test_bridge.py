@@ -13,11 +13,17 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
+from flask import Flask
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kombu.exceptions import OperationalError
+from sqlalchemy import text
 
+from app.alerting.alerts import check_ticks
+from app.extensions import db
+from app.market.prices import store_ticks
 from app.market.ticks import Tick
-from app.services import dead_letter_topic, ensure_topic
+from app.pipeline.progress import Ledger, spans_of
+from app.services import dead_letter_topic, ensure_topic, topic_id
 from config.settings import PROJECT_ROOT, Settings
 from devstack.processes import stack_env
 from devstack.servers import free_port, start_kafka, start_redis
@@ -55,40 +61,63 @@ def committed(bridge: Bridge, topic: str, partitions: int) -> dict[int, int | No
 
 
 def queued_tasks(url: str) -> list[tuple[str, list]]:
+    return [(name, messages) for name, messages, _ in queued_task_args(url)]
+
+
+def queued_task_args(url: str) -> list[tuple[str, list, list]]:
+    """(task name, tick messages, spans) of every task waiting on the Celery broker."""
     client = redis.Redis.from_url(url)
     messages = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
     client.close()
-    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+    return [(m["headers"]["task"], *json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
+
+
+def work_off(app: Flask, url: str) -> int:
+    """Do what a worker does with every queued task (the same domain calls, in this process):
+    store and check the ticks, recording their spans. Returns how many tasks were done."""
+    tasks = queued_task_args(url)
+    redis.Redis.from_url(url).delete("celery")
+    with app.app_context():
+        for name, messages, spans in tasks:
+            ticks = [Tick.from_message(m) for m in messages]
+            if name == PERSIST_TASK:
+                store_ticks(ticks, spans=spans_of(spans))
+            else:
+                check_ticks(ticks, spans_of(spans))
+    return len(tasks)
 
 
 @pytest.fixture
-def make_bridge(settings: Settings):
+def make_bridge(app: Flask, settings: Settings):
     """Bridges on a topic and a Celery broker; their consumers and Celery connections are closed
     at teardown (an unclosed kombu socket otherwise surfaces as a ResourceWarning in a later test)."""
     made: list[tuple[Bridge, Celery]] = []
 
-    def make(topic: str, broker_url: str, status: redis.Redis | None = None) -> Bridge:
-        app = Celery("bridge-test", broker=broker_url)
-        app.conf.broker_connection_retry = False
+    def make(topic: str, broker_url: str, status: redis.Redis | None = None, replay_after: float = 60) -> Bridge:
+        celery = Celery("bridge-test", broker=broker_url)
+        celery.conf.broker_connection_retry = False
         # A group of its own: members of other tests must not share (or stall) its rebalances.
         own = replace(settings, kafka_topic=topic, kafka_consumer_group=f"group-{topic}")
         bridge = Bridge(
             make_consumer(own),
             topic,
-            celery_dispatch(app),
+            celery_dispatch(celery),
             status,
             500,
             make_dead_letters(own),
             KnownSymbols(known_symbols),
+            Ledger(app, topic),
+            lambda: topic_id(settings.kafka_bootstrap_servers, topic),
+            replay_after,
         )
-        made.append((bridge, app))
+        made.append((bridge, celery))
         return bridge
 
     yield make
-    for bridge, app in made:
+    for bridge, celery in made:
         bridge.consumer.close()
         bridge.dead_letters.close()
-        app.close()
+        celery.close()
     gc.collect()  # any socket still unclosed fails this test, not a later one
 
 
@@ -98,7 +127,9 @@ def poll_until_batch(bridge: Bridge, expected: int) -> int:
     return sum(got)
 
 
-def test_offsets_are_committed_only_after_the_dispatch_succeeded(settings, topic, make_bridge, celery_broker, tmp_path):
+def test_offsets_are_committed_only_once_postgresql_holds_them(
+    app, settings, topic, make_bridge, celery_broker, tmp_path
+):
     ticks = [tick(s, "100", i) for i, s in enumerate(["BTC-USD", "ETH-USD", "DOGE-USD", "BTC-USD"])]
     produce(settings, topic, [t.encode() for t in ticks], [t.symbol for t in ticks])
     bridge = make_bridge(topic, celery_broker["url"])
@@ -113,12 +144,77 @@ def test_offsets_are_committed_only_after_the_dispatch_succeeded(settings, topic
     url, stop = start_redis(celery_broker["port"], tmp_path / "redis-again.log")  # the broker is back
     celery_broker["stop"] = stop
     assert poll_until_batch(bridge, 4) == 4  # the same batch is polled again, nothing lost
-    offsets = committed(bridge, topic, settings.kafka_partitions)
-    assert sum(o or 0 for o in offsets.values()) == 4  # every record committed, once
+    bridge.follow(force=True)
+    assert set(committed(bridge, topic, settings.kafka_partitions).values()) == {None}  # handed off, not stored
     tasks = queued_tasks(url)
     assert sorted(name for name, _ in tasks) == sorted([PERSIST_TASK, ALERT_TASK] * (len(tasks) // 2))
     dispatched = [Tick.from_message(m) for name, batch in tasks if name == PERSIST_TASK for m in batch]
     assert sorted((t.symbol, t.observed_at) for t in dispatched) == sorted((t.symbol, t.observed_at) for t in ticks)
+
+    work_off(app, url)  # stored and checked, each with its spans
+    bridge.follow(force=True)
+    offsets = committed(bridge, topic, settings.kafka_partitions)
+    assert sum(o or 0 for o in offsets.values()) == 4  # every record committed, once
+    with app.app_context():
+        held = dict(db.session.execute(text("SELECT partition, next_offset FROM consumed_offsets")).all())
+        ranges = db.session.execute(text("SELECT count(*) FROM consumed_ranges")).scalar_one()
+    assert held == {p: o or 0 for p, o in offsets.items()}  # the same frontiers in PostgreSQL
+    assert ranges == 0  # folded into it
+
+
+def test_a_stage_that_did_not_record_holds_the_commit_back(app, settings, topic, make_bridge, celery_broker):
+    ticks = [tick("BTC-USD", str(100 + i), i) for i in range(3)]
+    produce(settings, topic, [t.encode() for t in ticks], ["same-partition"] * 3)
+    bridge = make_bridge(topic, celery_broker["url"])
+    poll_until_batch(bridge, 3)
+    for name, messages, spans in queued_task_args(celery_broker["url"]):
+        if name == PERSIST_TASK:  # stored, but the alert check was lost
+            with app.app_context():
+                store_ticks([Tick.from_message(m) for m in messages], spans=spans_of(spans))
+    bridge.follow(force=True)
+    assert set(committed(bridge, topic, settings.kafka_partitions).values()) == {None}
+
+
+def test_what_the_celery_broker_lost_is_dispatched_again_after_the_deadline(
+    app, settings, topic, make_bridge, celery_broker, redis_client
+):
+    ticks = [tick(s, "100", i) for i, s in enumerate(["BTC-USD", "ETH-USD", "DOGE-USD", "BTC-USD"])]
+    produce(settings, topic, [t.encode() for t in ticks], [t.symbol for t in ticks])
+    bridge = make_bridge(topic, celery_broker["url"], status=redis_client, replay_after=2)
+    poll_until_batch(bridge, 4)
+    redis.Redis.from_url(celery_broker["url"]).flushall()  # the Celery broker loses every queued task
+    lost_at = time.monotonic()
+    again = poll_until_batch(bridge, 4)  # nothing new on the topic: these are the same four again
+    assert again == 4 and time.monotonic() - lost_at >= 1.5  # after the deadline, not before
+    queued = queued_tasks(celery_broker["url"])
+    dispatched = [Tick.from_message(m) for name, b in queued if name == PERSIST_TASK for m in b]
+    assert sorted(dispatched, key=lambda t: t.observed_at) == ticks
+    assert int(redis_client.hget("stockticker:pipeline", "bridge.replays")) >= 1
+    work_off(app, celery_broker["url"])
+    bridge.follow(force=True)
+    assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == 4
+    with app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM ticks")).scalar_one() == 4
+
+
+def test_a_partition_starts_where_postgresql_holds_it(app, settings, topic, make_bridge, celery_broker):
+    ticks = [tick("BTC-USD", str(100 + i), i) for i in range(6)]
+    produce(settings, topic, [t.encode() for t in ticks], ["same-partition"] * 6)
+    first = make_bridge(topic, celery_broker["url"])
+    poll_until_batch(first, 6)
+    (name, messages, [[_, topic_id, partition, begin, end]]), _ = queued_task_args(celery_broker["url"])
+    assert (begin, end) == (0, 6)
+    redis.Redis.from_url(celery_broker["url"]).delete("celery")
+    first.consumer.close()  # nothing was committed to Kafka
+    with app.app_context():  # ...but PostgreSQL holds the first four (a bridge killed before committing)
+        spans = spans_of([[topic, topic_id, partition, 0, 4]])
+        store_ticks([Tick.from_message(m) for m in messages[:4]], spans=spans)
+        check_ticks([Tick.from_message(m) for m in messages[:4]], spans)
+    second = make_bridge(topic, celery_broker["url"])
+    assert poll_until_batch(second, 2) == 2
+    tasks = queued_task_args(celery_broker["url"])
+    assert {tuple(spans[0][3:]) for _, _, spans in tasks} == {(4, 6)}
+    assert [Tick.from_message(m) for m in tasks[0][1]] == ticks[4:]
 
 
 def test_one_persist_and_one_alert_task_per_batch(settings, topic, make_bridge, celery_broker):
@@ -168,17 +264,19 @@ POISON = [
 
 
 def test_poison_messages_go_to_the_dead_letter_topic_and_the_batch_goes_on(
-    settings, topic, make_bridge, celery_broker, redis_client
+    app, settings, topic, make_bridge, celery_broker, redis_client
 ):
     good = [tick("ETH-USD", "3500", 0), tick("DOGE-USD", "0.2", 1)]
     payloads = [good[0].encode()] + [raw for raw, _ in POISON] + [good[1].encode()]
     produce(settings, topic, payloads, ["same-partition"] * len(payloads))
     bridge = make_bridge(topic, celery_broker["url"], status=redis_client)
     assert poll_until_batch(bridge, 2) == 2
-    assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == len(payloads)
     dispatched = [
         Tick.from_message(m) for name, b in queued_tasks(celery_broker["url"]) if name == PERSIST_TASK for m in b
     ]
+    work_off(app, celery_broker["url"])
+    bridge.follow(force=True)  # the dead letters' offsets are in the batch's span: committed with it
+    assert sum(o or 0 for o in committed(bridge, topic, settings.kafka_partitions).values()) == len(payloads)
     assert dispatched == good  # in order, and nothing else
     letters = dead_letters(settings, topic, len(POISON))
     assert len(letters) == len(POISON)

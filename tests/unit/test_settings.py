@@ -19,6 +19,14 @@ def test_defaults_match_the_documented_ones():
     assert settings.kafka_heartbeat_interval_ms == 2000
     assert settings.database_url is None and settings.redis_url is None
     assert (settings.crypto_source, settings.crypto_fallback) == ("yfinance", "ccxt:kraken")
+    assert settings.kafka_replay_after_seconds == 40.0  # the visibility timeout (30 s) + 10 s
+    assert settings.kafka_retention_hours == 168
+
+
+def test_the_replay_deadline_follows_the_visibility_timeout_unless_set():
+    quick = {"BROKER_VISIBILITY_TIMEOUT_SECONDS": "15", "NOTIFY_TIMEOUT_SECONDS": "3"}
+    assert load_settings(quick).kafka_replay_after_seconds == 25.0
+    assert load_settings({"KAFKA_REPLAY_AFTER_SECONDS": "7.5"}).kafka_replay_after_seconds == 7.5
 
 
 def test_values_are_parsed_and_normalised(tmp_path: Path):
@@ -66,6 +74,8 @@ def test_values_are_parsed_and_normalised(tmp_path: Path):
         ({"DATABASE_URL": "postgresql:///x"}, "DATABASE_URL has no host"),
         ({"KAFKA_BOOTSTRAP_SERVERS": "kafka"}, "KAFKA_BOOTSTRAP_SERVERS must be host:port"),
         ({"KAFKA_PARTITIONS": "0"}, "KAFKA_PARTITIONS must be >= 1"),
+        ({"KAFKA_REPLAY_AFTER_SECONDS": "0.5"}, "KAFKA_REPLAY_AFTER_SECONDS must be a finite number > 1"),
+        ({"KAFKA_RETENTION_HOURS": "0"}, "KAFKA_RETENTION_HOURS must be >= 1"),
         ({"WEB_PORT": "70000"}, "WEB_PORT must be >= 1 and <= 65535, got 70000"),
         ({"HISTORY_POINTS": "ten"}, "HISTORY_POINTS must be a whole number, got 'ten'"),
         ({"SYMBOLS": " , "}, "SYMBOLS must list at least one symbol"),
