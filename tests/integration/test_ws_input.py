@@ -4,7 +4,9 @@ and a thousand quick connects and disconnects leave no file, thread or memory be
 
 from __future__ import annotations
 
+import itertools
 import socket
+import statistics
 import struct
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from tests.integration.helpers import wait_for, ws_handshake
 from tests.integration.test_end_to_end import SocketReader
 
 TEXT, BINARY = 0x1, 0x2
+ROUNDS = 5  # after the first: the rounds a leak must grow in
 
 
 @pytest.fixture(scope="module")
@@ -95,18 +98,23 @@ def connect_and_leave(base_url: str, times: int) -> None:
 
 
 def test_a_thousand_quick_connects_and_disconnects_leave_nothing_behind(web: Stack):
+    """Files and threads must come back to what they were; memory is judged by its trend, not one
+    reading: a leak grows every round by what it keeps per socket, while noise (a new high-water
+    mark of many sockets at once, seen as +6 MB once on a loaded machine) comes once."""
     pids = group_pids(web.procs["web"].pid)
-    # A first round sets the high-water mark (greenlets and buffers of many sockets at once); a
-    # leak is what a second round adds on top of it (seen: +28 MB after the first, +1 over 3 more).
-    connect_and_leave(web.base_url, 1000)
+    connect_and_leave(web.base_url, 1000)  # sets the high-water mark (seen: +28 MB after the first round)
     time.sleep(3)
-    files, memory, thread_count = open_files(pids), rss_mb(pids), threads(pids)
+    files, thread_count = open_files(pids), threads(pids)
+    memory = [rss_mb(pids)]
     started = time.monotonic()
-    connect_and_leave(web.base_url, 1000)
-    took = time.monotonic() - started
-    wait_for(lambda: open_files(pids) <= files, 30, f"open files back to {files}")
-    assert threads(pids) <= thread_count
-    time.sleep(3)
-    assert rss_mb(pids) - memory < 5, f"memory grew from {memory:.0f} to {rss_mb(pids):.0f} MB"
-    after = f"files {files} -> {open_files(pids)}, RSS {memory:.0f} -> {rss_mb(pids):.0f} MB"
-    print(f"1,000 connects in {took:.1f} s; {after}")
+    for _ in range(ROUNDS):
+        connect_and_leave(web.base_url, 1000)
+        wait_for(lambda: open_files(pids) <= files, 30, f"open files back to {files}")
+        assert threads(pids) <= thread_count
+        time.sleep(1)
+        memory.append(rss_mb(pids))
+    took = (time.monotonic() - started) / ROUNDS
+    growth = [after - before for before, after in itertools.pairwise(memory)]
+    # 0.5 MB a round is 0.5 KB per socket: less than the smallest state a socket could leave.
+    assert statistics.median(growth) < 0.5, f"memory grew every round: {[f'{m:.1f}' for m in memory]} MB"
+    print(f"1,000 connects in {took:.1f} s a round; files {files} -> {open_files(pids)}; RSS by round {memory}")
