@@ -178,15 +178,20 @@ def run(chosen: tuple[str, ...], data_dir: Path) -> None:
             add("latency", "of which fetch -> Redis PUBLISH p99", med("published_p99_ms"), "ms")
 
         if "ingest" in chosen:
-            batched, bare = [], []
-            for _ in range(RUNS):  # interleaved, so a drift in the machine's load hits both alike
+            batched, bare, untracked = [], [], []
+            for _ in range(RUNS):  # interleaved, so a drift in the machine's load hits all alike
                 batched.append(run_ingest(app, env | servers.env, data_dir, INGEST_TICKS))
                 bare.append(run_ingest(app, env | servers.env, data_dir, INGEST_TICKS, candles=False))
+                untracked.append(run_ingest(app, env | servers.env, data_dir, INGEST_TICKS, tracked=False))
             per_tick = run_ingest(app, env | servers.env, data_dir, INGEST_PER_TICK, max_poll_records=1)
             rate = statistics.median(r.rate for r in batched)
             bare_rate = statistics.median(r.rate for r in bare)
             add("ingest", f"ingest {INGEST_TICKS:,} ticks without candles (CANDLES=off)", bare_rate, "ticks/s")
             add("ingest", "throughput the candles cost", (1 - rate / bare_rate) * 100, "%", 15, higher=False)
+            untracked_rate = statistics.median(r.rate for r in untracked)
+            add("ingest", f"ingest {INGEST_TICKS:,} ticks without offset tracking", untracked_rate, "ticks/s")
+            add("ingest", "throughput the offset tracking costs", (1 - rate / untracked_rate) * 100, "%", 10,
+                higher=False)  # fmt: skip
             peak = max(v for r in batched for v in r.max_rss_mb.values())
             add("ingest", f"ingest {INGEST_TICKS:,} ticks end to end", rate, "ticks/s", 15_000)
             add("ingest", "batched vs one tick per task", rate / per_tick.rate, "x", 20)

@@ -64,10 +64,17 @@ def _stored(app: Flask) -> int:
 
 
 def run_ingest(
-    app: Flask, server_env: dict[str, str], logs: Path, count: int, max_poll_records: int = 500, candles: bool = True
+    app: Flask,
+    server_env: dict[str, str],
+    logs: Path,
+    count: int,
+    max_poll_records: int = 500,
+    candles: bool = True,
+    tracked: bool = True,
 ) -> IngestResult:
     """Preload ``count`` ticks over 500 symbols, start bridge + worker, time until all are stored
-    (with the candles kept as the ticks are stored, or not: CANDLES=off)."""
+    (with the candles kept as the ticks are stored, or not: CANDLES=off; with the consumed offsets
+    recorded in PostgreSQL, or not: bench/untracked_bridge.py)."""
     settings = app.config["SETTINGS"]
     with app.app_context():
         for table in ("ticks", "candles_1m", "candles_1h"):
@@ -97,8 +104,8 @@ def run_ingest(
                     peak[f"{name}:{pid}"] = max(peak.get(f"{name}:{pid}", 0.0), rss_mb([pid]))
 
     try:
-        for name in ("worker", "bridge"):
-            stack.start(name, commands[name])
+        stack.start("worker", commands["worker"])
+        stack.start("bridge", commands["bridge"] if tracked else "python -m bench.untracked_bridge")
         threading.Thread(target=sample, daemon=True).start()
         wait_until(lambda: _stored(app) > 0, 120, "the first stored tick")
         first = time.perf_counter()

