@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import redis
@@ -70,27 +71,29 @@ def _create(admin: KafkaAdminClient, topic: NewTopic) -> bool:
 def topic_id(bootstrap_servers: str, topic: str, timeout_ms: int = 5000) -> str:
     """The broker's id of the topic (a UUID; "" from a broker without topic ids): it changes when
     the topic is deleted and made again, as an in-memory broker's restart does."""
-    admin = kafka_admin(bootstrap_servers, timeout_ms)
-    try:
-        described = admin.describe_topics([topic])
-    finally:
-        admin.close()
-    if not described or described[0].get("error_code"):
+    described = _describe_topic(bootstrap_servers, topic, timeout_ms)
+    if described is None:
         raise UnknownTopicOrPartitionError(f"topic {topic!r} is not on the broker")
-    found = described[0].get("topic_id")
+    found = described.get("topic_id")
     return "" if found is None or str(found) == str(UUID(int=0)) else str(found)
 
 
 def topic_partitions(bootstrap_servers: str, topic: str, timeout_ms: int = 3000) -> int:
     """How many partitions the topic has (0 when it does not exist)."""
+    described = _describe_topic(bootstrap_servers, topic, timeout_ms)
+    return 0 if described is None else len(described["partitions"])
+
+
+def _describe_topic(bootstrap_servers: str, topic: str, timeout_ms: int) -> dict[str, Any] | None:
+    """The broker's metadata of one topic, None when it does not exist."""
     admin = kafka_admin(bootstrap_servers, timeout_ms)
     try:
         described = admin.describe_topics([topic])
     finally:
         admin.close()
     if not described or described[0].get("error_code"):
-        return 0
-    return len(described[0]["partitions"])
+        return None
+    return described[0]
 
 
 def topic_retention_hours(bootstrap_servers: str, topic: str) -> float | None:

@@ -179,6 +179,7 @@ class Partition:
     """What the bridge follows of one partition it owns."""
 
     recorded: int  # every offset before this is held by PostgreSQL (both stages)
+    position: int  # where the next batch of it starts: the end of the last one dispatched
     in_flight: deque[tuple[int, float]] = field(default_factory=deque)  # (next offset, dispatched at) not recorded
     replays: int = 0  # replays since the frontier last moved: each waits twice as long
 
@@ -224,15 +225,17 @@ class Bridge:
     def step(self) -> int:
         """Poll one batch and hand it off; follow what PostgreSQL holds. Returns ticks dispatched."""
         batch = self.consumer.poll(timeout_ms=self.poll_timeout_ms)
-        self._settle()  # a rebalance in that poll paused what it assigned: nothing of it came back
+        try:
+            self._settle()  # a rebalance in that poll paused what it assigned: nothing of it came back
+        except Exception:
+            self._rewind(batch)  # PostgreSQL or the broker could not say where to start: poll it again
+            raise
         dispatched = self._hand_off(batch) if batch else 0
         self.follow()
         return dispatched
 
     def _hand_off(self, batch: dict[TopicPartition, list[Any]]) -> int:
-        spans = [
-            Span(tp.topic, self.topic_id, tp.partition, rs[0].offset, rs[-1].offset + 1) for tp, rs in batch.items()
-        ]
+        spans = [self._span(tp, records) for tp, records in batch.items()]
         try:
             messages, bad = self._sort(batch)
             if bad:
@@ -246,8 +249,22 @@ class Bridge:
             partition = self.partitions.get(tp)
             if partition is not None:
                 partition.in_flight.append((span.next, now))
+                partition.position = span.next
         self._report(len(messages), len(bad), spans)
         return len(messages)
+
+    def _span(self, tp: TopicPartition, records: list[Any]) -> Span:
+        """The offsets a batch of one partition covers: from where consumption stood, so offsets
+        the broker holds no record at (deleted, or not consumable) leave no gap that never fills."""
+        first = records[0].offset
+        partition = self.partitions.get(tp)
+        if partition is not None and partition.position < first:
+            log.warning(
+                "partition %d: offsets %d-%d were not there to consume (deleted by the broker?)",
+                tp.partition, partition.position, first - 1,
+            )  # fmt: skip
+            first = partition.position
+        return Span(tp.topic, self.topic_id, tp.partition, first, records[-1].offset + 1)
 
     def follow(self, force: bool = False) -> None:
         """Read how far PostgreSQL holds each partition with offsets in flight; store that frontier,
@@ -304,6 +321,7 @@ class Bridge:
             tp.partition, partition.recorded, last, waited,
         )  # fmt: skip
         self.consumer.seek(tp, partition.recorded)
+        partition.position = partition.recorded
         partition.in_flight.clear()
         partition.replays += 1
         if self.status is not None:
@@ -340,7 +358,7 @@ class Bridge:
         self.ledger.advance(topic_id, reach)
         for tp in tps:
             self.consumer.seek(tp, reach[tp.partition])
-            self.partitions[tp] = Partition(recorded=reach[tp.partition])
+            self.partitions[tp] = Partition(recorded=reach[tp.partition], position=reach[tp.partition])
             self.consumer.resume(tp)
             self.rebalance.unsettled.discard(tp)
         log.info("partitions start at %s", {tp.partition: reach[tp.partition] for tp in tps})
@@ -369,7 +387,10 @@ class Bridge:
         return tick.to_message()
 
     def _rewind(self, batch: dict[TopicPartition, list[Any]]) -> None:
-        for tp, records in batch.items():
+        owned = self.consumer.assignment()
+        for tp, records in (batch or {}).items():
+            if tp not in owned:
+                continue  # revoked meanwhile: its new owner starts where PostgreSQL holds it
             self.consumer.seek(tp, records[0].offset)
 
     def _report(self, dispatched: int, bad: int, spans: list[Span]) -> None:

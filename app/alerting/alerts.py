@@ -190,7 +190,7 @@ def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResul
     """Fire every active alert the ticks satisfy; record events and queue their deliveries; record
     ``spans`` (the Kafka records the ticks came from) as checked, all in one transaction."""
     result = _check(ticks)
-    progress.record("alerts", spans)
+    progress.record("alerts", spans, durable=bool(result.fired))
     db.session.commit()
     return result
 

@@ -95,10 +95,19 @@ def spans_of(messages: Iterable[Sequence[Any]] | None) -> list[Span]:
     return [Span.from_message(m) for m in messages or ()]
 
 
-def record(stage: str, spans: Sequence[Span]) -> None:
-    """Record, in the caller's transaction, that ``stage`` has done ``spans``; the caller commits."""
+def record(stage: str, spans: Sequence[Span], durable: bool = False) -> None:
+    """Record, in the caller's transaction, that ``stage`` has done ``spans``; the caller commits.
+
+    Unless ``durable``, that commit does not wait for the disk (synchronous_commit off): work that
+    Kafka can replay may be lost in a PostgreSQL crash together with its record, and the bridge then
+    dispatches the range again. Nothing outside PostgreSQL relies on it meanwhile: the bridge's own
+    write of the frontier is durable and flushes every commit before it. ``durable`` is for work
+    whose effects leave right after the commit (an alert fire's notices and deliveries).
+    """
     if not spans:
         return
+    if not durable:
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
     spans = sorted(spans)  # one lock order for every writer
     db.session.execute(
         _RECORD,

@@ -4,7 +4,8 @@ the same address: stopping the session's servers would break other tests."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from devstack.servers import free_port, start_kafka, start_postgres, start_redis
@@ -44,3 +45,15 @@ class OwnServers:
     def stop_all(self) -> None:
         for name in list(self._stops):
             self.stop(name)
+
+
+@contextmanager
+def own_servers(root: Path) -> Iterator[OwnServers]:
+    """PostgreSQL, Redis and a Kafka broker of the caller's own under ``root``, stopped at the end."""
+    own = OwnServers(root)
+    try:
+        for name in URL_SETTINGS:
+            own.start(name)
+        yield own
+    finally:
+        own.stop_all()

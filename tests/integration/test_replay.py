@@ -35,7 +35,7 @@ from config.settings import PROJECT_ROOT, load_settings
 from devstack.processes import Stack, stack_env
 from devstack.run import procfile_commands
 from tests.integration.helpers import make_alert, pool_children, wait_for
-from tests.integration.own_servers import URL_SETTINGS, OwnServers
+from tests.integration.own_servers import OwnServers, own_servers
 
 SYMBOLS = [f"R{n:03d}-USD" for n in range(100)]
 ALERTED = SYMBOLS[:10]  # each gets one "above 250" alert, crossed once by its rising prices
@@ -47,13 +47,8 @@ POSTGRES_OUTAGE_SECONDS = float(os.environ.get("REPLAY_TEST_POSTGRES_OUTAGE_SECO
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServers]:
-    own = OwnServers(tmp_path_factory.mktemp("replay"))
-    try:
-        for name in URL_SETTINGS:
-            own.start(name)
+    with own_servers(tmp_path_factory.mktemp("replay")) as own:
         yield own
-    finally:
-        own.stop_all()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from devstack.processes import PROCESSES, Stack, running_stack, stack_env
 from tests.integration.browser import card, wait_for_prices
 from tests.integration.conftest import SYMBOLS
 from tests.integration.helpers import SocketReader, wait_for
-from tests.integration.own_servers import URL_SETTINGS, OwnServers
+from tests.integration.own_servers import URL_SETTINGS, OwnServers, own_servers
 
 OUTAGE_SECONDS = 5
 # What each process says while it waits for the server that went away (its log, after the stop).
@@ -54,13 +54,8 @@ BACK = {
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServers]:
-    own = OwnServers(tmp_path_factory.mktemp("restarts"))
-    try:
-        for name in URL_SETTINGS:
-            own.start(name)
+    with own_servers(tmp_path_factory.mktemp("restarts")) as own:
         yield own
-    finally:
-        own.stop_all()
 
 
 @pytest.fixture(scope="module")
