@@ -276,6 +276,7 @@ def test_partitions_moving_between_two_bridges_are_neither_skipped_nor_left_unre
 
     wait_for(all_recorded, 30, "every offset of every partition held by PostgreSQL, no range left")
     assert len(run.query("SELECT DISTINCT partition FROM consumed_offsets")) == 6
+    print(f"\n{len(run.sent)} ticks over 6 partitions through four rebalances, all stored once and held")
 
 
 def test_postgres_away_longer_than_the_tasks_retry_loses_nothing(run: Run, servers: OwnServers):
