@@ -72,11 +72,20 @@ class Tick:
 
     @classmethod
     def decode(cls, raw: bytes) -> Tick:
+        """A tick from a Kafka record's bytes; any other record raises TickError, and only that
+        (the bridge dead-letters it: one bad record must never stop a partition)."""
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise TickError("not JSON this project reads: nested too deeply") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise TickError(f"not JSON: {exc}") from None
-        return cls.from_message(data)
+        try:
+            return cls.from_message(data)
+        except TickError:
+            raise
+        except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:  # a case the checks missed
+            raise TickError(f"not a tick: {type(exc).__name__}: {exc}") from None
 
 
 def parse_price(value: object, field: str) -> Decimal:
@@ -107,7 +116,10 @@ def _parse_time(value: object, field: str) -> datetime:
         raise TickError(f"{field} must be an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise TickError(f"{field} must carry a timezone")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last UTC moment Python has
+        raise TickError(f"{field} is out of range in UTC") from None
 
 
 def check_recent(tick: Tick, now: datetime) -> None:

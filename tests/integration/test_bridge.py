@@ -260,6 +260,9 @@ POISON = [
     (raw_tick(source=["simulated"]), "invalid source"),
     (raw_tick(observed_at="2999-01-01T00:00:00+00:00"), "observed_at is more than an hour ahead of this clock"),
     (b'{"v": 1, "symbol": "' + b"A" * 1_000_000 + b'"}', "invalid symbol"),
+    (b"[" * 100_000, "nested too deeply"),  # was a RecursionError that stopped the partition
+    (raw_tick(observed_at="9999-12-31T23:59:59-14:00"), "observed_at is out of range in UTC"),  # OverflowError
+    (raw_tick(received_at="0001-01-01T00:00:00+14:00"), "received_at is out of range in UTC"),
 ]
 
 

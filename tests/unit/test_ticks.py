@@ -1,7 +1,10 @@
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.market.ticks import Tick, TickError, check_recent
 
@@ -85,3 +88,71 @@ def test_a_tick_far_from_the_clock_is_refused(change, error):
 def test_a_tick_within_the_window_passes():
     for moment in (NOW - timedelta(days=29), NOW + timedelta(minutes=59)):
         check_recent(make_tick(observed_at=moment, received_at=moment), NOW)
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"[" * 100_000, "nested too deeply"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "nested too deeply"),
+        (b"1" * 5000, "not JSON"),  # an integer past Python's digit limit
+    ],
+)
+def test_records_that_break_the_json_reader_are_tick_errors(raw, error):
+    with pytest.raises(TickError, match=error):
+        Tick.decode(raw)
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_times_past_the_ends_of_the_calendar_in_utc_are_tick_errors(when):
+    message = make_tick().to_message() | {"observed_at": when}
+    with pytest.raises(TickError, match="observed_at is out of range in UTC"):
+        Tick.decode(json.dumps(message).encode())
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=30,
+)
+EXTREME_NUMBERS = st.one_of(
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["1e999999999", "-0", "0E-1000", "1e-11", "9" * 5000]),
+)
+EXTREME_TIMES = st.one_of(
+    st.datetimes(timezones=st.timezones()).map(datetime.isoformat),
+    st.sampled_from(["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2026-02-30T00:00:00Z"]),
+    st.text(max_size=40),
+)
+
+
+def decodes_or_refuses(raw: bytes) -> None:
+    """The bridge's contract with the decoder: a Tick that passes or fails check_recent with a
+    TickError, or a TickError; nothing else, whatever the record."""
+    try:
+        tick = Tick.decode(raw)
+        check_recent(tick, NOW)
+    except TickError:
+        return
+    assert isinstance(tick, Tick)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_to_a_tick_or_a_tick_error(raw):
+    decodes_or_refuses(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON)
+def test_any_json_decodes_to_a_tick_or_a_tick_error(value):
+    decodes_or_refuses(json.dumps(value).encode())
+
+
+@settings(max_examples=500, deadline=None)
+@given(EXTREME_NUMBERS, EXTREME_TIMES, EXTREME_TIMES)
+def test_extreme_prices_and_times_decode_to_a_tick_or_a_tick_error(price, observed, received):
+    message = make_tick().to_message() | {"price": price, "observed_at": observed, "received_at": received}
+    decodes_or_refuses(json.dumps(message).encode())
