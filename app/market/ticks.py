@@ -22,6 +22,8 @@ SOURCES = ("yfinance", "simulated")  # and an exchange through ccxt: "ccxt:krake
 # from long ago would open the "all" range at a date nothing else is from.
 MAX_AHEAD = timedelta(hours=1)
 MAX_AGE = timedelta(days=30)
+# Prices are stored as numeric(24, 10) (app/models.py PRICE): 14 digits before the point, 10 after.
+MIN_PRICE = Decimal("1e-10")
 
 
 class TickError(ValueError):
@@ -102,6 +104,8 @@ def parse_price(value: object, field: str) -> Decimal:
         raise TickError(f"{field} must be a finite number")
     if price <= 0:
         raise TickError(f"{field} must be greater than 0")
+    if price < MIN_PRICE:  # would be stored as 0
+        raise TickError(f"{field} must be at least 1e-10, the smallest price stored")
     if price.adjusted() >= 14:
         raise TickError(f"{field} is too large")
     return price
