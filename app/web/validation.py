@@ -160,7 +160,10 @@ def parse_instant(value: object, field: str) -> datetime:
         instant = None
     if instant is None or instant.tzinfo is None:
         raise ApiError(400, f"{field} must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z", field)
-    return instant.astimezone(UTC)
+    try:
+        return instant.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first UTC moment Python has
+        raise ApiError(400, f"{field} is out of range in UTC", field) from None
 
 
 def _expiry(value: object, now: datetime) -> datetime | None:

@@ -73,6 +73,14 @@ def test_bad_range_input_is_refused_with_the_field(client, ctx):
         assert response.status_code == 400 and response.get_json()["field"] == field
     unknown = client.get("/api/history/NOPE-USD?range=1h")
     assert unknown.status_code == 404 and unknown.get_json()["field"] == "symbol"
+    # Past the ends of the calendar in UTC (issue 19: these answered 500).
+    for query, field in (
+        ("from=0001-01-01T00:00:00%2B14:00", "from"),
+        ("from=2026-06-01T00:00Z&to=9999-12-31T23:59:59-14:00", "to"),
+    ):
+        response = client.get(f"/api/history/BTC-USD?{query}")
+        assert response.status_code == 400
+        assert response.get_json() == {"error": f"{field} is out of range in UTC", "field": field}
 
 
 def test_retention_drops_whole_old_days_and_ranges_still_answer_from_candles(app, client, ctx):
