@@ -29,10 +29,13 @@ def outage_reason(exc: BaseException) -> str:
 
 
 def kafka_admin(bootstrap_servers: str, timeout_ms: int = 5000) -> KafkaAdminClient:
+    """An admin client that gives up after ``timeout_ms``, also while it looks for a broker (its
+    own bootstrap wait is 30 s: /healthz took that long with the broker down)."""
     return KafkaAdminClient(
         bootstrap_servers=bootstrap_servers,
         client_id="stockticker-admin",
         request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
     )
 
 

@@ -90,15 +90,25 @@ def parse_url(url: object) -> Any:
     return plugin
 
 
-def send(url: str, title: str, body: str, timeout: float) -> str | None:
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def send(url: str, title: str, body: str, timeout: float, key: str | None = None) -> str | None:
     """Send one message; None when the channel took it, else what went wrong (secrets scrubbed).
 
-    The whole call is cut off after ``timeout`` seconds whatever the plugin does.
+    The channel waits for an answer up to ``timeout`` seconds (apprise's own read timeout is 4 s,
+    shorter than ours: a slow receiver that took the message was sent it again). The whole call is
+    cut off after ``timeout`` seconds whatever the plugin does. ``key`` is the same for every try of
+    one delivery and goes out as an ``Idempotency-Key`` header wherever the channel sends headers
+    (json://, form://, xml://, mailto://), so a receiver can drop the copy a retry makes.
     """
     plugin = parse_url(url)
-    for name in ("socket_connect_timeout", "socket_read_timeout"):
-        if hasattr(plugin, name):
-            setattr(plugin, name, min(getattr(plugin, name) or timeout, timeout))
+    if hasattr(plugin, "socket_read_timeout"):
+        plugin.socket_read_timeout = timeout
+    if hasattr(plugin, "socket_connect_timeout"):
+        plugin.socket_connect_timeout = min(plugin.socket_connect_timeout or timeout, timeout)
+    if key is not None and isinstance(getattr(plugin, "headers", None), dict):
+        plugin.headers[IDEMPOTENCY_HEADER] = key
 
     def notify() -> tuple[bool, str]:
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:

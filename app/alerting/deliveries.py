@@ -102,7 +102,7 @@ def attempt_delivery(delivery_id: int, settings: Settings, requeue_within: float
         error: str | None = "the channel was deleted before the message went out"
     else:
         title, body = message(alert, event, settings.public_url)
-        error = send(url, title, body, settings.notify_timeout_seconds)
+        error = send(url, title, body, settings.notify_timeout_seconds, key=f"stockticker-delivery-{delivery.id}")
     delivery.attempts += 1
     delivery.last_error = error
     now = datetime.now(UTC)

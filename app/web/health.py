@@ -29,9 +29,12 @@ def _redis() -> str:
     return "ok"
 
 
+KAFKA_TIMEOUT_MS = 1500  # /healthz answers within 2 s whatever is down: an orchestrator's probe waits no longer
+
+
 def _kafka() -> str:
     settings = current_app.config["SETTINGS"]
-    partitions = topic_partitions(settings.kafka_bootstrap_servers, settings.kafka_topic)
+    partitions = topic_partitions(settings.kafka_bootstrap_servers, settings.kafka_topic, KAFKA_TIMEOUT_MS)
     if partitions == 0:
         return f"topic {settings.kafka_topic!r} does not exist (run the setup step)"
     return "ok"

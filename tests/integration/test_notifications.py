@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from werkzeug import Request, Response
 
 from app.alerting.alerts import check_ticks
+from app.alerting.channels import send
 from app.extensions import db
 from app.market.ticks import Tick
 from app.models import Delivery
@@ -184,6 +185,9 @@ def test_an_alert_with_two_channels_fires_once_one_post_and_one_email(api, app, 
         assert f"Price: {price} at " in message and " UTC (" in message
         assert "Note: time to sell" in message and "Dashboard: https://ticker.example.org/" in message
     assert inbox.messages[0]["Subject"] == "Stock Ticker: BTC-USD rose above 1.0000"
+    # One stable key per delivery, in a header a receiver can drop a retry's copy by.
+    keys = {f"stockticker-delivery-{d.id}" for d in deliveries(app)}
+    assert {httpserver.log[0][0].headers["Idempotency-Key"], inbox.messages[0]["Idempotency-Key"]} == keys
     assert sorted((d["channel"], d["status"], d["attempts"]) for d in event[0]["deliveries"]) == [
         ("hook", "sent", 1),
         ("mail", "sent", 1),
@@ -206,6 +210,20 @@ def test_a_receiver_failing_twice_gets_one_message_on_the_third_attempt(api, app
     assert [d.attempts for d in deliveries(app)] == [3]
     assert [r.status_code for _, r in httpserver.log] == [500, 500, 200]
     assert len(posts(httpserver)) == 1
+    assert len({request.headers["Idempotency-Key"] for request, _ in httpserver.log}) == 1  # one key, 3 tries
+
+
+def test_a_receiver_slower_than_apprises_own_4_s_is_waited_for_up_to_the_timeout(httpserver: HTTPServer):
+    """apprise reads for 4 s by default; a receiver that answers in 5 s within an 8 s timeout took
+    the message once, and the send says so (issue 19: it was cut at 4 s and sent again)."""
+
+    def slow(request: Request) -> Response:
+        time.sleep(5)
+        return Response("ok")
+
+    httpserver.expect_request(f"/hook/{SECRET}", method="POST").respond_with_handler(slow)
+    assert send(webhook_url(httpserver), "title", "body", timeout=8, key="k-1") is None
+    assert len(httpserver.log) == 1 and httpserver.log[0][0].headers["Idempotency-Key"] == "k-1"
 
 
 def test_a_receiver_down_for_good_fails_while_the_other_channel_is_sent(api, app, stack, httpserver):
