@@ -6,6 +6,7 @@ the standard library before the app loads (flask-sock supports that), and psycog
 psycopg2 yield to other greenlets while it waits on PostgreSQL.
 """
 
+from config import http_errors
 from config.settings import SettingsError, exit_on, load_settings_or_exit, require_auth_beyond_localhost
 
 _settings = load_settings_or_exit()
@@ -13,6 +14,8 @@ try:
     require_auth_beyond_localhost(_settings, "WEB_HOST")
 except SettingsError as exc:
     exit_on(exc)
+
+http_errors.install()  # 414, 431 and other refusals gunicorn writes itself: JSON like the API's
 
 bind = f"{_settings.web_host}:{_settings.web_port}"
 worker_class = "gevent"

@@ -168,6 +168,18 @@ def test_healthz_answers_within_2_s_with_the_kafka_broker_down(app, server_env, 
     print(f"/healthz with the Kafka broker down: {response.status_code} in {took:.2f} s")
 
 
+def test_requests_past_gunicorns_limits_are_refused_in_json(app, server_env, tmp_path):
+    """gunicorn answers these itself, before the app: they were its HTML page (issue 19)."""
+    with running_web(server_env, tmp_path) as web:
+        long_url = requests.get(f"{web.base_url}/api/symbols?x={'a' * 5000}", timeout=10)
+        big_header = requests.get(f"{web.base_url}/api/symbols", headers={"X-Big": "b" * 9000}, timeout=10)
+    assert long_url.status_code == 414 and long_url.headers["Content-Type"] == "application/json"
+    assert long_url.json()["field"] == "url" and long_url.json()["error"].startswith("URI Too Long")
+    assert big_header.status_code == 431 and big_header.headers["Content-Type"] == "application/json"
+    assert big_header.json()["field"] == "headers"
+    assert big_header.json()["error"].startswith("Request Header Fields Too Large")
+
+
 def test_healthz_is_503_naming_the_late_stage_when_prices_stop(client, ctx, redis_client):
     received = datetime.now(UTC) - timedelta(seconds=40)
     store_ticks([Tick("BTC-USD", Decimal("90000"), received, received, "simulated")])
