@@ -20,7 +20,7 @@ from sqlalchemy import text
 from app.extensions import db
 from app.market.candles import ORIGIN
 from app.web.errors import ApiError
-from app.web.validation import parse_instant
+from app.web.validation import parse_instant, parse_whole
 
 RANGES = {"1h": 3600, "24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400, "1y": 365 * 86_400, "all": None}
 DEFAULT_RANGE = "24h"
@@ -69,11 +69,7 @@ def parse_span(args: Mapping[str, str], now: datetime) -> Span:
 
 
 def _max_points(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_MAX_POINTS
-    if not raw.isdigit() or not 2 <= int(raw) <= MAX_POINTS:
-        raise ApiError(400, f"max_points must be a whole number from 2 to {MAX_POINTS}", "max_points")
-    return int(raw)
+    return parse_whole(raw, "max_points", DEFAULT_MAX_POINTS, 2, MAX_POINTS)
 
 
 def plan(span: Span, now: datetime, raw_days: int, minute_days: int) -> Plan:

@@ -96,6 +96,8 @@ def parse_price(value: object, field: str) -> Decimal:
         raise TickError(f"{field} must be a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise TickError(f"{field} must be a finite number")
+    if isinstance(value, str) and not value.isascii():  # Decimal("٣") is 3: take ASCII digits only
+        raise TickError(f"{field} must be a number")
     try:
         price = Decimal(str(value))
     except InvalidOperation:

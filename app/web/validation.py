@@ -117,7 +117,7 @@ def _percent(value: object) -> Decimal:
     return percent
 
 
-DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$")
+DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$", re.ASCII)  # ASCII digits: int() takes "٣" too
 UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
@@ -196,9 +196,15 @@ def _channel_ids(value: object) -> tuple[int, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def parse_points(raw: str | None, default: int) -> int:
+def parse_whole(raw: str | None, field: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole number of ASCII digits within [minimum, maximum] (str.isdigit and int() take "٣" and
+    other scripts' digits too), or ``default`` when not given."""
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
-        raise ApiError(400, "points must be a whole number from 1 to 10000", "points")
+    if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= maximum:
+        raise ApiError(400, f"{field} must be a whole number from {minimum} to {maximum}", field)
     return int(raw)
+
+
+def parse_points(raw: str | None, default: int) -> int:
+    return parse_whole(raw, "points", default, 1, 10_000)

@@ -51,6 +51,7 @@ def test_timestamps_are_converted_to_utc():
         ({"price": True}, "price must be a number"),
         ({"price": "1e20"}, "price is too large"),
         ({"price": "1e-11"}, "price must be at least 1e-10, the smallest price stored"),
+        ({"price": "٣"}, "price must be a number"),  # Decimal() would read it as 3
         ({"price": 1e-30}, "price must be at least 1e-10, the smallest price stored"),
         ({"observed_at": "yesterday"}, "observed_at must be an ISO 8601 timestamp"),
         ({"received_at": "2026-11-24T12:00:00"}, "received_at must carry a timezone"),

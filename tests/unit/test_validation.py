@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from app.web.errors import ApiError
-from app.web.validation import AlertSpec, normalise_symbol, parse_alert, parse_duration, parse_points
+from app.web.validation import AlertSpec, normalise_symbol, parse_alert, parse_duration, parse_points, parse_whole
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GOOD = {"symbol": "btc-usd", "direction": "above", "threshold": 100000}
@@ -122,3 +122,22 @@ def test_symbols_and_points():
     for bad in ("0", "-3", "x", "10001"):
         with pytest.raises(ApiError, match="points must be a whole number"):
             parse_points(bad, 100)
+
+
+@pytest.mark.parametrize("raw", ["٣", "²", "３", "1٠", " 3", "3.0", "-3", ""])
+def test_whole_numbers_are_ascii_digits_only(raw):
+    with pytest.raises(ApiError) as caught:
+        parse_whole(raw, "max_points", 500, 2, 1000)
+    assert (caught.value.status, caught.value.field) == (400, "max_points")
+    assert str(caught.value) == "max_points must be a whole number from 2 to 1000"
+
+
+def test_whole_numbers_in_range_and_the_default():
+    assert parse_whole("3", "points", 100, 1, 10) == 3
+    assert parse_whole(None, "points", 100, 1, 10) == 100
+
+
+@pytest.mark.parametrize("value", ["٣m", "１５m"])
+def test_durations_are_ascii_digits_only(value):
+    with pytest.raises(ApiError, match="cooldown must be a number of seconds or a duration"):
+        parse_duration(value, "cooldown", 60, 86400)
