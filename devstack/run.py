@@ -1,13 +1,15 @@
 """``make run``: embedded servers (or the configured ones), setup, then every process.
 
-Each process's lines are prefixed by its name (honcho). Ctrl-C or SIGTERM stops
-the processes first, then the servers this command started.
+Each process's lines are prefixed by its name (honcho). A process that exits by
+itself is started again (devstack/supervise.py). Ctrl-C or SIGTERM stops the
+processes first, then the servers this command started.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +55,10 @@ def run() -> int:
         )
         manager = Manager()
         for name, cmd in procfile_commands().items():
-            manager.add_process(name, cmd, env=env, cwd=str(PROJECT_ROOT))
+            # Restarted when it exits by itself (with backoff, said in one line): one process that
+            # dies does not stop the others, as honcho alone would.
+            supervised = f"{shlex.quote(sys.executable)} -m devstack.supervise {name} {shlex.quote(cmd)}"
+            manager.add_process(name, supervised, env=env, cwd=str(PROJECT_ROOT))
         log.info("dashboard: http://localhost:%d  flower: http://localhost:%d", settings.web_port, settings.flower_port)
         manager.loop()
         return int(manager.returncode or 0)

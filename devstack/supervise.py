@@ -1,0 +1,63 @@
+"""``python -m devstack.supervise NAME COMMAND``: run one Procfile command and start it again when
+it exits by itself, so one process that dies does not stop ``make run`` (honcho ends every
+process when one ends). Waits 1 s before the first restart, doubling to 30 s while it keeps
+dying, back to 1 s after a minute's good run; says each restart in one line. SIGTERM or SIGINT
+(honcho's stop, Ctrl-C) goes to the command and ends the supervision.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+FIRST_WAIT_SECONDS = 1.0
+MAX_WAIT_SECONDS = 30.0
+GOOD_RUN_SECONDS = 60.0
+
+
+def supervise(name: str, command: str) -> int:
+    """Run ``command`` (a shell line) until told to stop; returns its last exit code (128 + the
+    signal's number when a signal ended it, as a shell says)."""
+    stopping = threading.Event()
+    child: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.set()
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    wait, restarts = FIRST_WAIT_SECONDS, 0
+    while True:
+        started = time.monotonic()
+        child = subprocess.Popen(command, shell=True)  # noqa: S602 - the Procfile's own line
+        code = child.wait()
+        code = 128 - code if code < 0 else code
+        if stopping.is_set():
+            return code
+        if time.monotonic() - started >= GOOD_RUN_SECONDS:
+            wait = FIRST_WAIT_SECONDS
+        restarts += 1
+        print(
+            f"{name} exited with code {code}; starting it again in {wait:g} s (restart {restarts})",
+            file=sys.stderr,
+            flush=True,
+        )
+        if stopping.wait(wait):
+            return code
+        wait = min(wait * 2, MAX_WAIT_SECONDS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        sys.exit("usage: python -m devstack.supervise NAME COMMAND")
+    sys.exit(supervise(*args))
+
+
+if __name__ == "__main__":
+    main()
