@@ -63,7 +63,7 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Own session: Ctrl-C in the terminal reaches the app processes, which stop first;
     # the servers are stopped after them. PDEATHSIG: no orphan if we are killed.
     os.setsid()
@@ -75,7 +75,7 @@ def spawn_server(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as out:
         return subprocess.Popen(  # noqa: S603 - fixed argv of a bundled binary
-            cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
 
 

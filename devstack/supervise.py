@@ -7,11 +7,14 @@ dying, back to 1 s after a minute's good run; says each restart in one line. SIG
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+from devstack.servers import die_with_parent
 
 FIRST_WAIT_SECONDS = 1.0
 MAX_WAIT_SECONDS = 30.0
@@ -27,14 +30,15 @@ def supervise(name: str, command: str) -> int:
     def stop(signum: int, _frame: object) -> None:
         stopping.set()
         if child is not None and child.poll() is None:
-            child.send_signal(signum)
+            os.killpg(child.pid, signum)  # the command and whatever its shell started
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     wait, restarts = FIRST_WAIT_SECONDS, 0
     while True:
         started = time.monotonic()
-        child = subprocess.Popen(command, shell=True)  # noqa: S602 - the Procfile's own line
+        # A session of its own (a stop reaches it once, from here, and all of it); it ends with us.
+        child = subprocess.Popen(command, shell=True, preexec_fn=die_with_parent)  # noqa: S602 - the Procfile's line
         code = child.wait()
         code = 128 - code if code < 0 else code
         if stopping.is_set():
