@@ -76,7 +76,8 @@ def check_alerts(messages: list[dict[str, Any]], spans: list[list[Any]] | None =
     except Exception as exc:  # the rows are committed: the sweep queues them once the broker is back
         log.error("could not queue %d deliveries (the sweep will): %s", len(result.deliveries), exc)
     client = redis_client()
-    publish(client, ALERTS_CHANNEL, [{"type": "alert", "alert": alert} for alert in result.fired])
+    if result.fired:  # one frame for the batch's fires, however many (each its own frame cut readers)
+        publish(client, ALERTS_CHANNEL, [{"type": "alerts", "alerts": result.fired}])
     record_stage(client, "alerts", checked=len(messages), fired=len(result.fired))
     count_stage(client, "alerts", "fired_total", len(result.fired))
     return len(result.fired)

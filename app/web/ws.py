@@ -3,7 +3,7 @@
 One listener (a thread; a greenlet under gunicorn's gevent worker) per process subscribes to
 the channels and fans each message out to a bounded queue per client; the listener restarts
 with exponential backoff when Redis goes away, and a client is removed in ``finally`` however
-it leaves. A client that falls CLIENT_QUEUE_SIZE messages behind (a tab that stopped reading)
+it leaves. A client that stopped reading (MAX_LAG_SECONDS behind, or MAX_QUEUED_BYTES waiting)
 is closed with a reason instead of slowing anyone: its page reconnects and catches up by REST.
 """
 
@@ -15,6 +15,9 @@ import os
 import queue
 import socket
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -26,7 +29,11 @@ from app.pipeline.pubsub import CHANNELS
 
 log = logging.getLogger(__name__)
 
-CLIENT_QUEUE_SIZE = 64  # price batches: about two minutes at the 2 s cadence
+# A client is cut when it has not read for this long (its oldest queued frame is older) or when
+# what waits for it passes this size: judged by time and bytes, not by a count of messages, so a
+# burst (many alerts at once, a big watchlist) never cuts a page that keeps reading.
+MAX_LAG_SECONDS = 30.0
+MAX_QUEUED_BYTES = 8 * 1024 * 1024  # ~2 minutes of 500-symbol price frames
 MAX_BACKOFF_SECONDS = 30.0
 TOO_SLOW = (1013, "too slow: reconnect and catch up")  # 1013 "try again later"
 
@@ -45,27 +52,47 @@ def text_frame(data: str) -> bytes:
 
 
 class Subscriber:
-    """One socket's queue; ``lagging`` once a message had to be dropped for it."""
+    """One socket's frames waiting to be sent; ``lagging`` once it stopped keeping up."""
 
-    def __init__(self) -> None:
-        self.queue: queue.Queue[bytes] = queue.Queue(CLIENT_QUEUE_SIZE)
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._frames: deque[tuple[bytes, float]] = deque()  # (frame, when it was queued)
+        self._bytes = 0
+        self._ready = threading.Condition()
+        self._clock = clock
         self.lagging = threading.Event()
         self.ws: Any = None  # set by the handler, so a stuck send can be cut short
 
     def get(self, timeout: float) -> bytes:
-        return self.queue.get(timeout=timeout)
+        """The next frame; queue.Empty after ``timeout`` seconds without one."""
+        with self._ready:
+            if not self._frames and not self._ready.wait_for(lambda: bool(self._frames), timeout):
+                raise queue.Empty
+            frame, _ = self._frames.popleft()
+            self._bytes -= len(frame)
+            return frame
 
     def empty(self) -> bool:
-        return self.queue.empty()
+        with self._ready:
+            return not self._frames
 
     def offer(self, frame: bytes) -> None:
-        try:
-            self.queue.put_nowait(frame)
-        except queue.Full:
-            if not self.lagging.is_set():
-                self.lagging.set()
-                log.warning("closing a WebSocket client %d messages behind (it stopped reading)", CLIENT_QUEUE_SIZE)
-                self._cut()
+        if self.lagging.is_set():
+            return
+        now = self._clock()
+        with self._ready:
+            waited = now - self._frames[0][1] if self._frames else 0.0
+            behind = waited > MAX_LAG_SECONDS or self._bytes + len(frame) > MAX_QUEUED_BYTES
+            if not behind:
+                self._frames.append((frame, now))
+                self._bytes += len(frame)
+                self._ready.notify()
+        if behind:
+            self.lagging.set()
+            log.warning(
+                "closing a WebSocket client that stopped reading (%.0f s behind, %d KiB waiting)",
+                waited, self._bytes // 1024,
+            )  # fmt: skip
+            self._cut()
 
     def _cut(self) -> None:
         """A handler blocked in send (the peer reads nothing) never sees the flag: end its socket."""

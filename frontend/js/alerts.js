@@ -394,15 +394,20 @@ function showFired(alert) {
   syncEmpty();
 }
 
-export function alertFired(alert) {
-  applyEvent(() => showFired(alert)); // the lists; the banner, sound and notification only once
+export function alertsFired(alerts) {
+  alerts.forEach(announce);
+  loadAlerts().catch(() => {}); // once for the lot: channels and delivery statuses come with the list
+}
+
+// The lists; the banner, sound and notification only once per fire.
+function announce(alert) {
+  applyEvent(() => showFired(alert));
   const message = banner(alert);
   if (document.hidden) document.title = `🔔 ${alert.symbol} alert – ${PAGE_TITLE}`; // until the page is seen
   if (soundBox.checked) chime();
   if ("Notification" in window && Notification.permission === "granted") {
     new Notification("Stock Ticker alert", { body: message, tag: `alert-${alert.id}-${alert.fire_count}` });
   }
-  loadAlerts().catch(() => {}); // channels and delivery statuses come with the list
 }
 
 // An alert past its expiry leaves the active list.

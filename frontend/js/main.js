@@ -3,7 +3,7 @@
 import { loadAccount } from "./account.js";
 import { api } from "./api.js";
 import {
-  alertCancelled, alertCreated, alertExpired, alertFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
+  alertCancelled, alertCreated, alertExpired, alertsFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
   setSymbols, updatePreview,
 } from "./alerts.js";
 import {
@@ -56,8 +56,10 @@ function onMessage(message) {
     (message.type === "prices" ? message.prices : [message]).forEach(onPrice); // a batch is one frame
     updatePreview();
     refreshDistances();
+  } else if (message.type === "alerts") {
+    alertsFired(message.alerts); // every fire of one batch in one frame
   } else if (message.type === "alert") {
-    alertFired(message.alert);
+    alertsFired([message.alert]); // one fire per frame, as servers before this one sent
   } else if (message.type === "alert_expired") {
     alertExpired(message.alert);
   } else if (message.type === "alert_created") {

@@ -98,10 +98,13 @@ class SocketReader:
             return
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
-        """Messages of a kind; "price" gives each price of the batch frames ("prices") too."""
+        """Messages of a kind; "price" gives each price of the batch frames ("prices") too, and
+        "alert" each fire of the "alerts" frames, as an "alert" message."""
         messages = list(self.messages)
         if kind == "price":
             return [p for m in messages if m["type"] == "prices" for p in m["prices"]]
+        if kind == "alert":
+            return [{"type": "alert", "alert": a} for m in messages if m["type"] == "alerts" for a in m["alerts"]]
         return [m for m in messages if m["type"] == kind]
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import requests
 
 from devstack.processes import Stack
-from tests.integration.helpers import SocketReader, wait_for
+from tests.integration.helpers import SocketReader, make_alert, wait_for
 
 
 def test_ticks_flow_to_postgres_and_the_browser_and_an_alert_fires_once(stack: Stack):
@@ -54,3 +54,23 @@ def test_ticks_flow_to_postgres_and_the_browser_and_an_alert_fires_once(stack: S
     except AssertionError:
         print(stack.dump_logs())
         raise
+
+
+def test_a_hundred_alerts_fired_by_one_tick_reach_an_open_page_in_one_frame(app, stack: Stack):
+    """Each fire was its own frame, and the relay cut a socket 64 frames behind: an open page saw
+    26 of 100 (issue 19). Now the fires of a batch are one frame, and a reader is judged by time."""
+    reader = SocketReader(stack.base_url.replace("http", "ws") + "/ws")
+    try:
+        wait_for(lambda: reader.of_type("price"), 60, "a price message on the WebSocket")
+        with app.app_context():  # 100 thresholds at 1, 2, ... 100: the next BTC tick crosses them all
+            ids = {make_alert("BTC-USD", "above", str(n)) for n in range(1, 101)}
+        wait_for(lambda: {m["alert"]["id"] for m in reader.of_type("alert")} >= ids, 30, "all 100 fires on the socket")
+        frames = [m for m in reader.messages if m["type"] == "alerts" and {a["id"] for a in m["alerts"]} & ids]
+        assert len(frames) == 1 and len(frames[0]["alerts"]) == 100
+        seen = len(reader.of_type("price"))
+        wait_for(lambda: len(reader.of_type("price")) >= seen + 3, 30, "prices still coming")  # not cut
+    except AssertionError:
+        print(stack.dump_logs())
+        raise
+    finally:
+        reader.close()

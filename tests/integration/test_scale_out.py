@@ -107,8 +107,8 @@ def test_two_bridges_and_two_workers_store_each_tick_once_and_fire_an_alert_once
         # The alert fired once, however many ticks crossed it on however many workers.
         notices = []
         while (message := alerts.get_message(timeout=0.5)) is not None:
-            if message["type"] == "message":
-                notices.append(json.loads(message["data"])["alert"]["id"])
+            if message["type"] == "message" and (data := json.loads(message["data"]))["type"] == "alerts":
+                notices.extend(alert["id"] for alert in data["alerts"])
         assert notices == [alert_id]
         assert status["alerts"]["fired_total"] == 1
     except AssertionError:
