@@ -14,6 +14,7 @@ from kombu import Queue
 
 from app import create_app
 from app.extensions import db
+from app.pipeline.kombu_unacked import survive_lost_connection
 from config.settings import TASK_OVERHEAD_SECONDS
 from tasks.maintenance import MAINTAIN_INTERVAL_SECONDS, MAINTAIN_TASK
 from tasks.notify import DELIVER_TASK, FAN_OUT_TASK, NOTIFY_QUEUE, SWEEP_TASK
@@ -104,5 +105,6 @@ def _close_producer(**_: Any) -> None:
     close_producer()
 
 
+survive_lost_connection()  # a Redis that goes away must not end the worker (see the module)
 flask_app = create_app()
 celery = celery_init_app(flask_app)
