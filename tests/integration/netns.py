@@ -8,6 +8,7 @@ Addresses are in 10.231.77.0/24, inside namespaces this test made: no traffic le
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ class TestNetwork:
         return f"st{self.tag}-{name}"
 
     def open(self) -> None:
+        clear_leftovers()
         ip("netns", "add", self.switch)
         ip("-n", self.switch, "link", "add", "br0", "type", "bridge")
         ip("-n", self.switch, "link", "set", "br0", "up")
@@ -88,10 +90,22 @@ class TestNetwork:
         ip("-n", self.switch, "link", "set", self._links[name], "up")
 
     def close(self) -> None:
-        """Delete every namespace (their links go with them)."""
+        """Delete the test process's link and every namespace. The link goes explicitly: its peer's
+        namespace outlives ``ip netns delete`` while anything still refers to it."""
+        subprocess.run(["ip", "link", "delete", f"st{self.tag}t"], capture_output=True)  # noqa: S603, S607
         for name in [*self.hosts, None]:
             namespace = self.switch if name is None else self.namespace(name)
             subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)  # noqa: S603, S607
+
+
+def clear_leftovers() -> None:
+    """Remove what a run that died left: its namespaces and its link (which holds our address)."""
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()  # noqa: S603, S607
+    for namespace in (n for n in names if re.fullmatch(r"st\d+-[\w-]+", n)):
+        subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)  # noqa: S603, S607
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout  # noqa: S603, S607
+    for link in re.findall(r"^\d+: (st\d+t)@", links, re.MULTILINE):
+        subprocess.run(["ip", "link", "delete", link], capture_output=True)  # noqa: S603, S607
 
 
 @contextmanager
