@@ -10,12 +10,21 @@ export class ApiError extends Error {
 
 // The session's CSRF token: every write of a signed-in page sends it (X-CSRFToken).
 let csrfToken = null;
+let csrfKnown = false; // asked for: null then means the login is off and no token is needed
 
 export function setCsrfToken(token) {
   csrfToken = token;
+  csrfKnown = true;
 }
 
-async function request(method, path, body) {
+// A write made before the page's session arrived (a quick click after load) fetches the token
+// first; a token gone stale (a server restart) is fetched again and the write tried once more.
+async function loadCsrfToken() {
+  setCsrfToken((await request("GET", "/api/session")).csrf_token || null);
+}
+
+async function request(method, path, body, retried = false) {
+  if (method !== "GET" && !csrfKnown && path !== "/api/login") await loadCsrfToken();
   const options = { method, headers: { Accept: "application/json" } };
   if (csrfToken && method !== "GET") options.headers["X-CSRFToken"] = csrfToken;
   if (body !== undefined) {
@@ -31,6 +40,10 @@ async function request(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (response.status === 401 && path !== "/api/login") {
     window.location.assign("/login"); // signed out (or the session expired): back to the sign-in page
+  }
+  if (response.status === 403 && data.field === "X-CSRFToken" && !retried) {
+    await loadCsrfToken();
+    return request(method, path, body, true);
   }
   if (!response.ok) {
     throw new ApiError(response.status, data.error || `request failed (${response.status})`, data.field || null);
