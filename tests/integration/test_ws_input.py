@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import socket
-import statistics
 import struct
 import time
 from collections.abc import Iterator
@@ -115,6 +114,8 @@ def test_a_thousand_quick_connects_and_disconnects_leave_nothing_behind(web: Sta
         memory.append(rss_mb(pids))
     took = (time.monotonic() - started) / ROUNDS
     growth = [after - before for before, after in itertools.pairwise(memory)]
-    # 0.5 MB a round is 0.5 KB per socket: less than the smallest state a socket could leave.
-    assert statistics.median(growth) < 0.5, f"memory grew every round: {[f'{m:.1f}' for m in memory]} MB"
+    # A leak grows RSS in every round by what each socket keeps (a Subscriber kept: 15 MB a round);
+    # the allocator grows in steps with flat rounds between (seen in CI: +3.0, 0, 0, +1.6, +2.4 MB).
+    # 0.25 MB a round is 0.25 KB per socket: less than the smallest state a socket could leave.
+    assert min(growth) < 0.25, f"memory grew in every round: {[f'{m:.1f}' for m in memory]} MB"
     print(f"1,000 connects in {took:.1f} s a round; files {files} -> {open_files(pids)}; RSS by round {memory}")
