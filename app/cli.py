@@ -110,7 +110,7 @@ def tokens_group() -> None:
 def create_token_command(name: str) -> None:
     """Make a token named NAME; it is printed this once and stored only as a hash."""
     try:
-        row, secret = tokens.create_token(tokens.parse_name(name))
+        row, secret = tokens.create_token(tokens.parse_token_name(name))
     except ApiError as exc:
         raise click.UsageError(exc.message) from None
     click.echo(f"token {row['id']} ({row['name']}): {secret}")

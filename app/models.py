@@ -25,6 +25,7 @@ from app.extensions import db
 PRICE = Numeric(24, 10)
 RULES = ("above", "below", "change")
 CHANGE_DIRECTIONS = ("up", "down", "either")
+DIRECTIONS = ("above", "below", *CHANGE_DIRECTIONS)
 FREQUENCIES = ("once", "every_time")
 STATUSES = ("active", "triggered", "cancelled", "expired")
 DELIVERY_STATUSES = ("pending", "sent", "failed")

@@ -11,7 +11,8 @@ from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import ApiToken
-from app.web.errors import ApiError
+from app.web.errors import CONFLICT, ApiError
+from app.web.validation import parse_name
 
 PREFIX = "st_"
 MAX_NAME_LENGTH = 64
@@ -34,18 +35,15 @@ def _as_dict(row: ApiToken) -> dict[str, Any]:
     }
 
 
-def parse_name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, "name must be a non-empty string (what the token is for)", "name")
-    if len(value) > MAX_NAME_LENGTH or not value.isprintable():
-        raise ApiError(400, f"name must be at most {MAX_NAME_LENGTH} printable characters", "name")
-    return value.strip()
+def parse_token_name(value: object) -> str:
+    """What the token is for, as the list shows it."""
+    return parse_name(value, "name", MAX_NAME_LENGTH)
 
 
 def create_token(name: str) -> tuple[dict[str, Any], str]:
     """A new token: its row and the token itself, which is shown this once and never again."""
     if db.session.scalar(select(func.count()).select_from(ApiToken)) >= MAX_TOKENS:
-        raise ApiError(400, f"at most {MAX_TOKENS} API tokens: revoke one first", "name")
+        raise ApiError(CONFLICT, f"at most {MAX_TOKENS} API tokens: revoke one first", "name")
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(name=name, token_sha256=_digest(token), hint=token[:HINT_LENGTH])
     db.session.add(row)

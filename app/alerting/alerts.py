@@ -26,7 +26,7 @@ from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
 from app.pipeline import progress
 from app.pipeline.progress import Span
-from app.web.errors import ApiError
+from app.web.errors import CONFLICT, ApiError
 from app.web.validation import AlertSpec
 
 # Candidates only: each branch is one range scan of ix_alerts_active_check (symbol, rule, armed,
@@ -280,10 +280,10 @@ def _check_limits(symbol: str, max_active: int | None, max_per_symbol: int | Non
         select(func.count(), func.count().filter(Alert.symbol == symbol)).where(Alert.status == "active")
     ).one()
     if max_active is not None and active >= max_active:
-        raise ApiError(400, f"at most {max_active} active alerts (MAX_ACTIVE_ALERTS): cancel some first", "symbol")
+        raise ApiError(CONFLICT, f"at most {max_active} active alerts (MAX_ACTIVE_ALERTS): cancel some first", "symbol")
     if max_per_symbol is not None and on_symbol >= max_per_symbol:
         raise ApiError(
-            400,
+            CONFLICT,
             f"at most {max_per_symbol} active alerts on {symbol} (MAX_ALERTS_PER_SYMBOL): cancel some first",
             "symbol",
         )

@@ -16,17 +16,22 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import apprise
+from apprise.manager_plugins import NotificationManager
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Channel
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
-from app.web.errors import ApiError
+from app.web.errors import CONFLICT, INVALID, UNPROCESSABLE, ApiError
+from app.web.validation import parse_name
 
 MAX_NAME_LENGTH = 64
 LIMIT_LOCK = 0x5354_4348  # pg_advisory_xact_lock key of the channel limit ('STCH')
 MAX_URL_LENGTH = 2048
+URL_PATTERN = r"^ *[A-Za-z][A-Za-z0-9+.-]*://"  # scheme://, as /openapi.json states; the rest is the plugin's
+URL_RE = re.compile(URL_PATTERN)
+PLUGINS = NotificationManager()  # the schemes apprise knows ("ntfy" in PLUGINS)
 MAX_ERROR_LENGTH = 500
 SECRET_MIN_LENGTH = 3  # shorter URL parts (ports, "v1") are not worth hiding and would mangle errors
 HOSTNAME_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", re.IGNORECASE)
@@ -77,16 +82,18 @@ def scrub(text: str, url: str) -> str:
 
 def parse_url(url: object) -> Any:
     """The apprise plugin for ``url``, or ApiError 400 naming ``url`` (the URL is not echoed)."""
-    if not isinstance(url, str) or not url.strip():
-        raise ApiError(400, "url must be an apprise URL such as ntfy://topic or json://host/path", "url")
+    if not isinstance(url, str) or not URL_RE.match(url):
+        raise ApiError(INVALID, "url must be an apprise URL such as ntfy://topic or json://host/path", "url")
     if len(url) > MAX_URL_LENGTH:  # as sent: the limit /openapi.json states
-        raise ApiError(400, f"url must be at most {MAX_URL_LENGTH} characters", "url")
-    url = url.strip()
+        raise ApiError(INVALID, f"url must be at most {MAX_URL_LENGTH} characters", "url")
+    url = url.strip(" ")
     plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:
-        scheme = url.partition("://")[0] if "://" in url else ""
-        hint = f"apprise does not know the scheme {scheme!r}" if scheme else "it has no scheme://"
-        raise ApiError(400, f"url is not a URL apprise can send to ({hint}); see the URL forms", "url")
+    if plugin is None:  # each plugin reads its own URL form: the document cannot state them all
+        scheme = url.partition("://")[0]
+        reason = f"apprise cannot read this {scheme}:// URL" if scheme.lower() in PLUGINS else (
+            f"apprise does not know the scheme {scheme!r}"
+        )
+        raise ApiError(UNPROCESSABLE, f"url is not a URL apprise can send to ({reason}); see the URL forms", "url")
     return plugin
 
 
@@ -138,23 +145,15 @@ def channel_json(channel: Channel) -> dict[str, Any]:
     }
 
 
-def _name(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, "name must be a non-empty string", "name")
-    if len(value) > MAX_NAME_LENGTH:
-        raise ApiError(400, f"name must be at most {MAX_NAME_LENGTH} characters", "name")
-    return value.strip()
-
-
 def create_channel(body: Any, max_channels: int | None = None) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object with name and url")
-    name = _name(body.get("name"))
+    name = parse_name(body.get("name"), "name", MAX_NAME_LENGTH)
     parse_url(body.get("url"))
     if max_channels is not None:
         db.session.execute(select(func.pg_advisory_xact_lock(LIMIT_LOCK)))  # to the commit: no two pass at once
         if db.session.scalar(select(func.count()).select_from(Channel)) >= max_channels:
-            raise ApiError(400, f"at most {max_channels} channels (MAX_CHANNELS): delete one first", "name")
+            raise ApiError(CONFLICT, f"at most {max_channels} channels (MAX_CHANNELS): delete one first", "name")
     channel = Channel(name=name, url=body["url"].strip())
     db.session.add(channel)
     try:
@@ -194,9 +193,9 @@ def delete_channel(channel_id: int) -> dict[str, Any]:
 
 
 def check_channel_ids(ids: Iterable[int]) -> None:
-    """ApiError 400 naming ``channels`` unless every id is a channel."""
+    """ApiError 422 naming ``channels`` unless every id is a channel."""
     wanted = set(ids)
     found = set(db.session.scalars(select(Channel.id).where(Channel.id.in_(wanted)))) if wanted else set()
     missing = sorted(wanted - found)
     if missing:
-        raise ApiError(400, f"no channel with id {', '.join(map(str, missing))}", "channels")
+        raise ApiError(UNPROCESSABLE, f"no channel with id {', '.join(map(str, missing))}", "channels")

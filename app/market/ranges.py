@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.market.candles import ORIGIN
-from app.web.errors import ApiError
+from app.web.errors import UNPROCESSABLE, ApiError
 from app.web.validation import parse_instant, parse_whole
 
 RANGES = {"1h": 3600, "24h": 86_400, "7d": 7 * 86_400, "30d": 30 * 86_400, "1y": 365 * 86_400, "all": None}
@@ -51,14 +51,14 @@ def parse_span(args: Mapping[str, str], now: datetime) -> Span:
     max_points = _max_points(args.get("max_points"))
     label = args.get("range")
     if label is not None and ("from" in args or "to" in args):
-        raise ApiError(400, "give either range or from/to, not both", "range")
+        raise ApiError(UNPROCESSABLE, "give either range or from/to, not both", "range")
     if "from" in args or "to" in args:
         if "from" not in args:
-            raise ApiError(400, "from is required with to", "from")
+            raise ApiError(UNPROCESSABLE, "from is required with to", "from")
         start = parse_instant(args["from"], "from")
         end = parse_instant(args["to"], "to") if "to" in args else now
         if start >= end:
-            raise ApiError(400, "from must be before to", "from")
+            raise ApiError(UNPROCESSABLE, "from must be before to", "from")
         return Span(start, end, None, max_points)
     label = DEFAULT_RANGE if label is None else label
     if label not in RANGES:

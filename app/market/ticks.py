@@ -24,6 +24,7 @@ MAX_AHEAD = timedelta(hours=1)
 MAX_AGE = timedelta(days=30)
 # Prices are stored as numeric(24, 10) (app/models.py PRICE): 14 digits before the point, 10 after.
 MIN_PRICE = Decimal("1e-10")
+MAX_PRICE = Decimal("1e14")  # Numeric(24, 10) holds 14 digits before the point
 
 
 class TickError(ValueError):
@@ -108,7 +109,7 @@ def parse_price(value: object, field: str) -> Decimal:
         raise TickError(f"{field} must be greater than 0")
     if price < MIN_PRICE:  # would be stored as 0
         raise TickError(f"{field} must be at least 1e-10, the smallest price stored")
-    if price.adjusted() >= 14:
+    if price >= MAX_PRICE:
         raise TickError(f"{field} is too large")
     return price
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.market.sources import Listing
 from app.models import Symbol
-from app.web.errors import ApiError
+from app.web.errors import CONFLICT, UNPROCESSABLE, ApiError
 
 WATCHLIST_LOCK = 0x5354_5359  # pg_advisory_xact_lock key of watchlist edits ('STSY')
 
@@ -67,7 +67,7 @@ def add(listing: Listing, max_symbols: int) -> dict[str, Any]:
     active = _active()
     if len(active) >= max_symbols:
         db.session.rollback()
-        raise ApiError(400, f"at most {max_symbols} symbols (MAX_SYMBOLS): remove one first", "symbol")
+        raise ApiError(CONFLICT, f"at most {max_symbols} symbols (MAX_SYMBOLS): remove one first", "symbol")
     if row is None:
         row = Symbol(symbol=listing.symbol)
         db.session.add(row)
@@ -110,7 +110,7 @@ def reorder(order: Sequence[str]) -> list[dict[str, Any]]:
             )
             if part
         )
-        raise ApiError(400, f"order must name each symbol of the watchlist once ({detail})", "order")
+        raise ApiError(UNPROCESSABLE, f"order must name each symbol of the watchlist once ({detail})", "order")
     for position, symbol in enumerate(order):
         rows[symbol].position = position
     db.session.commit()

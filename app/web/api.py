@@ -22,7 +22,7 @@ from app.pipeline.freshness import age_seconds, last_tick_received_at, stage_rep
 from app.pipeline.pubsub import closed_markets, read_markets, read_status, tell_pages
 from app.services import redis_client
 from app.web import schema as S
-from app.web.errors import ApiError
+from app.web.errors import UNPROCESSABLE, ApiError
 from app.web.schema import answers, documented, openapi_document
 from app.web.validation import normalise_symbol, parse_alert, parse_points
 
@@ -44,7 +44,7 @@ def symbols() -> Response:
 
 
 @bp.post("/api/symbols")
-@documented(answers(201, S.OneSymbol, 409, 413, 415, 503), "watchlist", json=S.NewSymbol)
+@documented(answers(201, S.OneSymbol, 409, 413, 415, 422, 503), "watchlist", json=S.NewSymbol)
 def add_symbol() -> tuple[Response, int]:
     """Watch a symbol: checked once against the price source, fetched from its next run on."""
     body = json_body()
@@ -71,7 +71,7 @@ def _check(source: PriceSource, symbol: str) -> Listing:
     try:
         return source.describe(symbol)
     except UnknownSymbol as exc:
-        raise ApiError(400, f"{symbol} is not known: {exc}", "symbol") from None
+        raise ApiError(UNPROCESSABLE, f"{symbol} is not known: {exc}", "symbol") from None
     except SourceError as exc:
         message = f"could not check {symbol} with the price source ({source.name}): {exc}"
         raise ApiError(503, message, "symbol") from None
@@ -87,7 +87,7 @@ def remove_symbol(symbol: str) -> Response:
 
 
 @bp.patch("/api/symbols")
-@documented(answers(200, S.SymbolList, 413, 415), "watchlist", json=S.SymbolOrder)
+@documented(answers(200, S.SymbolList, 413, 415, 422), "watchlist", json=S.SymbolOrder)
 def reorder_symbols() -> Response:
     """Put the watchlist in a new order: ``order`` names each watched symbol once."""
     body = json_body()
@@ -132,7 +132,7 @@ def history(symbol: str) -> Response:
 
 
 @bp.get("/api/history/<symbol>")
-@documented(answers(200, S.HistoryRange, 404), "prices", query=S.RangeQuery)
+@documented(answers(200, S.HistoryRange, 404, 422), "prices", query=S.RangeQuery)
 def history_range(symbol: str) -> Response:
     """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points."""
     symbol = normalise_symbol(symbol)
@@ -169,11 +169,11 @@ def json_body() -> object:
 
 
 @bp.post("/api/alerts")
-@documented(answers(201, S.OneAlert, 409, 413, 415), "alerts", json=S.NewAlert)
+@documented(answers(201, S.OneAlert, 409, 413, 415, 422), "alerts", json=S.NewAlert)
 def create_alert() -> tuple[Response, int]:
     spec = parse_alert(json_body())
     if not prices.symbol_exists(spec.symbol):
-        raise ApiError(400, f"unknown symbol {spec.symbol}", "symbol")
+        raise ApiError(UNPROCESSABLE, f"unknown symbol {spec.symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
     alert = alerts.create_alert(spec, settings.max_active_alerts, settings.max_alerts_per_symbol)
     tell_pages(redis_client(), {"type": "alert_created", "alert": alert})
@@ -224,7 +224,7 @@ def list_channels() -> Response:
 
 
 @bp.post("/api/channels")
-@documented(answers(201, S.OneChannel, 409, 413, 415), "channels", json=S.NewChannel)
+@documented(answers(201, S.OneChannel, 409, 413, 415, 422), "channels", json=S.NewChannel)
 def create_channel() -> tuple[Response, int]:
     max_channels = current_app.config["SETTINGS"].max_channels
     return jsonify(channel=channels.create_channel(json_body(), max_channels)), 201

@@ -24,7 +24,7 @@ from app.access.passwords import Credentials
 from app.extensions import csrf, limiter, server_sessions
 from app.services import redis_client
 from app.web import schema as S
-from app.web.errors import ApiError, error_response
+from app.web.errors import CONFLICT, ApiError, error_response
 from app.web.schema import answers, documented
 from config.settings import PROJECT_ROOT, Settings, is_loopback
 
@@ -72,12 +72,12 @@ def _failed_login(response: Response) -> bool:
 
 @bp.post("/api/login")
 @limiter.limit(lambda: _settings().login_rate_limit, deduct_when=_failed_login)
-@documented(answers(200, S.SignedIn, 413, 415, 429), "access", json=S.Credentials, security={})
+@documented(answers(200, S.SignedIn, 409, 413, 415, 429), "access", json=S.Credentials, security={})
 def login() -> Response:
     """JSON only (a cross-site form cannot send it without a CORS preflight we never answer)."""
     credentials: Credentials | None = current_app.extensions.get("credentials")
     if credentials is None:
-        raise ApiError(400, "the login is off (AUTH_USERNAME is not set)")
+        raise ApiError(CONFLICT, "the login is off (AUTH_USERNAME is not set)")
     body = _json_object()
     username, password = _text_field(body, "username"), _text_field(body, "password")
     if not credentials.check(username, password):
@@ -117,10 +117,10 @@ def list_api_tokens() -> Response:
 
 
 @bp.post("/api/tokens")
-@documented(answers(201, S.MadeToken, 413, 415), "access", json=S.NewToken)
+@documented(answers(201, S.MadeToken, 409, 413, 415), "access", json=S.NewToken)
 def create_api_token() -> tuple[Response, int]:
     _only_from_a_session()
-    row, token = tokens.create_token(tokens.parse_name(_json_object().get("name")))
+    row, token = tokens.create_token(tokens.parse_token_name(_json_object().get("name")))
     log.info("API token %d (%s) created", row["id"], row["name"])
     return jsonify(token=row, secret=token), 201
 

@@ -15,6 +15,11 @@ from app.services import outage_reason
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 
+# The refusals, by what /openapi.json can say (tests/integration/test_openapi.py holds them to it):
+INVALID = 400  # the request is not of the form the document states
+CONFLICT = 409  # it is, but the state refuses it: a limit reached, the login off, a name taken
+UNPROCESSABLE = 422  # it is, but its values do not go together, or name what is not there
+
 
 class ApiError(Exception):
     """An error the client can fix; becomes a 4xx JSON response."""

@@ -20,8 +20,17 @@ from spectree.models import InType, SecureType, SecurityScheme, SecuritySchemeDa
 
 from app.access import tokens
 from app.alerting import channels
-from app.alerting.rules import MAX_NOTE_LENGTH
+from app.alerting.rules import (
+    MAX_CHANGE_PERCENT,
+    MAX_COOLDOWN_SECONDS,
+    MAX_NOTE_LENGTH,
+    MAX_WINDOW_SECONDS,
+    MIN_COOLDOWN_SECONDS,
+    MIN_WINDOW_SECONDS,
+)
+from app.market.ticks import MAX_PRICE, MIN_PRICE
 from app.models import STATUSES
+from app.web import validation as V
 
 api_spec = SpecTree(
     "flask",
@@ -44,7 +53,12 @@ api_spec = SpecTree(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-Id = Annotated[int, Meta(ge=1, le=2**62)]
+Id = Annotated[int, Meta(ge=1, le=V.MAX_ID)]
+SymbolText = Annotated[str, Meta(pattern=V.SYMBOL_PATTERN, description="a symbol, any case: BTC-USD, ^GSPC")]
+Price = Annotated[float, Meta(ge=float(MIN_PRICE), lt=float(MAX_PRICE))]
+NumberText = Annotated[str, Meta(pattern=V.NUMBER_PATTERN, description="a number as text: 97,000.5 or 1e-8")]
+Instant = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]  # msgspec says only "string"
+DurationText = Annotated[str, Meta(pattern=V.DURATION_PATTERN, description="seconds, or 90s, 15m, 4h, 7d")]
 Status = Literal["active", "triggered", "cancelled", "expired"]
 assert Status.__args__ == STATUSES  # noqa: S101 - the model and the document name the same statuses
 
@@ -91,13 +105,13 @@ class OneSymbol(Struct):
 class NewSymbol(Struct):
     """A Yahoo Finance symbol (AAPL, ^GSPC, EURUSD=X, BTC-USD)."""
 
-    symbol: Annotated[str, Meta(max_length=32)]
+    symbol: SymbolText
 
 
 class SymbolOrder(Struct):
     """Each symbol of the watchlist, once, in the new order."""
 
-    order: Annotated[list[Annotated[str, Meta(max_length=32)]], Meta(min_length=1)]
+    order: Annotated[list[SymbolText], Meta(min_length=1)]
 
 
 class Tick(Struct):
@@ -145,8 +159,8 @@ class History(Struct):
 
 class RangeQuery(Struct):
     range: Literal["1h", "24h", "7d", "30d", "1y", "all"] | None = None
-    from_: datetime | None = field(default=None, name="from")
-    to: datetime | None = None
+    from_: Instant | None = field(default=None, name="from")
+    to: Instant | None = None
     max_points: Annotated[int, Meta(ge=2, le=2000)] | None = None
 
 
@@ -188,16 +202,16 @@ class AlertsQuery(Struct):
 class NewAlert(Struct):
     """rule above/below needs threshold; change needs percent and window (direction up, down, either)."""
 
-    symbol: Annotated[str, Meta(max_length=32)]
+    symbol: SymbolText
     rule: Literal["above", "below", "change"] | None = None
     direction: Literal["above", "below", "up", "down", "either"] | None = None
-    threshold: float | str | None = None
-    percent: float | str | None = None
-    window: str | int | None = None
+    threshold: Price | NumberText | None = None
+    percent: Annotated[float, Meta(ge=float(MIN_PRICE), le=float(MAX_CHANGE_PERCENT))] | NumberText | None = None
+    window: Annotated[int, Meta(ge=MIN_WINDOW_SECONDS, le=MAX_WINDOW_SECONDS)] | DurationText | None = None
     frequency: Literal["once", "every_time"] | None = None
-    cooldown: str | int | None = None
-    expires_at: datetime | None = None
-    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH)] | None = None
+    cooldown: Annotated[int, Meta(ge=MIN_COOLDOWN_SECONDS, le=MAX_COOLDOWN_SECONDS)] | DurationText | None = None
+    expires_at: Instant | None = None
+    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH, pattern=V.NOTE_PATTERN)] | None = None
     channels: list[Id] | None = None
 
 
@@ -264,8 +278,10 @@ class AlertEvents(Struct):
 
 
 class NewChannel(Struct):
-    name: Annotated[str, Meta(min_length=1, max_length=channels.MAX_NAME_LENGTH)]
-    url: Annotated[str, Meta(min_length=1, max_length=channels.MAX_URL_LENGTH, description="apprise URL: ntfy://topic")]
+    name: Annotated[str, Meta(max_length=channels.MAX_NAME_LENGTH, pattern=V.NAME_PATTERN)]
+    url: Annotated[
+        str, Meta(max_length=channels.MAX_URL_LENGTH, pattern=channels.URL_PATTERN, description="apprise URL: ntfy://topic")
+    ]
 
 
 class ChannelChange(Struct):
@@ -354,7 +370,7 @@ class SessionInfo(Struct):
 
 
 class NewToken(Struct):
-    name: Annotated[str, Meta(min_length=1, max_length=tokens.MAX_NAME_LENGTH)]
+    name: Annotated[str, Meta(max_length=tokens.MAX_NAME_LENGTH, pattern=V.NAME_PATTERN)]
 
 
 class ApiToken(Struct):
@@ -378,6 +394,16 @@ class Revoked(Struct):
     revoked: int
 
 
+# Path parameters spectree cannot type from Flask's converters (it types <symbol> as any string).
+PATH_PARAMETERS = {"symbol": msgspec.json.schema(SymbolText)}
+
+
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document, as JSON-ready data."""
-    return msgspec.to_builtins(api_spec.spec)
+    document = msgspec.to_builtins(api_spec.spec)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] in PATH_PARAMETERS:
+                    parameter["schema"] = PATH_PARAMETERS[parameter["name"]]
+    return document

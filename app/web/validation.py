@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,18 +19,42 @@ from app.alerting.rules import (
     format_duration,
 )
 from app.market.ticks import TickError, parse_price
-from app.models import CHANGE_DIRECTIONS, FREQUENCIES, RULES
-from app.web.errors import ApiError
-from config.settings import SYMBOL_RE
+from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, RULES
+from app.web.errors import INVALID, UNPROCESSABLE, ApiError
+
+# What a field may look like, as /openapi.json states it (app/web/schema.py) and as checked here:
+# the two must agree (tests/integration/test_openapi.py). ECMA-262 and Python read them alike; no
+# \s or \d, which the two engines read differently.
+# A symbol as typed: any case, spaces around (stored upper-case: config.settings.SYMBOL_RE).
+SYMBOL_PATTERN = r"^ *[A-Za-z0-9^][A-Za-z0-9.=^-]{0,31} *$"
+CONTROL = r"\x00-\x1f\x7f-\x9f"  # Unicode's control characters (category Cc)
+BLANK = CONTROL + r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # and str.isspace()'s
+NAME_PATTERN = rf"^[^{CONTROL}]*[^{BLANK}][^{CONTROL}]*$"  # one line, not blank
+NOTE_PATTERN = rf"^[^{CONTROL}]*$"
+# A positive decimal as text, thousands separated or not ("97,000.5", "1e-8"); its range is checked after.
+NUMBER_PATTERN = r"^ *(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *$"
+DURATION_PATTERN = r"^ *([0-9]+) *(s|m|min|h|d)? *$"  # 90s, 15m, 4h, 7d; a bare number is seconds
+WHOLE_RE = re.compile(r"([0-9]+)(?:\.0+)?")
+MAX_ID = 2**62  # ids are PostgreSQL bigints
+SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, DURATION_RE = (
+    re.compile(p) for p in (SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, DURATION_PATTERN)
+)
 
 
 def normalise_symbol(value: object, field: str = "symbol") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, f"{field} must be a non-empty string", field)
-    symbol = value.strip().upper()
-    if not SYMBOL_RE.match(symbol):
-        raise ApiError(400, f"{field} {value!r} is not a valid symbol", field)
-    return symbol
+        raise ApiError(INVALID, f"{field} must be a non-empty string", field)
+    if not SYMBOL_RE.fullmatch(value):
+        raise ApiError(INVALID, f"{field} {value!r} is not a valid symbol", field)
+    return value.strip(" ").upper()
+
+
+def parse_name(value: object, field: str, max_length: int) -> str:
+    """A display name: one line of at most ``max_length`` characters, not blank; stored stripped."""
+    if not isinstance(value, str) or len(value) > max_length or not NAME_RE.fullmatch(value):
+        message = f"{field} must be 1 to {max_length} characters on one line, not blank"
+        raise ApiError(INVALID, message, field)
+    return value.strip()
 
 
 @dataclass(frozen=True)
@@ -52,39 +75,41 @@ class AlertSpec:
 
 
 def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
-    """The alert a POST /api/alerts body asks for, or ApiError naming the first bad field.
+    """The alert a POST /api/alerts body asks for, or ApiError naming the first bad field: 400 for
+    a field not of its documented form, 422 for fields that do not go together.
 
     ``rule`` is above, below or change; a body with only ``direction`` above/below (the
     first API's form) is read as that rule.
     """
     if not isinstance(body, dict):
-        raise ApiError(400, "request body must be a JSON object with symbol, rule and its fields")
+        raise ApiError(INVALID, "request body must be a JSON object with symbol, rule and its fields")
     if body.get("symbol") is None:
-        raise ApiError(400, "symbol is required", "symbol")
+        raise ApiError(INVALID, "symbol is required", "symbol")
     symbol = normalise_symbol(body["symbol"])
-    rule = body.get("rule")
-    if rule is None and body.get("direction") in ("above", "below"):
-        rule = body["direction"]
+    rule, direction = body.get("rule"), body.get("direction")
+    if rule is not None and rule not in RULES:
+        raise ApiError(INVALID, f"rule must be one of {', '.join(RULES)}", "rule")
+    if direction is not None and direction not in DIRECTIONS:
+        raise ApiError(INVALID, f"direction must be one of {', '.join(DIRECTIONS)}", "direction")
+    if rule is None and direction in ("above", "below"):
+        rule = direction
     if rule is None:
-        raise ApiError(400, "rule is required (above, below or change)", "rule")
-    if rule not in RULES:
-        raise ApiError(400, f"rule must be one of {', '.join(RULES)}", "rule")
+        raise ApiError(UNPROCESSABLE, "rule is required (above, below or change)", "rule")
     if rule == "change":
-        direction = body.get("direction") or "either"
-        if direction not in CHANGE_DIRECTIONS:
-            raise ApiError(400, f"direction must be one of {', '.join(CHANGE_DIRECTIONS)}", "direction")
+        if direction not in (None, *CHANGE_DIRECTIONS):
+            raise ApiError(UNPROCESSABLE, f"direction must be one of {', '.join(CHANGE_DIRECTIONS)}", "direction")
         spec = AlertSpec(
             symbol,
             rule,
-            direction,
+            direction or "either",
             change_percent=_percent(body.get("percent")),
             window_seconds=parse_duration(body.get("window"), "window", MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS),
         )
     else:
-        if body.get("direction") not in (None, rule):
-            raise ApiError(400, f"direction must be {rule} (or left out) for a {rule} rule", "direction")
+        if direction not in (None, rule):
+            raise ApiError(UNPROCESSABLE, f"direction must be {rule} (or left out) for a {rule} rule", "direction")
         if body.get("threshold") is None:
-            raise ApiError(400, "threshold is required", "threshold")
+            raise ApiError(UNPROCESSABLE, f"threshold is required for a{'n' * (rule == 'above')} {rule} rule", "threshold")
         spec = AlertSpec(symbol, rule, rule, threshold=_number(body["threshold"], "threshold"))
     return replace(
         spec,
@@ -95,57 +120,63 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
     )
 
 
-THOUSANDS_RE = re.compile(r"^\s*\d{1,3}(,\d{3})+(\.\d*)?\s*$")
+def _range_status(value: object) -> int:
+    """A number out of range is INVALID (the document states the range of numbers), text in the
+    right form but out of range is UNPROCESSABLE (a pattern cannot state a range)."""
+    return UNPROCESSABLE if isinstance(value, str) else INVALID
 
 
 def _number(value: object, field: str) -> Decimal:
     """A positive number; as text it may have thousands separators, as the page shows prices."""
-    if isinstance(value, str) and THOUSANDS_RE.match(value):
+    if isinstance(value, str):
+        if not NUMBER_RE.fullmatch(value):
+            raise ApiError(INVALID, f"{field} must be a number", field)
         value = value.replace(",", "")
     try:
         return parse_price(value, field)
     except TickError as exc:
-        raise ApiError(400, str(exc), field) from None
+        raise ApiError(_range_status(value), str(exc), field) from None
 
 
 def _percent(value: object) -> Decimal:
     if value is None:
-        raise ApiError(400, "percent is required for a change rule", "percent")
+        raise ApiError(UNPROCESSABLE, "percent is required for a change rule", "percent")
     percent = _number(value, "percent")
     if percent > MAX_CHANGE_PERCENT:
-        raise ApiError(400, f"percent must be greater than 0 and at most {MAX_CHANGE_PERCENT}", "percent")
+        message = f"percent must be greater than 0 and at most {MAX_CHANGE_PERCENT}"
+        raise ApiError(_range_status(value), message, "percent")
     return percent
 
 
-DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d)?\s*$", re.ASCII)  # ASCII digits: int() takes "٣" too
 UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(value: object, field: str, minimum: int, maximum: int) -> int:
     """Seconds from a whole number of seconds or a string like 90s, 15m, 4h, 7d."""
     if value is None:
-        raise ApiError(400, f"{field} is required", field)
-    match = DURATION_RE.match(value) if isinstance(value, str) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        seconds = value
+        raise ApiError(UNPROCESSABLE, f"{field} is required", field)
+    match = DURATION_RE.fullmatch(value) if isinstance(value, str) else None
+    if (whole := _whole(value)) is not None:
+        seconds = whole
     elif match:
         seconds = int(match[1]) * UNIT_SECONDS[match[2]]
     else:
-        raise ApiError(400, f"{field} must be a number of seconds or a duration like 15m, 4h or 7d", field)
+        raise ApiError(INVALID, f"{field} must be a number of seconds or a duration like 15m, 4h or 7d", field)
     if not minimum <= seconds <= maximum:
-        raise ApiError(400, f"{field} must be from {format_duration(minimum)} to {format_duration(maximum)}", field)
+        message = f"{field} must be from {format_duration(minimum)} to {format_duration(maximum)}"
+        raise ApiError(_range_status(value), message, field)
     return seconds
 
 
 def _frequency(body: dict[str, Any]) -> dict[str, Any]:
-    frequency = body.get("frequency") or "once"
-    if frequency not in FREQUENCIES:
-        raise ApiError(400, f"frequency must be one of {', '.join(FREQUENCIES)}", "frequency")
+    frequency = body.get("frequency")
+    if frequency is not None and frequency not in FREQUENCIES:
+        raise ApiError(INVALID, f"frequency must be one of {', '.join(FREQUENCIES)}", "frequency")
     cooldown = body.get("cooldown")
-    if frequency == "once":
+    if frequency in (None, "once"):
         if cooldown is not None:
-            raise ApiError(400, "cooldown applies only to every_time alerts", "cooldown")
-        return {"frequency": frequency, "cooldown_seconds": 0}
+            raise ApiError(UNPROCESSABLE, "cooldown applies only to every_time alerts", "cooldown")
+        return {"frequency": "once", "cooldown_seconds": 0}
     if cooldown is None:
         cooldown = DEFAULT_COOLDOWN_SECONDS
     seconds = parse_duration(cooldown, "cooldown", MIN_COOLDOWN_SECONDS, MAX_COOLDOWN_SECONDS)
@@ -159,11 +190,12 @@ def parse_instant(value: object, field: str) -> datetime:
     except ValueError:
         instant = None
     if instant is None or instant.tzinfo is None:
-        raise ApiError(400, f"{field} must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z", field)
+        message = f"{field} must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z"
+        raise ApiError(INVALID, message, field)
     try:
         return instant.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first UTC moment Python has
-        raise ApiError(400, f"{field} is out of range in UTC", field) from None
+        raise ApiError(UNPROCESSABLE, f"{field} is out of range in UTC", field) from None
 
 
 def _expiry(value: object, now: datetime) -> datetime | None:
@@ -171,7 +203,7 @@ def _expiry(value: object, now: datetime) -> datetime | None:
         return None
     expires = parse_instant(value, "expires_at")
     if expires <= now:
-        raise ApiError(400, "expires_at must be in the future", "expires_at")
+        raise ApiError(UNPROCESSABLE, "expires_at must be in the future", "expires_at")
     return expires
 
 
@@ -179,31 +211,45 @@ def _note(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ApiError(400, "note must be a string", "note")
+        raise ApiError(INVALID, "note must be a string", "note")
     if len(value) > MAX_NOTE_LENGTH:
-        raise ApiError(400, f"note must be at most {MAX_NOTE_LENGTH} characters (it has {len(value)})", "note")
-    note = value.strip()
-    if any(unicodedata.category(c) == "Cc" for c in note):
-        raise ApiError(400, "note must be one line of text without control characters", "note")
-    return note
+        message = f"note must be at most {MAX_NOTE_LENGTH} characters (it has {len(value)})"
+        raise ApiError(INVALID, message, "note")
+    if not NOTE_RE.fullmatch(value):
+        raise ApiError(INVALID, "note must be one line of text without control characters", "note")
+    return value.strip()
 
 
 def _channel_ids(value: object) -> tuple[int, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ApiError(400, "channels must be a list of channel ids", "channels")
-    return tuple(dict.fromkeys(value))
+    ids = [_whole(v) for v in value] if isinstance(value, list) else [None]
+    if not all(i is not None and 1 <= i <= MAX_ID for i in ids):
+        raise ApiError(INVALID, "channels must be a list of channel ids", "channels")
+    return tuple(dict.fromkeys(ids))  # type: ignore[arg-type]  # None is refused above
+
+
+def _whole(value: object) -> int | None:
+    """A JSON integer, 3600.0 too (JSON Schema's integer takes it), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def parse_whole(raw: str | None, field: str, default: int, minimum: int, maximum: int) -> int:
     """A whole number of ASCII digits within [minimum, maximum] (str.isdigit and int() take "٣" and
-    other scripts' digits too), or ``default`` when not given."""
+    other scripts' digits too), or ``default`` when not given. "300.0" is whole, as JSON Schema's
+    integer is."""
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= maximum:
-        raise ApiError(400, f"{field} must be a whole number from {minimum} to {maximum}", field)
-    return int(raw)
+    whole = WHOLE_RE.fullmatch(raw)
+    if whole is None or not minimum <= int(whole[1]) <= maximum:
+        raise ApiError(INVALID, f"{field} must be a whole number from {minimum} to {maximum}", field)
+    return int(whole[1])
 
 
 def parse_points(raw: str | None, default: int) -> int:

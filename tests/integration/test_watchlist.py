@@ -69,7 +69,7 @@ def test_an_unknown_symbol_is_refused_with_the_sources_reason_and_nothing_is_wri
     chosen._source = YahooSource(timeout_seconds=10, session=session(Replay()))
     before = rows(app)
     answer = client.post("/api/symbols", json={"symbol": "NOPE"})
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert answer.json == {
         "error": "NOPE is not known: Yahoo Finance: No data found, symbol may be delisted",
         "field": "symbol",
@@ -124,7 +124,7 @@ def test_the_watchlist_is_reordered_only_by_a_complete_order(client, app):
         (["BTC-USD", "ETH-USD", "DOGE-USD", "BTC-USD"], "a symbol is named twice"),
     ]:
         refused = client.patch("/api/symbols", json={"order": order})
-        assert refused.status_code == 400
+        assert refused.status_code == 422
         assert refused.json == {
             "error": f"order must name each symbol of the watchlist once ({detail})",
             "field": "order",
@@ -140,7 +140,7 @@ def test_beyond_max_symbols_an_add_is_refused(client, app):
         refused = client.post("/api/symbols", json={"symbol": "MSFT"})
     finally:
         app.config["SETTINGS"] = replace(app.config["SETTINGS"], max_symbols=500)
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert refused.json == {"error": "at most 4 symbols (MAX_SYMBOLS): remove one first", "field": "symbol"}
     assert "MSFT" not in rows(app)
 
@@ -185,7 +185,7 @@ def test_with_crypto_from_an_exchange_a_pair_it_does_not_list_is_refused_and_not
     chosen._crypto = {"source": kraken, "fallback": None}  # CRYPTO_SOURCE=ccxt:kraken
     before = rows(app)
     answer = client.post("/api/symbols", json={"symbol": "DOGE-USD"})  # Yahoo knows it; this Kraken does not
-    assert (answer.status_code, answer.json) == (400, {
+    assert (answer.status_code, answer.json) == (422, {
         "error": "DOGE-USD is not known: Kraken has no DOGE/USD or DOGE/USDT or DOGE/USDC market", "field": "symbol",
     })  # fmt: skip
     assert rows(app) == before

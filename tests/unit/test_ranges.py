@@ -52,29 +52,38 @@ def test_from_and_to_are_parsed_as_utc():
 
 
 @pytest.mark.parametrize(
-    ("args", "field", "message"),
+    ("args", "status", "field", "message"),
     [
-        ({"range": "2h"}, "range", "range must be one of 1h, 24h, 7d, 30d, 1y, all"),
-        ({"range": "1h", "from": "2026-11-25T10:00Z"}, "range", "give either range or from/to, not both"),
-        ({"to": "2026-11-25T10:00Z"}, "from", "from is required with to"),
-        ({"from": "yesterday"}, "from", "from must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z"),
+        ({"range": "2h"}, 400, "range", "range must be one of 1h, 24h, 7d, 30d, 1y, all"),
+        ({"range": "1h", "from": "2026-11-25T10:00Z"}, 422, "range", "give either range or from/to, not both"),
+        ({"to": "2026-11-25T10:00Z"}, 422, "from", "from is required with to"),
+        ({"from": "yesterday"}, 400, "from", "from must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z"),
         (
             {"from": "2026-11-25T10:00"},
+            400,
             "from",
             "from must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z",
         ),
         (
             {"from": "2026-11-25T10:00Z", "to": "soon"},
+            400,
             "to",
             "to must be an ISO 8601 time with a timezone, like 2027-01-31T18:00:00Z",
         ),
-        ({"from": "2026-11-25T11:00Z", "to": "2026-11-25T10:00Z"}, "from", "from must be before to"),
-        ({"max_points": "1"}, "max_points", "max_points must be a whole number from 2 to 2000"),
-        ({"max_points": "2001"}, "max_points", "max_points must be a whole number from 2 to 2000"),
-        ({"max_points": "ten"}, "max_points", "max_points must be a whole number from 2 to 2000"),
+        ({"from": "2026-11-25T11:00Z", "to": "2026-11-25T10:00Z"}, 422, "from", "from must be before to"),
+        ({"from": "0001-01-01T00:00:00+14:00"}, 422, "from", "from is out of range in UTC"),
+        ({"max_points": "1"}, 400, "max_points", "max_points must be a whole number from 2 to 2000"),
+        ({"max_points": "2001"}, 400, "max_points", "max_points must be a whole number from 2 to 2000"),
+        ({"max_points": "ten"}, 400, "max_points", "max_points must be a whole number from 2 to 2000"),
+        ({"max_points": "20.5"}, 400, "max_points", "max_points must be a whole number from 2 to 2000"),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(args, field, message):
+def test_bad_input_is_a_4xx_naming_the_field(args, status, field, message):
+    """400: not of the documented form; 422: of the form, but the values do not go together."""
     with pytest.raises(ApiError) as caught:
         parse_span(args, NOW)
-    assert (caught.value.status, caught.value.field, caught.value.message) == (400, field, message)
+    assert (caught.value.status, caught.value.field, caught.value.message) == (status, field, message)
+
+
+def test_whole_numbers_may_carry_a_zero_fraction_as_json_schema_integers_do():
+    assert parse_span({"max_points": "20.0"}, NOW).max_points == 20

@@ -19,6 +19,7 @@ def test_the_first_api_form_is_still_read_as_a_threshold_rule():
     assert parse(GOOD) == AlertSpec("BTC-USD", "above", "above", threshold=Decimal(100000))
     assert parse(GOOD | {"threshold": "0.15", "direction": "below"}).threshold == Decimal("0.15")
     assert parse(GOOD | {"threshold": "12,345.6"}).threshold == Decimal("12345.6")  # as the page shows prices
+    assert parse(CHANGE | {"window": 3600.0, "channels": [2.0]}).window_seconds == 3600  # JSON Schema integers
 
 
 def test_a_full_alert_is_normalised():
@@ -61,56 +62,67 @@ def test_durations(value, seconds):
 
 
 @pytest.mark.parametrize(
-    ("body", "field", "message"),
+    ("body", "status", "field", "message"),
     [
-        ([], None, "request body must be a JSON object"),
-        (None, None, "request body must be a JSON object"),
-        ({"direction": "above", "threshold": 1}, "symbol", "symbol is required"),
-        (GOOD | {"direction": None}, "rule", "rule is required"),
-        ({"symbol": "BTC-USD", "direction": "above"}, "threshold", "threshold is required"),
-        (GOOD | {"symbol": 5}, "symbol", "symbol must be a non-empty string"),
-        (GOOD | {"symbol": "<img src=x>"}, "symbol", "is not a valid symbol"),
-        (GOOD | {"direction": "sideways"}, "rule", "rule is required"),
-        (GOOD | {"rule": "sideways"}, "rule", "rule must be one of above, below, change"),
-        (GOOD | {"rule": "below"}, "direction", "direction must be below (or left out)"),
-        (GOOD | {"threshold": "abc"}, "threshold", "threshold must be a number"),
-        (GOOD | {"threshold": "1,2,3"}, "threshold", "threshold must be a number"),
-        (GOOD | {"threshold": -5}, "threshold", "threshold must be greater than 0"),
-        (GOOD | {"threshold": 0}, "threshold", "threshold must be greater than 0"),
-        (GOOD | {"threshold": float("nan")}, "threshold", "threshold must be a finite number"),
-        (GOOD | {"threshold": float("inf")}, "threshold", "threshold must be a finite number"),
-        (GOOD | {"threshold": "Infinity"}, "threshold", "threshold must be a finite number"),
-        (GOOD | {"threshold": True}, "threshold", "threshold must be a number"),
-        (GOOD | {"threshold": [1]}, "threshold", "threshold must be a number"),
-        ({k: v for k, v in CHANGE.items() if k != "percent"}, "percent", "percent is required for a change rule"),
-        (CHANGE | {"percent": 0}, "percent", "percent must be greater than 0"),
-        (CHANGE | {"percent": -2}, "percent", "percent must be greater than 0"),
-        (CHANGE | {"percent": 1000.5}, "percent", "percent must be greater than 0 and at most 1000"),
-        (CHANGE | {"window": None}, "window", "window is required"),
-        (CHANGE | {"window": "4m"}, "window", "window must be from 5 min to 7 d"),
-        (CHANGE | {"window": 604801}, "window", "window must be from 5 min to 7 d"),
-        (CHANGE | {"window": "an hour"}, "window", "window must be a number of seconds or a duration"),
-        (CHANGE | {"window": 1.5}, "window", "window must be a number of seconds or a duration"),
-        (CHANGE | {"direction": "sideways"}, "direction", "direction must be one of up, down, either"),
-        (GOOD | {"frequency": "daily"}, "frequency", "frequency must be one of once, every_time"),
-        (GOOD | {"frequency": "every_time", "cooldown": 59}, "cooldown", "cooldown must be from 1 min to 30 d"),
-        (GOOD | {"cooldown": 600}, "cooldown", "cooldown applies only to every_time alerts"),
-        (GOOD | {"expires_at": "2026-11-25T11:59:59Z"}, "expires_at", "expires_at must be in the future"),
-        (GOOD | {"expires_at": "2027-01-01T00:00:00"}, "expires_at", "expires_at must be an ISO 8601 time with a"),
-        (GOOD | {"expires_at": "tomorrow"}, "expires_at", "expires_at must be an ISO 8601 time with a"),
-        (GOOD | {"expires_at": 1767225600}, "expires_at", "expires_at must be an ISO 8601 time with a"),
-        (GOOD | {"note": "x" * 201}, "note", "note must be at most 200 characters (it has 201)"),
-        (GOOD | {"note": "line\nbreak"}, "note", "note must be one line of text without control characters"),
-        (GOOD | {"note": 5}, "note", "note must be a string"),
-        (GOOD | {"channels": "1"}, "channels", "channels must be a list of channel ids"),
-        (GOOD | {"channels": [1, "2"]}, "channels", "channels must be a list of channel ids"),
-        (GOOD | {"channels": [True]}, "channels", "channels must be a list of channel ids"),
+        ([], 400, None, "request body must be a JSON object"),
+        (None, 400, None, "request body must be a JSON object"),
+        ({"direction": "above", "threshold": 1}, 400, "symbol", "symbol is required"),
+        (GOOD | {"direction": None}, 422, "rule", "rule is required"),
+        ({"symbol": "BTC-USD", "direction": "above"}, 422, "threshold", "threshold is required"),
+        (GOOD | {"symbol": 5}, 400, "symbol", "symbol must be a non-empty string"),
+        (GOOD | {"symbol": "<img src=x>"}, 400, "symbol", "is not a valid symbol"),
+        (GOOD | {"direction": "sideways"}, 400, "direction", "direction must be one of above, below, up, down, either"),
+        (GOOD | {"rule": "sideways"}, 400, "rule", "rule must be one of above, below, change"),
+        (GOOD | {"rule": "below"}, 422, "direction", "direction must be below (or left out)"),
+        (GOOD | {"threshold": "abc"}, 400, "threshold", "threshold must be a number"),
+        (GOOD | {"threshold": "1,2,3"}, 400, "threshold", "threshold must be a number"),
+        (GOOD | {"threshold": -5}, 400, "threshold", "threshold must be greater than 0"),
+        (GOOD | {"threshold": 0}, 400, "threshold", "threshold must be greater than 0"),
+        (GOOD | {"threshold": float("nan")}, 400, "threshold", "threshold must be a finite number"),
+        (GOOD | {"threshold": float("inf")}, 400, "threshold", "threshold must be a finite number"),
+        (GOOD | {"threshold": "Infinity"}, 400, "threshold", "threshold must be a number"),
+        (GOOD | {"threshold": True}, 400, "threshold", "threshold must be a number"),
+        (GOOD | {"threshold": [1]}, 400, "threshold", "threshold must be a number"),
+        ({k: v for k, v in CHANGE.items() if k != "percent"}, 422, "percent", "percent is required for a change rule"),
+        (CHANGE | {"percent": 0}, 400, "percent", "percent must be greater than 0"),
+        (CHANGE | {"percent": -2}, 400, "percent", "percent must be greater than 0"),
+        (CHANGE | {"percent": 1000.5}, 400, "percent", "percent must be greater than 0 and at most 1000"),
+        (CHANGE | {"window": None}, 422, "window", "window is required"),
+        (CHANGE | {"window": "4m"}, 422, "window", "window must be from 5 min to 7 d"),
+        (CHANGE | {"window": 604801}, 400, "window", "window must be from 5 min to 7 d"),
+        (CHANGE | {"window": "an hour"}, 400, "window", "window must be a number of seconds or a duration"),
+        (CHANGE | {"window": 1.5}, 400, "window", "window must be a number of seconds or a duration"),
+        (CHANGE | {"direction": "sideways"}, 400, "direction", "direction must be one of above, below, up, down, either"),
+        (GOOD | {"frequency": "daily"}, 400, "frequency", "frequency must be one of once, every_time"),
+        (GOOD | {"frequency": "every_time", "cooldown": 59}, 400, "cooldown", "cooldown must be from 1 min to 30 d"),
+        (GOOD | {"cooldown": 600}, 422, "cooldown", "cooldown applies only to every_time alerts"),
+        (GOOD | {"expires_at": "2026-11-25T11:59:59Z"}, 422, "expires_at", "expires_at must be in the future"),
+        (GOOD | {"expires_at": "2027-01-01T00:00:00"}, 400, "expires_at", "expires_at must be an ISO 8601 time with a"),
+        (GOOD | {"expires_at": "tomorrow"}, 400, "expires_at", "expires_at must be an ISO 8601 time with a"),
+        (GOOD | {"expires_at": 1767225600}, 400, "expires_at", "expires_at must be an ISO 8601 time with a"),
+        (GOOD | {"note": "x" * 201}, 400, "note", "note must be at most 200 characters (it has 201)"),
+        (GOOD | {"note": "line\nbreak"}, 400, "note", "note must be one line of text without control characters"),
+        (GOOD | {"note": 5}, 400, "note", "note must be a string"),
+        (GOOD | {"channels": "1"}, 400, "channels", "channels must be a list of channel ids"),
+        (GOOD | {"channels": [1, "2"]}, 400, "channels", "channels must be a list of channel ids"),
+        (GOOD | {"channels": [True]}, 400, "channels", "channels must be a list of channel ids"),
+        (GOOD | {"channels": [0]}, 400, "channels", "channels must be a list of channel ids"),
+        (GOOD | {"threshold": "1e14"}, 422, "threshold", "threshold is too large"),
+        (GOOD | {"threshold": 1e14}, 400, "threshold", "threshold is too large"),
+        (GOOD | {"threshold": "1e-11"}, 422, "threshold", "threshold must be at least 1e-10"),
+        (GOOD | {"threshold": "+5"}, 400, "threshold", "threshold must be a number"),
+        (CHANGE | {"direction": "above"}, 422, "direction", "direction must be one of up, down, either"),
+        (CHANGE | {"percent": "1001"}, 422, "percent", "percent must be greater than 0 and at most 1000"),
+        (GOOD | {"expires_at": "0001-01-01T00:00:00+14:00"}, 422, "expires_at", "expires_at is out of range in UTC"),
+        (GOOD | {"note": "\nbreak"}, 400, "note", "note must be one line of text without control characters"),
     ],
 )
-def test_bad_alerts_name_the_field(body, field, message):
+def test_bad_alerts_name_the_field(body, status, field, message):
+    """400: a field not of its documented form; 422: fields that do not go together, or text out of
+    the range the document gives numbers (a pattern cannot state one)."""
     with pytest.raises(ApiError) as caught:
         parse(body)
-    assert caught.value.status == 400
+    assert caught.value.status == status
     assert caught.value.field == field
     assert message in caught.value.message
 
@@ -124,7 +136,7 @@ def test_symbols_and_points():
             parse_points(bad, 100)
 
 
-@pytest.mark.parametrize("raw", ["٣", "²", "３", "1٠", " 3", "3.0", "-3", ""])
+@pytest.mark.parametrize("raw", ["٣", "²", "３", "1٠", " 3", "3.5", "3.", "-3", ""])
 def test_whole_numbers_are_ascii_digits_only(raw):
     with pytest.raises(ApiError) as caught:
         parse_whole(raw, "max_points", 500, 2, 1000)
@@ -134,6 +146,7 @@ def test_whole_numbers_are_ascii_digits_only(raw):
 
 def test_whole_numbers_in_range_and_the_default():
     assert parse_whole("3", "points", 100, 1, 10) == 3
+    assert parse_whole("3.00", "points", 100, 1, 10) == 3  # JSON Schema's integer takes 3.0
     assert parse_whole(None, "points", 100, 1, 10) == 100
 
 
