@@ -50,16 +50,18 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["relay"] = Relay(redis_url)
 
     from app.cli import register_cli
-    from app.web import api, health
+    from app.web import health
     from app.web.auth import init_access
     from app.web.errors import register_error_handlers
+    from app.web.routes import blueprints
     from app.web.schema import api_spec
     from app.web.security import add_security_headers
 
     api_spec.app = app  # spectree reads the routes from it; its own doc pages (CDN assets) are not mounted
     init_access(app, settings)
     add_security_headers(app, settings)
-    app.register_blueprint(api.bp)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     register_cli(app)

@@ -90,8 +90,10 @@ def parse_url(url: object) -> Any:
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:  # each plugin reads its own URL form: the document cannot state them all
         scheme = url.partition("://")[0]
-        reason = f"apprise cannot read this {scheme}:// URL" if scheme.lower() in PLUGINS else (
-            f"apprise does not know the scheme {scheme!r}"
+        reason = (
+            f"apprise cannot read this {scheme}:// URL"
+            if scheme.lower() in PLUGINS
+            else (f"apprise does not know the scheme {scheme!r}")
         )
         raise ApiError(UNPROCESSABLE, f"url is not a URL apprise can send to ({reason}); see the URL forms", "url")
     return plugin

@@ -280,7 +280,8 @@ class AlertEvents(Struct):
 class NewChannel(Struct):
     name: Annotated[str, Meta(max_length=channels.MAX_NAME_LENGTH, pattern=V.NAME_PATTERN)]
     url: Annotated[
-        str, Meta(max_length=channels.MAX_URL_LENGTH, pattern=channels.URL_PATTERN, description="apprise URL: ntfy://topic")
+        str,
+        Meta(max_length=channels.MAX_URL_LENGTH, pattern=channels.URL_PATTERN, description="apprise URL: ntfy://topic"),
     ]
 
 

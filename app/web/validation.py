@@ -107,9 +107,9 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
         )
     else:
         if direction not in (None, rule):
-            raise ApiError(UNPROCESSABLE, f"direction must be {rule} (or left out) for a {rule} rule", "direction")
+            raise ApiError(UNPROCESSABLE, f"direction must be {rule} (or left out) for the {rule} rule", "direction")
         if body.get("threshold") is None:
-            raise ApiError(UNPROCESSABLE, f"threshold is required for a{'n' * (rule == 'above')} {rule} rule", "threshold")
+            raise ApiError(UNPROCESSABLE, f"threshold is required for the {rule} rule", "threshold")
         spec = AlertSpec(symbol, rule, rule, threshold=_number(body["threshold"], "threshold"))
     return replace(
         spec,

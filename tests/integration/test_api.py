@@ -81,33 +81,39 @@ def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
     assert response.json["error"] == f"alert {alert_id} is triggered, not active"
 
 
+BTC = {"symbol": "BTC-USD"}
+ABOVE = BTC | {"direction": "above"}
+RULE = BTC | {"rule": "above", "threshold": 1}
+CHANGE = BTC | {"rule": "change"}
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field", "error"),
     [
         ({"direction": "above", "threshold": 1}, 400, "symbol", "symbol is required"),
         ({"symbol": "BTC-USD", "threshold": 1}, 422, "rule", "rule is required"),
         ({"symbol": "BTC-USD", "direction": "above"}, 422, "threshold", "threshold is required"),
-        ({"symbol": "BTC-USD", "direction": "above", "threshold": "abc"}, 400, "threshold", "threshold must be a number"),
-        ({"symbol": "BTC-USD", "direction": "above", "threshold": -1}, 400, "threshold", "threshold must be greater than 0"),
-        ({"symbol": "BTC-USD", "direction": "above", "threshold": "NaN"}, 400, "threshold", "threshold must be a number"),
-        ({"symbol": "BTC-USD", "direction": "above", "threshold": "inf"}, 400, "threshold", "threshold must be a number"),
+        (ABOVE | {"threshold": "abc"}, 400, "threshold", "threshold must be a number"),
+        (ABOVE | {"threshold": -1}, 400, "threshold", "threshold must be greater than 0"),
+        (ABOVE | {"threshold": "NaN"}, 400, "threshold", "threshold must be a number"),
+        (ABOVE | {"threshold": "inf"}, 400, "threshold", "threshold must be a number"),
         ({"symbol": "BTC-USD", "direction": "up", "threshold": 1}, 422, "rule", "rule is required"),
         (
             {"symbol": "BTC-USD", "rule": "above", "direction": "below", "threshold": 1},
             422,
             "direction",
-            "direction must be above (or left out) for a above rule",
+            "direction must be above (or left out) for the above rule",
         ),
         ({"symbol": "NOPE-USD", "direction": "above", "threshold": 1}, 422, "symbol", "unknown symbol NOPE-USD"),
-        ({"symbol": "BTC-USD", "rule": "sideways", "threshold": 1}, 400, "rule", "rule must be one of above, below, change"),
-        ({"symbol": "BTC-USD", "rule": "change", "percent": 0, "window": "1h"}, 400, "percent", "percent must be greater"),
+        (BTC | {"rule": "sideways", "threshold": 1}, 400, "rule", "rule must be one of above, below, change"),
+        (CHANGE | {"percent": 0, "window": "1h"}, 400, "percent", "percent must be greater"),
         (
-            {"symbol": "BTC-USD", "rule": "change", "percent": 1001, "window": "1h"},
+            CHANGE | {"percent": 1001, "window": "1h"},
             400,
             "percent",
             "percent must be greater than 0 and at most 1000",
         ),
-        ({"symbol": "BTC-USD", "rule": "change", "percent": 5, "window": "8d"}, 422, "window", "window must be from 5 min"),
+        (CHANGE | {"percent": 5, "window": "8d"}, 422, "window", "window must be from 5 min"),
         (
             {"symbol": "BTC-USD", "rule": "above", "threshold": 1, "frequency": "every_time", "cooldown": 30},
             400,
@@ -120,8 +126,8 @@ def test_a_triggered_alert_cannot_be_cancelled(client, ctx):
             "expires_at",
             "expires_at must be in the future",
         ),
-        ({"symbol": "BTC-USD", "rule": "above", "threshold": 1, "note": "n" * 201}, 400, "note", "note must be at most 200"),
-        ({"symbol": "BTC-USD", "rule": "above", "threshold": 1, "channels": [7]}, 422, "channels", "no channel with id 7"),
+        (RULE | {"note": "n" * 201}, 400, "note", "note must be at most 200"),
+        (RULE | {"channels": [7]}, 422, "channels", "no channel with id 7"),
     ],
 )
 def test_bad_alerts_are_refused_naming_the_field_and_nothing_is_written(client, app, body, status, field, error):

@@ -11,6 +11,9 @@ GOOD = {"symbol": "btc-usd", "direction": "above", "threshold": 100000}
 CHANGE = {"symbol": "DOGE-USD", "rule": "change", "percent": 5, "window": "1h"}
 
 
+DIRECTIONS = "direction must be one of above, below, up, down, either"
+
+
 def parse(body: object) -> AlertSpec:
     return parse_alert(body, NOW)
 
@@ -71,7 +74,7 @@ def test_durations(value, seconds):
         ({"symbol": "BTC-USD", "direction": "above"}, 422, "threshold", "threshold is required"),
         (GOOD | {"symbol": 5}, 400, "symbol", "symbol must be a non-empty string"),
         (GOOD | {"symbol": "<img src=x>"}, 400, "symbol", "is not a valid symbol"),
-        (GOOD | {"direction": "sideways"}, 400, "direction", "direction must be one of above, below, up, down, either"),
+        (GOOD | {"direction": "sideways"}, 400, "direction", DIRECTIONS),
         (GOOD | {"rule": "sideways"}, 400, "rule", "rule must be one of above, below, change"),
         (GOOD | {"rule": "below"}, 422, "direction", "direction must be below (or left out)"),
         (GOOD | {"threshold": "abc"}, 400, "threshold", "threshold must be a number"),
@@ -92,7 +95,7 @@ def test_durations(value, seconds):
         (CHANGE | {"window": 604801}, 400, "window", "window must be from 5 min to 7 d"),
         (CHANGE | {"window": "an hour"}, 400, "window", "window must be a number of seconds or a duration"),
         (CHANGE | {"window": 1.5}, 400, "window", "window must be a number of seconds or a duration"),
-        (CHANGE | {"direction": "sideways"}, 400, "direction", "direction must be one of above, below, up, down, either"),
+        (CHANGE | {"direction": "sideways"}, 400, "direction", DIRECTIONS),
         (GOOD | {"frequency": "daily"}, 400, "frequency", "frequency must be one of once, every_time"),
         (GOOD | {"frequency": "every_time", "cooldown": 59}, 400, "cooldown", "cooldown must be from 1 min to 30 d"),
         (GOOD | {"cooldown": 600}, 422, "cooldown", "cooldown applies only to every_time alerts"),

@@ -1,0 +1,60 @@
+"""Alerts: list, create, cancel, and each one's fires with their deliveries."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app.alerting import alerts
+from app.market import prices
+from app.models import STATUSES
+from app.pipeline.pubsub import tell_pages
+from app.services import redis_client
+from app.web import schema as S
+from app.web.errors import UNPROCESSABLE, ApiError
+from app.web.routes import json_body
+from app.web.schema import answers, documented
+from app.web.validation import parse_alert
+
+bp = Blueprint("alerts", __name__)
+
+
+@bp.get("/api/alerts")
+@documented(answers(200, S.AlertList), "alerts", query=S.AlertsQuery)
+def list_alerts() -> Response:
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, f"status must be one of {', '.join(STATUSES)}", "status")
+    return jsonify(alerts=alerts.list_alerts(status))
+
+
+@bp.post("/api/alerts")
+@documented(answers(201, S.OneAlert, 409, 413, 415, 422), "alerts", json=S.NewAlert)
+def create_alert() -> tuple[Response, int]:
+    spec = parse_alert(json_body())
+    if not prices.symbol_exists(spec.symbol):
+        raise ApiError(UNPROCESSABLE, f"unknown symbol {spec.symbol}", "symbol")
+    settings = current_app.config["SETTINGS"]
+    alert = alerts.create_alert(spec, settings.max_active_alerts, settings.max_alerts_per_symbol)
+    tell_pages(redis_client(), {"type": "alert_created", "alert": alert})
+    return jsonify(alert=alert), 201
+
+
+@bp.get("/api/alerts/<int:alert_id>/events")
+@documented(answers(200, S.AlertEvents, 404), "alerts")
+def alert_events(alert_id: int) -> Response:
+    alert = alerts.get_alert(alert_id)
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    return jsonify(alert=alert, events=alerts.alert_events(alert_id))
+
+
+@bp.delete("/api/alerts/<int:alert_id>")
+@documented(answers(200, S.OneAlert, 404, 409), "alerts")
+def cancel_alert(alert_id: int) -> Response:
+    alert = alerts.cancel_alert(alert_id)
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    if alert["status"] != "cancelled":
+        raise ApiError(409, f"alert {alert_id} is {alert['status']}, not active")
+    tell_pages(redis_client(), {"type": "alert_cancelled", "alert": alert})
+    return jsonify(alert=alert)

@@ -1,0 +1,74 @@
+"""Prices: the newest, the history at every range, the cards' sparklines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app.market import prices, ranges
+from app.market.sources.backoff import Backoff, source_state
+from app.pipeline.freshness import stale_after_seconds
+from app.pipeline.pubsub import read_markets, read_status
+from app.services import redis_client
+from app.web import schema as S
+from app.web.errors import ApiError
+from app.web.schema import answers, documented
+from app.web.validation import normalise_symbol, parse_points
+
+bp = Blueprint("prices", __name__)
+
+
+@bp.get("/api/prices/latest")
+@documented(answers(200, S.LatestPrices), "prices")
+def latest() -> Response:
+    """Newest prices, with the server's clock and the fetch cadence: the page judges freshness
+    against its own clock corrected by ``server_time``."""
+    settings = current_app.config["SETTINGS"]
+    return jsonify(
+        prices=prices.latest_prices(),
+        server_time=datetime.now(UTC).isoformat(),
+        fetch_interval_seconds=settings.fetch_interval_seconds,
+        stale_after_seconds=stale_after_seconds(settings.fetch_interval_seconds),
+        source_state=current_source_state(read_status(redis_client())),
+        markets=read_markets(redis_client()),
+    )
+
+
+def current_source_state(status: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Whether the source the fetch uses (PRICE_SOURCE's, or auto's pick) is resting after throttling."""
+    name = status.get("fetch", {}).get("source") or current_app.config["PRICE_SOURCE"]
+    return source_state(name, Backoff(redis_client(), name).resting())
+
+
+@bp.get("/history/<symbol>")
+@documented(answers(200, S.History, 404), "prices", query=S.PointsQuery)
+def history(symbol: str) -> Response:
+    symbol = normalise_symbol(symbol)
+    if not prices.symbol_exists(symbol):
+        raise ApiError(404, f"unknown symbol {symbol}", "symbol")
+    points = parse_points(request.args.get("points"), current_app.config["HISTORY_POINTS"])
+    return jsonify(symbol=symbol, points=prices.history(symbol, points))
+
+
+@bp.get("/api/history/<symbol>")
+@documented(answers(200, S.HistoryRange, 404, 422), "prices", query=S.RangeQuery)
+def history_range(symbol: str) -> Response:
+    """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points."""
+    symbol = normalise_symbol(symbol)
+    if not prices.symbol_exists(symbol):
+        raise ApiError(404, f"unknown symbol {symbol}", "symbol")
+    settings = current_app.config["SETTINGS"]
+    now = datetime.now(UTC)
+    span = ranges.parse_span(request.args, now)
+    return jsonify(
+        ranges.history_range(symbol, span, now, settings.raw_retention_days, settings.candles_1m_retention_days)
+    )
+
+
+@bp.get("/api/sparklines")
+@documented(answers(200, S.Sparklines), "prices")
+def sparklines() -> Response:
+    """The last 24 h of each active symbol in 30-minute closes, for the cards."""
+    return jsonify(bucket_seconds=1800, symbols=prices.sparklines())
