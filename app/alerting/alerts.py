@@ -401,3 +401,32 @@ def alert_events(alert_id: int, limit: int = 100) -> list[dict[str, Any]]:
         }
         for e in events
     ]
+
+
+FIRED_LIMIT, MAX_FIRED_LIMIT = 100, 1000  # fires per answer: by default, at most
+
+
+def fires_after(after: int | None, limit: int) -> dict[str, Any]:
+    """Fires (events) with an id above ``after``, oldest first, at most ``limit``; without ``after``,
+    the newest ``limit``. With the newest event id, so that a page that was away asks for what it
+    missed, and then from there."""
+    query = select(AlertEvent, Alert).join(Alert, Alert.id == AlertEvent.alert_id)
+    if after is None:
+        rows = list(db.session.execute(query.order_by(AlertEvent.id.desc()).limit(limit)))[::-1]
+        more = False
+    else:
+        rows = list(db.session.execute(query.where(AlertEvent.id > after).order_by(AlertEvent.id).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+    newest = db.session.scalar(select(func.max(AlertEvent.id))) or 0
+    fired = [
+        {
+            "event_id": event.id,
+            "price": float(event.price),
+            "observed_at": event.observed_at.isoformat(),
+            "fired_at": event.fired_at.isoformat(),
+            "alert": alert_json(alert),
+        }
+        for event, alert in rows
+    ]
+    return {"fired": fired, "last_event_id": newest, "more": more}

@@ -19,7 +19,7 @@ from spectree.model_adapter.msgspec_adapter import MsgspecModelAdapter
 from spectree.models import InType, SecureType, SecurityScheme, SecuritySchemeData
 
 from app.access import tokens
-from app.alerting import channels
+from app.alerting import alerts, channels
 from app.alerting.rules import (
     MAX_CHANGE_PERCENT,
     MAX_COOLDOWN_SECONDS,
@@ -267,6 +267,27 @@ class AlertEvent(Struct):
     observed_at: datetime
     fired_at: datetime
     deliveries: list[Delivery]
+
+
+class FiredQuery(Struct):
+    after: Annotated[int, Meta(ge=0, le=V.MAX_ID)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=alerts.MAX_FIRED_LIMIT)] | None = None
+
+
+class Fire(Struct):
+    """One fire of an alert: the event, and the alert as it is now."""
+
+    event_id: int
+    price: float
+    observed_at: datetime
+    fired_at: datetime
+    alert: Alert
+
+
+class FiredAlerts(Struct):
+    fired: list[Fire]
+    last_event_id: int  # the newest event's id (0: none yet): ask from here next
+    more: bool  # more fires after the last one given than ``limit`` let through
 
 
 class AlertEvents(Struct):

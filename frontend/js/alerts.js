@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { element, showMessage } from "./dom.js";
-import { formatDateTime, formatPrice } from "./format.js";
+import { formatDateTime, formatPrice, formatTime } from "./format.js";
 
 const form = document.getElementById("alert-form");
 const symbolSelect = document.getElementById("alert-symbol");
@@ -370,12 +370,15 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-function banner(alert) {
+function banner(alert, away = "") {
+  const note = alert.note ? ` “${alert.note}”` : "";
+  return notice(`Alert: ${alert.symbol} hit ${formatPrice(alert.triggered_price)} (${alert.condition})${note}${away}`);
+}
+
+function notice(said) {
   const box = element("div", "banner");
   box.setAttribute("role", "alert");
-  box.dataset.id = alert.id;
-  const note = alert.note ? ` “${alert.note}”` : "";
-  const text = element("span", "", `Alert: ${alert.symbol} hit ${formatPrice(alert.triggered_price)} (${alert.condition})${note}`);
+  const text = element("span", "", said);
   const dismiss = element("button", "close", "×");
   dismiss.type = "button";
   dismiss.setAttribute("aria-label", "Dismiss alert notice");
@@ -394,15 +397,43 @@ function showFired(alert) {
   syncEmpty();
 }
 
+// Fires are announced once each, by event id, whichever way they came: the socket, or the
+// catch-up after a reconnect (/api/alerts/fired), which brings what the socket could not.
+const announced = new Set();
+let lastEventId = null; // the newest fire the server had when last asked; null: not asked yet
+
 export function alertsFired(alerts) {
-  alerts.forEach(announce);
+  alerts.filter((alert) => firstTime(alert.event_id)).forEach((alert) => announce(alert));
   loadAlerts().catch(() => {}); // once for the lot: channels and delivery statuses come with the list
 }
 
+function firstTime(eventId) {
+  if (eventId === undefined) return true; // a server before event ids
+  if (announced.has(eventId)) return false;
+  announced.add(eventId);
+  return true;
+}
+
+// On every (re)connect: the fires after the newest one known, announced as missed. The first
+// load only learns where to start: what fired before the page opened is in the Triggered list.
+export async function catchUpFires() {
+  const after = lastEventId;
+  const answer = await api.firedAfter(after);
+  if (after !== null) {
+    for (const fire of answer.fired.filter((f) => firstTime(f.event_id))) {
+      const at = formatTime(fire.fired_at);
+      announce({ ...fire.alert, triggered_price: fire.price }, ` at ${at}, while this page was offline`);
+    }
+    if (answer.more) notice("More alerts fired while this page was offline than are shown here: see Triggered.");
+  }
+  lastEventId = Math.max(lastEventId ?? 0, answer.last_event_id);
+  announced.forEach((id) => id <= (after ?? 0) && announced.delete(id)); // neither way brings these again
+}
+
 // The lists; the banner, sound and notification only once per fire.
-function announce(alert) {
+function announce(alert, away = "") {
   applyEvent(() => showFired(alert));
-  const message = banner(alert);
+  const message = banner(alert, away);
   if (document.hidden) document.title = `🔔 ${alert.symbol} alert – ${PAGE_TITLE}`; // until the page is seen
   if (soundBox.checked) chime();
   if ("Notification" in window && Notification.permission === "granted") {

@@ -65,6 +65,8 @@ export const api = {
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
   deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),
   alertEvents: (id) => request("GET", `/api/alerts/${id}/events`),
+  firedAfter: (eventId) =>
+    request("GET", eventId === null ? "/api/alerts/fired?limit=1" : `/api/alerts/fired?after=${eventId}`),
   channels: () => request("GET", "/api/channels").then((d) => d.channels),
   createChannel: (channel) => request("POST", "/api/channels", channel).then((d) => d.channel),
   deleteChannel: (id) => request("DELETE", `/api/channels/${id}`).then((d) => d.channel),

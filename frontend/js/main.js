@@ -3,7 +3,7 @@
 import { loadAccount } from "./account.js";
 import { api } from "./api.js";
 import {
-  alertCancelled, alertCreated, alertExpired, alertsFired, loadAlerts, onPriceLookup, refreshDistances, setChannels,
+  alertCancelled, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onPriceLookup, refreshDistances, setChannels,
   setSymbols, updatePreview,
 } from "./alerts.js";
 import {
@@ -24,7 +24,7 @@ async function catchUp() {
   if (news === watchlistNews) showWatchlist(watchlist); // else the socket's is newer
   setMarkets(latest.markets);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
-  await Promise.all([loadAlerts(), loadChannels(), loadSparklines()]);
+  await Promise.all([loadAlerts(), loadChannels(), loadSparklines(), catchUpFires()]);
 }
 
 // Watchlists that came on the socket: a REST answer asked for before one of them is older.

@@ -165,3 +165,29 @@ def test_a_fire_records_its_event_and_one_delivery_per_enabled_channel_in_one_go
     assert result.deliveries == [rows[0].id]
     events = client.get(f"/api/alerts/{alert}/events").json["events"]
     assert [(e["price"], [d["channel"] for d in e["deliveries"]]) for e in events] == [(90000.0, ["on"])]
+
+
+def test_fires_after_an_event_are_given_oldest_first_from_there(ctx, client):
+    """What a page whose socket was down asks for on reconnecting (issue 19)."""
+    assert client.get("/api/alerts/fired").json == {"fired": [], "last_event_id": 0, "more": False}
+    ids = [make_alert("BTC-USD", "above", str(threshold)) for threshold in (100, 200, 300)]
+    check_ticks([tick("BTC-USD", "150", 0)])
+    first = client.get("/api/alerts/fired").json
+    (seen,) = first["fired"]
+    assert (seen["alert"]["id"], seen["price"], first["last_event_id"]) == (ids[0], 150.0, seen["event_id"])
+    check_ticks([tick("BTC-USD", "250", 2)])
+    check_ticks([tick("BTC-USD", "350", 4)])
+
+    missed = client.get(f"/api/alerts/fired?after={seen['event_id']}").json
+    assert [(f["alert"]["id"], f["price"]) for f in missed["fired"]] == [(ids[1], 250.0), (ids[2], 350.0)]
+    assert missed["last_event_id"] == missed["fired"][-1]["event_id"] and missed["more"] is False
+    assert missed["fired"][0]["alert"]["status"] == "triggered" and missed["fired"][0]["fired_at"]
+
+    cut = client.get(f"/api/alerts/fired?after={seen['event_id']}&limit=1").json
+    assert ([f["alert"]["id"] for f in cut["fired"]], cut["more"]) == ([ids[1]], True)
+    newest = client.get("/api/alerts/fired?limit=2").json
+    assert [f["alert"]["id"] for f in newest["fired"]] == ids[1:]  # the newest two, oldest first
+    assert client.get(f"/api/alerts/fired?after={missed['last_event_id']}").json["fired"] == []
+    for query, field in (("after=-1", "after"), ("after=x", "after"), ("limit=0", "limit"), ("limit=1001", "limit")):
+        refused = client.get(f"/api/alerts/fired?{query}")
+        assert (refused.status_code, refused.json["field"]) == (400, field), query

@@ -13,7 +13,7 @@ from app.web import schema as S
 from app.web.errors import UNPROCESSABLE, ApiError
 from app.web.routes import json_body
 from app.web.schema import answers, documented
-from app.web.validation import parse_alert
+from app.web.validation import MAX_ID, parse_alert, parse_whole
 
 bp = Blueprint("alerts", __name__)
 
@@ -25,6 +25,16 @@ def list_alerts() -> Response:
     if status is not None and status not in STATUSES:
         raise ApiError(400, f"status must be one of {', '.join(STATUSES)}", "status")
     return jsonify(alerts=alerts.list_alerts(status))
+
+
+@bp.get("/api/alerts/fired")
+@documented(answers(200, S.FiredAlerts), "alerts", query=S.FiredQuery)
+def fired_alerts() -> Response:
+    """Fires after event ``after``, oldest first (the page asks for what it missed while its socket
+    was down); without ``after``, the newest. ``last_event_id`` is where to ask from next."""
+    after = request.args.get("after")
+    limit = parse_whole(request.args.get("limit"), "limit", alerts.FIRED_LIMIT, 1, alerts.MAX_FIRED_LIMIT)
+    return jsonify(alerts.fires_after(None if after is None else parse_whole(after, "after", 0, 0, MAX_ID), limit))
 
 
 @bp.post("/api/alerts")
