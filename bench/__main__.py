@@ -4,6 +4,7 @@
 2. Dispatch: one Celery task per batch (what the bridge does) vs one task per tick.
 3. Alert check: a 500-tick batch against 100,000 active alerts vs 10 (spread, one symbol, hot).
 4. Notify: one batch fires 10,000 alerts toward a local webhook; all delivered exactly once.
+   notify-kill: 150 toward a receiver that answers in 1 s, the worker killed -9 mid-send.
 5. Fanout: 1,000 /ws clients on the web process as the Procfile starts it, while ticks flow.
 6. Latency: the same with 500 active symbols: fetch -> socket, and how much of it is before Redis.
 7. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
@@ -11,7 +12,7 @@
    ticks and a year of candles (made in PostgreSQL); pruning a day while batches are stored.
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
-docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify,
+docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify, notify-kill,
 fanout, latency, ingest, history; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
 """
 
@@ -46,7 +47,7 @@ BATCH = 500
 ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
-BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "fanout", "latency", "ingest", "history")
+BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "notify-kill", "fanout", "latency", "ingest", "history")
 # 20,000 raw ticks (11 h at 2 s) for each of 500 symbols: 10,000,000 rows. A year of minute candles
 # for HISTORY_CANDLE_SYMBOLS of them (500 makes 263 million rows: about an hour to build here).
 HISTORY_RAW_PER_SYMBOL = 20_000
@@ -143,6 +144,16 @@ def run(chosen: tuple[str, ...], data_dir: Path) -> None:
             add("notify", "duplicates", result.duplicates, "deliveries", 0, higher=False)
             add("notify", "alert-check task (fires and queues)", result.check_seconds, "s")
             add("notify", "all delivered after the tick", result.deliver_seconds, "s")
+
+        if "notify-kill" in chosen:
+            # The issue-19 probe: a slow receiver (1 s), the worker killed -9 0.04 s after the first
+            # message reached it; 4 of 150 went twice. Copies can go twice (sent, not yet recorded):
+            # each carries its delivery's Idempotency-Key, so a receiver that keeps keys gets one.
+            killed = run_notify(app, settings, env | servers.env, 150, data_dir, receiver_delay=1.0, kill_after=0.04)
+            add("notify-kill", "alerts received (of 150)", killed.received - killed.duplicates, "alerts", 150)
+            add("notify-kill", "copies sent twice", killed.duplicates, "copies", higher=False)
+            add("notify-kill", "copies twice once seen keys are dropped", killed.duplicates_by_key, "copies", 0,
+                higher=False)  # fmt: skip
 
         def fanout_runs(**changes: str) -> Callable[[str], float]:
             """RUNS fresh stacks with FANOUT_CLIENTS sockets each; the median of a result field."""

@@ -33,10 +33,14 @@ CHECK_DONE = re.compile(rf"Task {re.escape(ALERT_TASK)}\[[^\]]+\] succeeded in (
 
 
 class Receiver(ThreadingHTTPServer):
-    """A webhook on loopback counting the alert ids it is sent."""
+    """A webhook on loopback counting the alert ids it is sent, and each copy's Idempotency-Key;
+    it answers after ``delay`` seconds (a slow receiver)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.alert_ids: Counter[int] = Counter()
+        self.keys: dict[int, list[str]] = {}  # alert id: the key of each copy received
+        self.delay = delay
+        self.arrived = threading.Event()  # a first message came
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -47,8 +51,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         match = ALERT_ID.search(body["message"])
+        alert_id = int(match[1]) if match else -1
         with self.server.lock:
-            self.server.alert_ids[int(match[1]) if match else -1] += 1
+            self.server.alert_ids[alert_id] += 1
+            self.server.keys.setdefault(alert_id, []).append(self.headers.get("Idempotency-Key", ""))
+        self.server.arrived.set()
+        time.sleep(self.server.delay)
         self.send_response(200)
         self.end_headers()
 
@@ -63,11 +71,22 @@ class NotifyResult:
     deliver_seconds: float
     received: int
     duplicates: int
+    duplicates_by_key: int  # copies left once the receiver drops those whose Idempotency-Key it saw
 
 
-def run_notify(app: Flask, settings: Settings, server_env: dict[str, str], count: int, logs: Path) -> NotifyResult:
-    """Fire ``count`` alerts with one tick through a real worker; wait until all are delivered."""
-    receiver = Receiver()
+def run_notify(
+    app: Flask,
+    settings: Settings,
+    server_env: dict[str, str],
+    count: int,
+    logs: Path,
+    receiver_delay: float = 0.0,
+    kill_after: float | None = None,
+) -> NotifyResult:
+    """Fire ``count`` alerts with one tick through a real worker; wait until all are delivered.
+    With ``kill_after``: kill -9 the worker that many seconds after the first message reaches the
+    receiver (messages in flight), and start another."""
+    receiver = Receiver(receiver_delay)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     with app.app_context():
         db.session.execute(text("TRUNCATE alerts, channels, alert_channels, alert_events, deliveries CASCADE"))
@@ -81,11 +100,16 @@ def run_notify(app: Flask, settings: Settings, server_env: dict[str, str], count
         db.session.execute(insert(AlertChannel), [{"alert_id": i, "channel_id": channel.id} for i in ids])
         db.session.commit()
     log_path = logs / "bench-worker.log"
-    with open(log_path, "wb") as out:
-        worker = subprocess.Popen(  # noqa: S602 - the Procfile's own command line
-            procfile_commands()["worker"], shell=True, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env=process_env(settings, server_env), start_new_session=True,
-        )  # fmt: skip
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        with open(log_path, "ab") as out:
+            return subprocess.Popen(  # noqa: S602 - the Procfile's own command line
+                procfile_commands()["worker"], shell=True, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                env=process_env(settings, server_env), start_new_session=True,
+            )  # fmt: skip
+
+    log_path.write_bytes(b"")
+    worker = start_worker()
     try:
         wait_until(lambda: "ready." in log_path.read_text(), 60, "the worker")
         now = datetime.now(UTC)
@@ -94,6 +118,12 @@ def run_notify(app: Flask, settings: Settings, server_env: dict[str, str], count
         started = time.perf_counter()
         broker.send_task(ALERT_TASK, ([tick.to_message()],))
         broker.close()
+        if kill_after is not None:
+            receiver.arrived.wait(120)
+            time.sleep(kill_after)
+            subprocess.run(["kill", "-9", "--", f"-{worker.pid}"], check=False)  # noqa: S603, S607
+            worker.wait(timeout=30)
+            worker = start_worker()
 
         def all_sent() -> bool:
             with app.app_context():
@@ -116,4 +146,5 @@ def run_notify(app: Flask, settings: Settings, server_env: dict[str, str], count
         deliver_seconds=deliver_seconds,
         received=sum(receiver.alert_ids.values()),
         duplicates=sum(n - 1 for n in receiver.alert_ids.values() if n > 1),
+        duplicates_by_key=sum(len(set(keys)) - 1 for keys in receiver.keys.values()),
     )
