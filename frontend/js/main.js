@@ -1,20 +1,20 @@
 // Wires the page: REST for the first picture and every catch-up, /ws for live updates.
 
-import { loadAccount } from "./account.js";
-import { api } from "./api.js";
+import { loadAccount } from "./account/account.js";
+import { api } from "./core/api.js";
 import {
   alertCancelled, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onPriceLookup, refreshDistances, setChannels,
   setSymbols, updatePreview,
-} from "./alerts.js";
+} from "./alerts/alerts.js";
 import {
   currentPrice, onCardSelected, refreshFreshness, setLive, setMarkets, setSparklines, setWatchlist, showPrice,
-} from "./cards.js";
-import { loadChannels, onChannelsChanged } from "./channels.js";
-import { addLivePoint, openChart } from "./chart.js";
-import { setServerClock } from "./freshness.js";
-import { connect, setDelayed } from "./socket.js";
-import { refreshSourceState, setSourceState } from "./source.js";
-import { startWatchlistEditing } from "./watchlist.js";
+} from "./prices/cards.js";
+import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
+import { addLivePoint, openChart } from "./chart/chart.js";
+import { setServerClock } from "./prices/freshness.js";
+import { connect, setDelayed } from "./core/socket.js";
+import { refreshSourceState, setSourceState } from "./prices/source.js";
+import { startWatchlistEditing } from "./prices/watchlist.js";
 
 async function catchUp() {
   const news = watchlistNews;

@@ -54,7 +54,7 @@ def test_the_page_sends_strangers_to_the_sign_in_page_and_health_stays_open(web:
     assert web.get("/").headers["Location"] == "/login"
     with web.get("/login") as login_page:  # files are sent open: close them
         assert login_page.status_code == 200 and b'id="login-form"' in login_page.data
-    with web.get("/static/js/login.js") as script:
+    with web.get("/static/js/account/login.js") as script:
         assert script.status_code == 200
     assert web.get("/healthz").status_code in (200, 503)  # open; its verdict depends on prices
     assert web.get("/api/session").json == {"auth_required": True, "user": None, "csrf_token": None}

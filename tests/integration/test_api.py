@@ -220,7 +220,7 @@ def test_the_page_and_its_assets_are_served(client):
             assert response.status_code == 200, asset
     with client.get("/static/vendor/chart.umd.min.js") as chartjs:
         assert chartjs.data.startswith(b"/*!\n * Chart.js v4.6.1")  # pinned, licence header kept
-    with client.get("/static/js/socket.js") as script:
+    with client.get("/static/js/core/socket.js") as script:
         assert b"new WebSocket" in script.data
 
 

@@ -1,8 +1,8 @@
 // The sign-in page: JSON to /api/login, then the dashboard. Wrong answers and the rate limit
 // come back as {error} and are shown as they are.
 
-import { api } from "./api.js";
-import { showMessage } from "./dom.js";
+import { api } from "../core/api.js";
+import { showMessage } from "../core/dom.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");

@@ -1,8 +1,8 @@
 // Notification channels: the list (URLs come masked from the server), add, test-send, delete.
 // The URL field is cleared once the server has it: the page never keeps a channel's secret.
 
-import { api, ApiError } from "./api.js";
-import { element, showMessage } from "./dom.js";
+import { api, ApiError } from "../core/api.js";
+import { element, showMessage } from "../core/dom.js";
 
 const list = document.getElementById("channels");
 const empty = document.getElementById("no-channels");

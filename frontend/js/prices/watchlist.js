@@ -1,9 +1,9 @@
 // Editing the watchlist: the add box (its answer shown beside it), and the cards' move, remove
 // and drag. The server's answer is what the page shows; other tabs hear of it on the socket.
 
-import { api } from "./api.js";
+import { api } from "../core/api.js";
 import { cardOrder, focusCardTool, onDragReorder, onWatchlistEdit } from "./cards.js";
-import { showMessage } from "./dom.js";
+import { showMessage } from "../core/dom.js";
 
 const form = document.getElementById("add-symbol");
 const input = document.getElementById("new-symbol");

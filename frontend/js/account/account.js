@@ -1,8 +1,8 @@
 // The signed-in user in the top bar, sign out, and the API tokens dialog (shown when the login is on).
 
-import { api, setCsrfToken } from "./api.js";
-import { element, showMessage } from "./dom.js";
-import { formatDateTime } from "./format.js";
+import { api, setCsrfToken } from "../core/api.js";
+import { element, showMessage } from "../core/dom.js";
+import { formatDateTime } from "../core/format.js";
 
 const account = document.getElementById("account");
 const dialog = document.getElementById("tokens-modal");

@@ -1,7 +1,7 @@
 // The price source's state. While it rests after throttling (Yahoo's 429s), the page says so
 // with a countdown, so that unchanged prices are not mistaken for a quiet market.
 
-import { sourceName } from "./format.js";
+import { sourceName } from "../core/format.js";
 import { secondsUntil } from "./freshness.js";
 
 const box = document.getElementById("source-state");

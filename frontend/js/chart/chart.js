@@ -1,10 +1,10 @@
 // The chart modal: Live (the last ticks from /history) or a range (1H to All, OHLC buckets from
 // /api/history) as a line or candles; both keep updating from the live prices while open.
 
-import { api } from "./api.js";
-import { showMessage } from "./dom.js";
-import { axisFormatter, formatDateTime, formatPrice, formatTime } from "./format.js";
-import { staleAfterMsNow } from "./freshness.js";
+import { api } from "../core/api.js";
+import { showMessage } from "../core/dom.js";
+import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/format.js";
+import { staleAfterMsNow } from "../prices/freshness.js";
 
 const dialog = document.getElementById("chart-modal");
 const title = document.getElementById("chart-title");

@@ -2,8 +2,8 @@
 // previous tick, the 24 h change with a sparkline of the last 24 h, and the time; below it the
 // card's tools: move earlier / later (the keyboard's way to reorder; a drag does it too) and remove.
 
-import { element } from "./dom.js";
-import { axisFormatter, formatPrice, formatTime, formatWeekdayTime, sourceName } from "./format.js";
+import { element } from "../core/dom.js";
+import { axisFormatter, formatPrice, formatTime, formatWeekdayTime, sourceName } from "../core/format.js";
 import { ageSeconds, isStale } from "./freshness.js";
 
 const cardsEl = document.getElementById("cards");

@@ -1,9 +1,9 @@
 // Price alerts: the form (checked here, then by the server), the lists, each alert's history,
 // and the banners and browser notifications when one fires.
 
-import { api, ApiError } from "./api.js";
-import { element, showMessage } from "./dom.js";
-import { formatDateTime, formatPrice, formatTime } from "./format.js";
+import { api, ApiError } from "../core/api.js";
+import { element, showMessage } from "../core/dom.js";
+import { formatDateTime, formatPrice, formatTime } from "../core/format.js";
 
 const form = document.getElementById("alert-form");
 const symbolSelect = document.getElementById("alert-symbol");
