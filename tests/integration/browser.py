@@ -49,9 +49,10 @@ def sign_in(page: Page, user: str = TEST_USER, password: str = TEST_PASSWORD) ->
     page.wait_for_url(lambda url: not url.endswith("/login"))
 
 
-def open_page(browser: Browser, base_url: str, width: int = 1440, height: int = 900):
-    """A page in a browser context of its own, connected: (context, page, JavaScript errors)."""
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url)
+def open_page(browser: Browser, base_url: str, width: int = 1440, height: int = 900, **options: object):
+    """A page in a browser context of its own, connected: (context, page, JavaScript errors).
+    ``options`` go to the context (has_touch=True, is_mobile=True for a phone)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url, **options)
     context.add_init_script(NOTIFICATION_SPY)
     page = context.new_page()
     errors: list[str] = []
@@ -61,3 +62,18 @@ def open_page(browser: Browser, base_url: str, width: int = 1440, height: int = 
         sign_in(page)
     expect(page.locator("#connection")).to_have_attribute("data-state", "connected", timeout=30_000)
     return context, page, errors
+
+
+def swipe(page: Page, x: float, y: float, dy: float, steps: int = 20, hold_ms: int = 0) -> None:
+    """A finger moving ``dy`` px vertically from (x, y), as Chromium's touch input (not mouse
+    events), after resting ``hold_ms`` where it touched."""
+    touch = page.context.new_cdp_session(page)
+    touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    page.wait_for_timeout(hold_ms)
+    for step in range(1, steps + 1):
+        point = {"x": x, "y": y + dy * step / steps}
+        touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        page.wait_for_timeout(16)
+    page.wait_for_timeout(hold_ms // 2)  # a drag rests on its drop place a moment
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    touch.detach()

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.pipeline.pubsub import ALERTS_CHANNEL
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, card, open_page, swipe, wait_for_prices
 from tests.integration.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -176,3 +176,36 @@ def test_a_closed_market_is_said_on_its_card_with_when_it_opens_not_called_stale
     redis_client.publish(ALERTS_CHANNEL, json.dumps({"type": "markets", "markets": {"DOGE-USD": reopened}}))
     expect(doge.locator(".meta")).to_have_text(re.compile(r"^updated "))
     expect(doge).to_have_attribute("data-market", "open")
+
+
+def test_on_a_phone_a_swipe_on_a_card_scrolls_and_leaves_the_order(browser: Browser, stack: Stack):
+    """At 390 px a vertical swipe starting on a card reordered the watchlist and scrolled 0 px
+    (issue 20): cards fill a phone's screen. A swipe scrolls; a drag from a card's grip moves it."""
+    context, page, errors = open_page(browser, stack.base_url, 390, 844, has_touch=True, is_mobile=True)
+    try:
+        wait_for_prices(page)
+        before = order(page)
+        stored = stored_order(stack)
+        target = card(page, before[-1])
+        target.scroll_into_view_if_needed()
+        page.evaluate("window.scrollTo(0, document.querySelector('#cards').getBoundingClientRect().top + scrollY - 40)")
+        box = target.bounding_box()
+        assert box is not None and box["y"] + box["height"] / 2 > 450, box
+        scrolled = page.evaluate("scrollY")
+        swipe(page, box["x"] + box["width"] / 2, min(box["y"] + box["height"] / 2, 800), -400)
+        page.wait_for_timeout(800)  # the fling settles
+        assert page.evaluate("scrollY") - scrolled >= 200
+        assert order(page) == before and stored_order(stack) == stored
+
+        page.evaluate("window.scrollTo(0, document.querySelector('#cards').getBoundingClientRect().top + scrollY)")
+        grip = card(page, before[0]).locator(".card-grip").bounding_box()
+        second = card(page, before[1]).bounding_box()
+        assert grip is not None and second is not None
+        x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+        swipe(page, x, y, second["y"] + second["height"] - y - 10, hold_ms=100)  # a drag from the grip
+        moved = [before[1], before[0], *before[2:]]
+        wait_for(lambda: stored_order(stack) == moved, 10, "the order a long press and drag made")
+        assert order(page) == moved
+        assert errors == []
+    finally:
+        context.close()

@@ -14,6 +14,7 @@ const markets = new Map(); // symbol -> its market session (the fetch judges it 
 const SVG = "http://www.w3.org/2000/svg";
 const SPARK_BUCKET_MS = 1_800_000; // the server's 30-minute sparkline buckets
 const DAY_MS = 86_400_000;
+const TOUCH = window.matchMedia("(pointer: coarse)"); // a finger is the main pointer
 const hourMinute = axisFormatter("24h"); // "6:11 AM"
 let openChart = () => {};
 let edits = { move: () => {}, remove: () => {} };
@@ -67,7 +68,11 @@ function card(symbol) {
   button.append(head, listing, priceLine, change, dayLine, meta);
   button.addEventListener("click", () => openChart(symbol, button));
   const tools = element("span", "card-tools");
+  const grip = element("span", "card-tool card-grip", "⠿");
+  grip.title = `Drag to move ${symbol}`;
+  grip.setAttribute("aria-hidden", "true"); // the move buttons are the keyboard's and screen readers' way
   tools.append(
+    grip,
     tool(`Move ${symbol} earlier`, "◀", () => edits.move(symbol, -1)),
     tool(`Move ${symbol} later`, "▶", () => edits.move(symbol, 1)),
     tool(`Remove ${symbol} from the watchlist`, "✕", () => edits.remove(symbol)),
@@ -243,11 +248,15 @@ export function cardOrder() {
   return [...cardsEl.children].map((el) => el.dataset.symbol);
 }
 
-// A drag (mouse or touch, SortableJS) reorders the cards; `done` gets the new order.
+// A drag (SortableJS) reorders the cards; `done` gets the new order. With a mouse a card drags
+// from anywhere; on a touch screen only from its grip, so that a swipe on a card scrolls the page
+// (a long-press delay instead is unreliable in Chrome on Android: SortableJS issues 1556, 1469).
 export function onDragReorder(done) {
   window.Sortable.create(cardsEl, {
     animation: 150,
-    filter: ".card-tool",
+    handle: TOUCH.matches ? ".card-grip" : null,
+    chosenClass: "lifted",
+    filter: ".card-tool:not(.card-grip)",
     preventOnFilter: false,
     onEnd: (event) => {
       if (event.oldIndex !== event.newIndex) done(cardOrder());
@@ -256,7 +265,7 @@ export function onDragReorder(done) {
 }
 
 export function focusCardTool(symbol, index) {
-  cards.get(symbol)?.el.querySelectorAll(".card-tool")[index]?.focus();
+  cards.get(symbol)?.el.querySelectorAll("button.card-tool")[index]?.focus();
 }
 
 export function currentPrice(symbol) {
