@@ -10,6 +10,7 @@ import {
   currentPrice, onCardSelected, refreshFreshness, setLive, setMarkets, setSparklines, setWatchlist, showPrice,
 } from "./prices/cards.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
+import { keepClearOfTop } from "./alerts/notice.js";
 import { addLivePoint, openChart } from "./chart/chart.js";
 import { setServerClock } from "./prices/freshness.js";
 import { connect, setDelayed } from "./core/socket.js";
@@ -85,6 +86,7 @@ setInterval(() => {
 }, 1000);
 setInterval(() => loadSparklines().catch(() => {}), 300_000);
 
+keepClearOfTop(document.getElementById("top"));
 onCardSelected(openChart);
 startWatchlistEditing(loadWatchlist);
 onPriceLookup(currentPrice);

@@ -163,6 +163,32 @@ def test_4_a_fired_alert_shows_in_view_while_scrolled_down(browser: Browser, sta
     assert errors == []
 
 
+@pytest.mark.parametrize("width", [390, 1440])
+def test_4_fired_alerts_are_one_line_that_covers_no_field_and_clears_itself(browser: Browser, stack: Stack, width):
+    """Banners stacked, never went away and covered the alert form, the channel form and (on a
+    phone) the add-symbol box (issue 20)."""
+    context, page, errors = open_page(browser, stack.base_url, width=width, height=844)
+    wait_for_prices(page)
+    for symbol, threshold in (("BTC-USD", 1), ("ETH-USD", 1), ("DOGE-USD", 0.0001)):
+        api(stack, "POST", "/api/alerts", json={"symbol": symbol, "rule": "above", "threshold": threshold})
+    banner = page.locator(".banner")
+    expect(banner.locator(".banner-more")).to_have_text("+2 more in Triggered", timeout=20_000)
+    expect(banner).to_have_count(1)
+    top = page.locator("#top")
+    for field in ("#new-symbol", "#alert-threshold", "#alert-note", "#channel-name", "#channel-url"):
+        page.focus(field)
+        page.wait_for_timeout(300)  # the scroll settles
+        bar, box = top.bounding_box(), page.locator(field).bounding_box()
+        assert bar is not None and box is not None
+        assert box["y"] >= bar["y"] + bar["height"], f"{field} is under the top bar at {width} px"
+    page.screenshot(path=str(ARTIFACTS / f"fired-alerts-{width}.png"))
+    page.locator("#alert-note").focus()  # not the notice: it goes by itself
+    expect(banner).to_have_count(0, timeout=15_000)
+    expect(page.locator("#triggered-alerts li")).to_have_count(3)
+    context.close()
+    assert errors == []
+
+
 def test_5_at_1024_px_the_cards_share_one_row_and_times_do_not_wrap(browser: Browser, stack: Stack):
     response = api(stack, "POST", "/api/alerts", json={"symbol": "BTC-USD", "rule": "below", "threshold": 10**9})
     alert_id = response.json()["alert"]["id"]

@@ -4,6 +4,7 @@
 import { api, ApiError } from "../core/api.js";
 import { element, showMessage } from "../core/dom.js";
 import { formatDateTime, formatPrice, formatTime } from "../core/format.js";
+import { notice } from "./notice.js";
 
 const form = document.getElementById("alert-form");
 const symbolSelect = document.getElementById("alert-symbol");
@@ -12,7 +13,6 @@ const noChannelChoice = document.getElementById("no-channel-choice");
 const formError = document.getElementById("form-error");
 const activeList = document.getElementById("active-alerts");
 const triggeredList = document.getElementById("triggered-alerts");
-const banners = document.getElementById("banners");
 const notifyButton = document.getElementById("notify");
 const eventsDialog = document.getElementById("events-modal");
 const eventsTitle = document.getElementById("events-title");
@@ -373,19 +373,6 @@ form.addEventListener("submit", async (event) => {
 function banner(alert, away = "") {
   const note = alert.note ? ` “${alert.note}”` : "";
   return notice(`Alert: ${alert.symbol} hit ${formatPrice(alert.triggered_price)} (${alert.condition})${note}${away}`);
-}
-
-function notice(said) {
-  const box = element("div", "banner");
-  box.setAttribute("role", "alert");
-  const text = element("span", "", said);
-  const dismiss = element("button", "close", "×");
-  dismiss.type = "button";
-  dismiss.setAttribute("aria-label", "Dismiss alert notice");
-  dismiss.addEventListener("click", () => box.remove());
-  box.append(text, dismiss);
-  banners.prepend(box);
-  return text.textContent;
 }
 
 // A fired alert from /ws: a one-time alert leaves the active list; every fire is announced.
