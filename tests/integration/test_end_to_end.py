@@ -7,8 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import requests
+from playwright.sync_api import Browser, expect
 
 from devstack.processes import Stack
+from tests.integration.browser import open_page
 from tests.integration.helpers import SocketReader, make_alert, wait_for
 
 
@@ -74,3 +76,18 @@ def test_a_hundred_alerts_fired_by_one_tick_reach_an_open_page_in_one_frame(app,
         raise
     finally:
         reader.close()
+
+
+def test_with_the_login_off_the_page_shows_nothing_of_it(browser: Browser, stack: Stack):
+    """It showed "signed in as local · API tokens · Sign out" (a CSS rule overrode hidden), and
+    Sign out only reloaded (issue 20)."""
+    for width in (1440, 390):
+        context, page, errors = open_page(browser, stack.base_url, width=width)
+        try:
+            expect(page.locator("#account")).to_be_hidden()
+            for name in ("Sign out", "API tokens"):
+                expect(page.get_by_role("button", name=name)).to_be_hidden()
+            expect(page.get_by_text("signed in as")).to_be_hidden()
+            assert errors == []
+        finally:
+            context.close()
