@@ -2,21 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` installs what running needs; `make test` (and lint, bench) adds the test tools.
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench servers vendor constraints clean
+.PHONY: run test lint format bench servers password vendor constraints clean
 
-$(STAMP): requirements.txt requirements-local.txt requirements-dev.txt
+$(RUN_STAMP): requirements.txt requirements-local.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-local.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python -m devstack run
 
-servers: $(STAMP)
+servers: $(RUN_STAMP)
 	$(BIN)/python -m devstack servers
+
+# The hash for AUTH_PASSWORD_HASH: asks for the password twice, prints the line for .env.
+password: $(RUN_STAMP)
+	@$(BIN)/python -m app.access hash-password
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,13 +7,14 @@ import sys
 
 from config.logging import configure_logging
 from config.settings import load_settings_or_exit
+from devstack.run import environment
 from devstack.run import main as run_main
 from devstack.servers import ServerError, embedded_servers
 
 
 def servers() -> None:
     """Start the embedded servers, print their URLs as exports, wait for Ctrl-C."""
-    settings = load_settings_or_exit()
+    settings = load_settings_or_exit(environment())
     configure_logging(settings.log_level)
     with embedded_servers(settings) as running:
         for name, value in running.env.items():

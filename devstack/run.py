@@ -12,8 +12,10 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+from dotenv import dotenv_values
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
@@ -23,6 +25,14 @@ from devstack.servers import ServerError, check_port_free, embedded_servers
 
 log = logging.getLogger("devstack")
 PROCFILE = PROJECT_ROOT / "Procfile"
+DOTENV = PROJECT_ROOT / ".env"
+
+
+def environment(dotenv: Path = DOTENV) -> dict[str, str]:
+    """The settings' environment: the ``.env`` file's values under the process environment, as
+    honcho and foreman read it (a variable set in the shell wins over the file's line)."""
+    from_file = dotenv_values(dotenv) if dotenv.is_file() else {}
+    return {name: value for name, value in from_file.items() if value is not None} | dict(os.environ)
 
 
 def procfile_commands() -> dict[str, str]:
@@ -30,10 +40,12 @@ def procfile_commands() -> dict[str, str]:
     return dict(parse_procfile(PROCFILE.read_text()).processes)
 
 
-def process_env(settings: Settings, server_env: dict[str, str]) -> dict[str, str]:
-    """The environment every process gets: ours, plus the servers' URLs and Flower's options."""
+def process_env(
+    settings: Settings, server_env: dict[str, str], base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment every process gets: ``base`` (ours), plus the servers' URLs and Flower's options."""
     venv_bin = str(Path(sys.executable).parent)
-    env = dict(os.environ) | server_env
+    env = dict(os.environ if base is None else base) | server_env
     env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("FLOWER_PORT", str(settings.flower_port))
@@ -43,12 +55,13 @@ def process_env(settings: Settings, server_env: dict[str, str]) -> dict[str, str
 
 
 def run() -> int:
-    settings = load_settings_or_exit()
+    base = environment()
+    settings = load_settings_or_exit(base)
     configure_logging(settings.log_level)
     check_port_free(settings.web_port, "WEB_PORT")
     check_port_free(settings.flower_port, "FLOWER_PORT")
     with embedded_servers(settings) as servers:
-        env = process_env(settings, servers.env)
+        env = process_env(settings, servers.env, base)
         log.info("setting up the database and the Kafka topic")
         subprocess.run(  # noqa: S603 - our own CLI
             [sys.executable, "-m", "flask", "--app", "wsgi", "setup"], env=env, cwd=PROJECT_ROOT, check=True
