@@ -23,7 +23,7 @@ workers = _settings.web_workers
 worker_connections = _settings.web_connections
 timeout = 60
 graceful_timeout = 10
-accesslog = "-"
+accesslog = "-" if _settings.log_level in ("DEBUG", "INFO") else None  # a line per request: detail
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 
@@ -32,3 +32,17 @@ def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signatu
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+def post_worker_init(worker):  # noqa: ANN001 - gunicorn's hook signature
+    """On a stop (any signal) the worker waits for its open connections up to graceful_timeout:
+    open dashboards would hold it 10 s, till a supervisor's SIGKILL. Close their sockets with 1001
+    "going away" as soon as the worker stops being alive; the pages reconnect to whoever is next."""
+    import gevent
+
+    def close_sockets_when_stopping() -> None:
+        while worker.alive:
+            gevent.sleep(0.2)
+        worker.wsgi.extensions["relay"].close_clients()
+
+    gevent.spawn(close_sockets_when_stopping)

@@ -12,6 +12,10 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,6 +30,10 @@ from devstack.servers import ServerError, check_port_free, embedded_servers
 log = logging.getLogger("devstack")
 PROCFILE = PROJECT_ROOT / "Procfile"
 DOTENV = PROJECT_ROOT / ".env"
+# make run's terminal says what a person must act on (warnings, errors, restarts) and the URLs
+# once all is up; LOG_LEVEL=INFO (in the environment or .env) brings back every task's line.
+RUN_LOG_LEVEL = "WARNING"
+UP_WITHIN_SECONDS = 120.0
 
 
 def environment(dotenv: Path = DOTENV) -> dict[str, str]:
@@ -54,8 +62,38 @@ def process_env(
     return env
 
 
+def announce_when_up(settings: Settings, deadline: float = UP_WITHIN_SECONDS) -> None:
+    """Print the URLs once /healthz says all is up (servers, stages, a fresh price); if it has not
+    within ``deadline`` seconds, say what it says instead."""
+    health = f"http://127.0.0.1:{settings.web_port}/healthz"
+    started = time.monotonic()
+    verdict = "the web process does not answer"
+    while time.monotonic() - started < deadline:
+        try:
+            with urllib.request.urlopen(health, timeout=2) as answer:  # noqa: S310 - our own URL
+                if answer.status == 200:
+                    break
+        except urllib.error.HTTPError as exc:  # 503: which check fails
+            verdict = exc.read().decode(errors="replace")
+        except OSError:
+            pass
+        time.sleep(0.5)
+    else:
+        print(f"stockticker: not healthy after {deadline:.0f} s: {verdict}", flush=True)
+    login = f", sign in as {settings.auth_username}" if settings.auth_enabled else ""
+    quiet = settings.log_level in ("WARNING", "ERROR")
+    print(
+        f"\nStock Ticker is up: http://localhost:{settings.web_port}{login}  "
+        f"(Flower: http://localhost:{settings.flower_port})\n"
+        "Ctrl-C stops everything."
+        + (" Only warnings and errors show here; LOG_LEVEL=INFO shows every task.\n" if quiet else "\n"),
+        flush=True,
+    )
+
+
 def run() -> int:
     base = environment()
+    base.setdefault("LOG_LEVEL", RUN_LOG_LEVEL)
     settings = load_settings_or_exit(base)
     configure_logging(settings.log_level)
     check_port_free(settings.web_port, "WEB_PORT")
@@ -72,7 +110,7 @@ def run() -> int:
             # dies does not stop the others, as honcho alone would.
             supervised = f"{shlex.quote(sys.executable)} -m devstack.supervise {name} {shlex.quote(cmd)}"
             manager.add_process(name, supervised, env=env, cwd=str(PROJECT_ROOT))
-        log.info("dashboard: http://localhost:%d  flower: http://localhost:%d", settings.web_port, settings.flower_port)
+        threading.Thread(target=announce_when_up, args=(settings,), name="announce", daemon=True).start()
         manager.loop()
         return int(manager.returncode or 0)
 

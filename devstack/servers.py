@@ -66,6 +66,9 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 def die_with_parent() -> None:
     # Own session: Ctrl-C in the terminal reaches the app processes, which stop first;
     # the servers are stopped after them. PDEATHSIG: no orphan if we are killed.
+    # A clean signal mask: a child inherits its parent's, and `devstack servers` blocks SIGINT
+    # and SIGTERM to wait for them; a server started so ignored the SIGTERM that stops it.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     os.setsid()
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
 from flask import Flask
 from kombu import Queue
 
@@ -91,6 +91,12 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+@setup_logging.connect
+def _one_logging_setup(**_: Any) -> None:
+    """Celery's loggers go through config.logging (set up by create_app) like every process's:
+    LOG_LEVEL decides for all, and Celery's --loglevel is not needed."""
 
 
 @worker_process_init.connect

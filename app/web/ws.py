@@ -36,6 +36,7 @@ MAX_LAG_SECONDS = 30.0
 MAX_QUEUED_BYTES = 8 * 1024 * 1024  # ~2 minutes of 500-symbol price frames
 MAX_BACKOFF_SECONDS = 30.0
 TOO_SLOW = (1013, "too slow: reconnect and catch up")  # 1013 "try again later"
+GOING_AWAY = (1001, "server going away: reconnect")  # the process stops; the page reconnects
 
 
 def text_frame(data: str) -> bytes:
@@ -60,12 +61,15 @@ class Subscriber:
         self._ready = threading.Condition()
         self._clock = clock
         self.lagging = threading.Event()
+        self.going_away = threading.Event()  # the process stops: close with GOING_AWAY
         self.ws: Any = None  # set by the handler, so a stuck send can be cut short
 
     def get(self, timeout: float) -> bytes:
-        """The next frame; queue.Empty after ``timeout`` seconds without one."""
+        """The next frame; queue.Empty after ``timeout`` seconds without one, or at once when the
+        process is going away."""
         with self._ready:
-            if not self._frames and not self._ready.wait_for(lambda: bool(self._frames), timeout):
+            arrived = self._ready.wait_for(lambda: bool(self._frames) or self.going_away.is_set(), timeout)
+            if not arrived or not self._frames:
                 raise queue.Empty
             frame, _ = self._frames.popleft()
             self._bytes -= len(frame)
@@ -93,6 +97,12 @@ class Subscriber:
                 waited, self._bytes // 1024,
             )  # fmt: skip
             self._cut()
+
+    def leave(self) -> None:
+        """The process stops: the handler closes its socket with GOING_AWAY now."""
+        self.going_away.set()
+        with self._ready:
+            self._ready.notify()
 
     def _cut(self) -> None:
         """A handler blocked in send (the peer reads nothing) never sees the flag: end its socket."""
@@ -126,6 +136,14 @@ class Relay:
     def close(self) -> None:
         """Stop the listener thread (within a second)."""
         self._closed.set()
+
+    def close_clients(self) -> None:
+        """Close every socket of this process with 1001 "going away" (the server stops): pages
+        reconnect at once, and the process need not wait for them to leave."""
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            client.leave()
 
     def client_count(self) -> int:
         with self._lock:
@@ -170,8 +188,8 @@ def websocket(ws: Any) -> None:
     client.ws = ws
     try:
         while ws.connected:
-            if client.lagging.is_set():
-                ws.close(*TOO_SLOW)
+            if client.lagging.is_set() or client.going_away.is_set():
+                ws.close(*(TOO_SLOW if client.lagging.is_set() else GOING_AWAY))
                 break
             _drop_client_messages(ws)
             try:
