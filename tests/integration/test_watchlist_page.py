@@ -209,3 +209,29 @@ def test_on_a_phone_a_swipe_on_a_card_scrolls_and_leaves_the_order(browser: Brow
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_card_removed_with_the_keyboard_hands_focus_on_and_a_skip_link_passes_the_cards(page: Page, stack: Stack):
+    """Removing a card with the keyboard dropped focus to <body>; nothing let a keyboard skip the
+    cards' four Tab stops each to reach the alert form (issue 20)."""
+    wait_for_prices(page)
+    page.get_by_role("button", name="Remove ETH-USD from the watchlist").focus()
+    page.keyboard.press("Enter")
+    expect(card(page, "ETH-USD")).to_have_count(0)
+    expect(page.get_by_role("button", name="Remove DOGE-USD from the watchlist")).to_be_focused()
+    page.keyboard.press("Enter")  # the last card: focus goes to its neighbour before it
+    expect(page.get_by_role("button", name="Remove BTC-USD from the watchlist")).to_be_focused()
+    page.keyboard.press("Enter")  # no card left: the add box
+    expect(page.locator("#new-symbol")).to_be_focused()
+    for symbol in ("BTC-USD", "ETH-USD", "DOGE-USD"):  # back as they were
+        requests.post(f"{stack.base_url}/api/symbols", json={"symbol": symbol}, headers=stack.headers, timeout=30)
+
+    page.reload()
+    wait_for_prices(page)
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the alert form")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("#alert-symbol")).to_be_focused()

@@ -9,6 +9,7 @@ const form = document.getElementById("add-symbol");
 const input = document.getElementById("new-symbol");
 const answer = document.getElementById("add-symbol-answer");
 let load = async () => {};
+const REMOVE_TOOL = 2; // a card's tools: move earlier, move later, remove
 
 function say(message, ok) {
   answer.dataset.ok = String(ok);
@@ -59,10 +60,15 @@ function move(symbol, step) {
 }
 
 async function remove(symbol) {
+  const order = cardOrder();
+  const at = order.indexOf(symbol);
+  const neighbour = order[at + 1] ?? order[at - 1]; // where a keyboard user's focus goes next
   try {
     await api.removeSymbol(symbol);
     say(`Removed ${symbol}; its history and alerts are kept. Add it again to resume.`, true);
     await load(api.symbols());
+    if (neighbour) focusCardTool(neighbour, REMOVE_TOOL);
+    else input.focus(); // the last card went: the add box is what is left to use
   } catch (failure) {
     say(failure.message, false);
   }
