@@ -40,6 +40,10 @@ def test_prices_arrive_and_change_without_a_reload(page: Page):
     expect(page.locator("#simulated")).to_be_visible()
     change = card(page, "BTC-USD").locator(".change")
     expect(change).to_have_attribute("data-direction", "up" if "▲" in change.inner_text() else "down")
+    # The 24 h change is the card's figure (issue 20: the tick's, 2 s of noise, was the larger).
+    day, tick = (card(page, "BTC-USD").locator(selector) for selector in (".day-change", ".change"))
+    size = "(el) => parseFloat(getComputedStyle(el).fontSize)"
+    assert day.evaluate(size) > tick.evaluate(size) and day.bounding_box()["y"] < tick.bounding_box()["y"]
     assert card(page, "DOGE-USD").locator(".price").inner_text().startswith("0.")
     assert len(card(page, "DOGE-USD").locator(".price").inner_text().split(".")[1]) == 6
 

@@ -1,5 +1,5 @@
-// Price cards, one per watched symbol: a button (opens the chart) with price, change since the
-// previous tick, the 24 h change with a sparkline of the last 24 h, and the time; below it the
+// Price cards, one per watched symbol: a button (opens the chart) with price, the 24 h change
+// with a sparkline of the last 24 h, the (smaller) change since the previous tick, and the time; below it the
 // card's tools: move earlier / later (the keyboard's way to reorder; a drag does it too) and remove.
 
 import { element } from "../core/dom.js";
@@ -65,7 +65,7 @@ function card(symbol) {
   spark.append(line);
   dayLine.append(day, spark);
   const meta = element("span", "meta", "no price yet");
-  button.append(head, listing, priceLine, change, dayLine, meta);
+  button.append(head, listing, priceLine, dayLine, change, meta); // the 24 h change first: a tick's is noise
   button.addEventListener("click", () => openChart(symbol, button));
   const tools = element("span", "card-tools");
   const grip = element("span", "card-tool card-grip", "⠿");
