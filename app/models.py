@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -48,6 +49,8 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     quote_type: Mapped[str | None] = mapped_column(String(32))
     # Its trading hours: an exchange_calendars name (XNYS, 24/7), null if not known (app/market/hours.py).
     calendar: Mapped[str | None] = mapped_column(String(16))
+    # Decimals the source quotes it in (Yahoo's priceHint: 2 for a stock, 4 for a currency pair).
+    price_hint: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

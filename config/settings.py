@@ -10,8 +10,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -74,6 +76,17 @@ def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[s
         if value.lower() == choice.lower():
             return choice
     raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def env_timezone(env: Mapping[str, str], name: str) -> tzinfo | None:
+    """An IANA zone (Europe/Paris, America/New_York, UTC); None when unset: the server's own."""
+    value = _raw(env, name)
+    if value is None:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name} must be an IANA time zone like Europe/Paris or UTC, got {value!r}") from None
 
 
 def env_crypto_source(env: Mapping[str, str], name: str, default: str, *, allow_none: bool = False) -> str | None:
@@ -220,6 +233,7 @@ class Settings:
     embedded_kafka_port: int = 9092
     log_level: str = "INFO"
     public_url: str = "http://localhost:8000/"
+    timezone: tzinfo | None = None  # the zone notification messages give times in; None: the server's
     notify_max_attempts: int = 8
     notify_timeout_seconds: float = 10.0
     notify_retry_seconds: float = 5.0
@@ -375,6 +389,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_kafka_port=env_int(env, "EMBEDDED_KAFKA_PORT", 9092, minimum=1, maximum=65535),
         log_level=env_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         public_url=env_http_url(env, "PUBLIC_URL", f"http://localhost:{web_port}/"),
+        timezone=env_timezone(env, "TIMEZONE"),
         notify_max_attempts=env_int(env, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
         notify_timeout_seconds=notify_timeout,
         notify_retry_seconds=env_float(env, "NOTIFY_RETRY_SECONDS", 5.0, minimum=0),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from app.alerting.channels import send
 from app.alerting.rules import describe_fire, describe_rule, format_duration, format_price
 from app.extensions import db
+from app.market.watchlist import decimals_of
 from app.models import Alert, AlertEvent, Channel, Delivery
 from config.settings import Settings
 
@@ -57,11 +58,18 @@ def backoff_seconds(attempts: int, base: float) -> float:
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not cryptography
 
 
-def message(alert: Alert, event: AlertEvent, public_url: str) -> tuple[str, str]:
-    """(title, body) of the notification for one fire."""
-    what = describe_fire(alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price)
-    when = event.observed_at.astimezone(UTC)
-    rule = describe_rule(alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds)
+def message(
+    alert: Alert, event: AlertEvent, public_url: str, zone: tzinfo | None = None, decimals: int | None = None
+) -> tuple[str, str]:
+    """(title, body) of the notification for one fire: times in ``zone`` (the server's if None),
+    named; prices in the symbol's ``decimals`` (its source's), else by magnitude."""
+    what = describe_fire(
+        alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price, decimals
+    )
+    when = event.observed_at.astimezone(zone)
+    rule = describe_rule(
+        alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds, decimals
+    )
     frequency = (
         f"every time, at most every {format_duration(alert.cooldown_seconds)}"
         if alert.frequency == "every_time"
@@ -69,7 +77,7 @@ def message(alert: Alert, event: AlertEvent, public_url: str) -> tuple[str, str]
     )
     lines = [
         f"{alert.symbol} {what}",
-        f"Price: {format_price(event.price)} at {when:%Y-%m-%d %H:%M:%S} UTC ({when.isoformat()})",
+        f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",
         f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
     ]
     if alert.note:
@@ -83,7 +91,7 @@ def attempt_delivery(delivery_id: int, settings: Settings, requeue_within: float
     ``requeue_within`` seconds is marked queued for then (the caller queues it with that
     countdown); a later one is left to the sweep."""
     row = db.session.execute(
-        select(Delivery, AlertEvent, Alert, Channel.url)
+        select(Delivery, AlertEvent, Alert, Channel.url, decimals_of(Alert.symbol))
         .join(AlertEvent, AlertEvent.id == Delivery.event_id)
         .join(Alert, Alert.id == AlertEvent.alert_id)
         .outerjoin(Channel, Channel.id == Delivery.channel_id)
@@ -97,11 +105,11 @@ def attempt_delivery(delivery_id: int, settings: Settings, requeue_within: float
     if row is None:
         db.session.rollback()
         return Attempt("skipped")
-    delivery, event, alert, url = row
+    delivery, event, alert, url, decimals = row
     if url is None:
         error: str | None = "the channel was deleted before the message went out"
     else:
-        title, body = message(alert, event, settings.public_url)
+        title, body = message(alert, event, settings.public_url, settings.timezone, decimals)
         error = send(url, title, body, settings.notify_timeout_seconds, key=f"stockticker-delivery-{delivery.id}")
     delivery.attempts += 1
     delivery.last_error = error

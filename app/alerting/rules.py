@@ -105,10 +105,12 @@ def evaluate(alert: AlertState, observations: Iterable[Observation]) -> Outcome 
 # --- in words -------------------------------------------------------------------------------
 
 
-def format_price(price: Decimal | float) -> str:
-    """Thousands separators, decimals by magnitude (as the page shows them): 100,000.00, 0.153200."""
+def format_price(price: Decimal | float, decimals: int | None = None) -> str:
+    """Thousands separators; the symbol's ``decimals`` (its source's: a stock in cents), else by
+    magnitude as the page shows crypto: 100,000.00, 0.153200."""
     value = Decimal(str(price))
-    decimals = 2 if abs(value) >= 1000 else 4 if abs(value) >= 1 else 6
+    if decimals is None:
+        decimals = 2 if abs(value) >= 1000 else 4 if abs(value) >= 1 else 6
     return f"{value:,.{decimals}f}"
 
 
@@ -125,27 +127,37 @@ def format_percent(value: Decimal) -> str:
 
 
 def describe_rule(
-    rule: str, direction: str, threshold: Decimal | None, percent: Decimal | None, window: int | None
+    rule: str,
+    direction: str,
+    threshold: Decimal | None,
+    percent: Decimal | None,
+    window: int | None,
+    decimals: int | None = None,
 ) -> str:
     """The condition, as the page lists it: 'at or above 100,000.00', 'moves up 5 % within 1 h'."""
     if rule in ("above", "below"):
-        return f"at or {rule} {format_price(threshold)}"  # type: ignore[arg-type]
+        return f"at or {rule} {format_price(threshold, decimals)}"  # type: ignore[arg-type]
     way = {"up": "up ", "down": "down ", "either": ""}[direction]
     either = " either way" if direction == "either" else ""
     return f"moves {way}{format_percent(percent)}{either} within {format_duration(window)}"  # type: ignore[arg-type]
 
 
 def describe_fire(
-    rule: str, threshold: Decimal | None, window: int | None, price: Decimal, reference: Decimal | None
+    rule: str,
+    threshold: Decimal | None,
+    window: int | None,
+    price: Decimal,
+    reference: Decimal | None,
+    decimals: int | None = None,
 ) -> str:
     """What happened, for the message: 'rose above 100,000.00', 'fell 5.2 % in 1 h (from 0.160000)'."""
     if rule == "above":
-        return f"rose above {format_price(threshold)}"  # type: ignore[arg-type]
+        return f"rose above {format_price(threshold, decimals)}"  # type: ignore[arg-type]
     if rule == "below":
-        return f"fell below {format_price(threshold)}"  # type: ignore[arg-type]
+        return f"fell below {format_price(threshold, decimals)}"  # type: ignore[arg-type]
     moved = change_percent(price, reference)  # type: ignore[arg-type]
     verb = "rose" if moved >= 0 else "fell"
     return (
         f"{verb} {abs(moved):.2f} % in {format_duration(window)}"  # type: ignore[arg-type]
-        f" (from {format_price(reference)})"  # type: ignore[arg-type]
+        f" (from {format_price(reference, decimals)})"  # type: ignore[arg-type]
     )

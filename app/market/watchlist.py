@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.market.sources import Listing
@@ -28,8 +28,19 @@ def symbol_json(row: Symbol) -> dict[str, Any]:
         "exchange": row.exchange,
         "quote_type": row.quote_type,
         "calendar": row.calendar,
+        "price_hint": row.price_hint,
         "position": row.position,
     }
+
+
+def decimals_of(symbol: Any) -> Any:
+    """The decimals ``symbol`` (a column or value) is shown in, as the page shows it: its source's
+    (price_hint) unless it is crypto, whose decimals go by magnitude (null)."""
+    return (
+        select(Symbol.price_hint)
+        .where(Symbol.symbol == symbol, Symbol.quote_type.is_distinct_from("CRYPTOCURRENCY"))
+        .scalar_subquery()
+    )
 
 
 def _active() -> list[Symbol]:
@@ -119,7 +130,9 @@ def reorder(order: Sequence[str]) -> list[dict[str, Any]]:
 
 def undescribed() -> list[str]:
     """Watched symbols the source has not described yet (seeded, or from before the watchlist)."""
-    blank = or_(Symbol.currency.is_(None), Symbol.calendar.is_(None))  # calendars came later (0009)
+    # calendars came later (0009), and the decimals a source quotes in (0011; crypto goes without)
+    no_hint = and_(Symbol.price_hint.is_(None), Symbol.quote_type.is_distinct_from("CRYPTOCURRENCY"))
+    blank = or_(Symbol.currency.is_(None), Symbol.calendar.is_(None), no_hint)
     return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active, blank)))
 
 
@@ -135,6 +148,8 @@ def _describe(row: Symbol, listing: Listing) -> None:
     for column in ("name", "currency", "exchange", "quote_type", "calendar"):
         value = getattr(listing, column)
         setattr(row, column, value[: Symbol.__table__.c[column].type.length] if value else None)
+    hint = listing.price_hint
+    row.price_hint = hint if isinstance(hint, int) and 0 <= hint <= 10 else None  # NUMERIC(24, 10) holds 10
 
 
 def _lock() -> None:

@@ -91,6 +91,7 @@ class WatchedSymbol(Struct):
     exchange: str | None
     quote_type: str | None
     calendar: str | None  # its trading hours: an exchange calendar (XNYS), 24/7 for crypto
+    price_hint: int | None  # decimals the source quotes it in (2 for a stock); null: by magnitude
     position: int
 
 

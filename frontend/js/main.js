@@ -12,6 +12,7 @@ import {
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
 import { addLivePoint, openChart } from "./chart/chart.js";
+import { setPriceHints } from "./core/format.js";
 import { setServerClock } from "./prices/freshness.js";
 import { connect, setDelayed } from "./core/socket.js";
 import { refreshSourceState, setSourceState } from "./prices/source.js";
@@ -38,6 +39,7 @@ async function loadWatchlist(request) {
 }
 
 function showWatchlist(watchlist) {
+  setPriceHints(watchlist); // before the cards: their prices are written in these decimals
   setWatchlist(watchlist);
   setSymbols(watchlist.map((s) => s.symbol));
   refreshDistances();

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import Message
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -74,6 +75,7 @@ def stack(app, server_env, tmp_path_factory) -> Iterator[Stack]:
         NOTIFY_TIMEOUT_SECONDS="3",
         BROKER_VISIBILITY_TIMEOUT_SECONDS="15",
         PUBLIC_URL="https://ticker.example.org/",
+        TIMEZONE="America/New_York",
     ) as running:
         yield running
 
@@ -181,8 +183,11 @@ def test_an_alert_with_two_channels_fires_once_one_post_and_one_email(api, app, 
     assert len(event) == 1
     price = f"{event[0]['price']:,.2f}"
     assert body["title"] == "Stock Ticker: BTC-USD rose above 1.0000"
+    # Once, in TIMEZONE, named (issue 20: twice, in UTC only).
+    when = datetime.fromisoformat(event[0]["observed_at"]).astimezone(ZoneInfo("America/New_York"))
     for message in (body["message"], inbox.texts()[0]):
-        assert f"Price: {price} at " in message and " UTC (" in message
+        assert f"Price: {price} at {when:%Y-%m-%d %H:%M:%S} {when:%Z} Alert #" in " ".join(message.split())
+        assert "UTC" not in message and "+00:00" not in message
         assert "Note: time to sell" in message and "Dashboard: https://ticker.example.org/" in message
     assert inbox.messages[0]["Subject"] == "Stock Ticker: BTC-USD rose above 1.0000"
     # One stable key per delivery, in a header a receiver can drop a retry's copy by.

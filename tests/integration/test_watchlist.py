@@ -52,6 +52,7 @@ def test_an_added_symbol_is_checked_described_and_watched_last(client, app):
             "exchange": "simulated",
             "quote_type": "EQUITY",
             "calendar": "XNYS",  # a simulated stock keeps New York's hours
+            "price_hint": 2,  # and is quoted in cents
             "position": 3,
         }
     }

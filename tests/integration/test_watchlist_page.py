@@ -235,3 +235,27 @@ def test_a_card_removed_with_the_keyboard_hands_focus_on_and_a_skip_link_passes_
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     expect(page.locator("#alert-symbol")).to_be_focused()
+
+
+def test_prices_in_the_viewers_locale_and_each_symbols_decimals(browser: Browser, stack: Stack):
+    """Stocks and thresholds showed 4 decimals ("279.9010", "500.0000") in en-US whatever the
+    viewer's locale, and dates had 2-digit years (issue 20)."""
+    url, headers = stack.base_url, stack.headers
+    added = requests.post(f"{url}/api/symbols", json={"symbol": "EURUSD=X"}, headers=headers, timeout=30)
+    assert added.status_code == 201 and added.json()["symbol"]["price_hint"] == 4  # the simulator says so
+    context, page, errors = open_page(browser, stack.base_url, locale="de-DE")
+    try:
+        wait_for_prices(page)
+        expect(card(page, "EURUSD=X").locator(".price")).to_have_text(re.compile(r"^1,\d{4}$"), timeout=30_000)
+        expect(card(page, "BTC-USD").locator(".price")).to_have_text(re.compile(r"^\d{2,3}\.\d{3},\d{2}$"))
+        page.select_option("#alert-symbol", "ETH-USD")
+        page.select_option("#alert-rule", "below")
+        page.fill("#alert-threshold", "1.000,5")  # as a German writes 1000.5
+        page.click("#alert-form button[type=submit]")
+        expect(page.locator("#active-alerts li").filter(has_text="ETH-USD")).to_contain_text("at or below 1.000,50")
+        alerts = requests.get(f"{stack.base_url}/api/alerts?status=active", headers=stack.headers, timeout=10).json()
+        assert [a["threshold"] for a in alerts["alerts"] if a["symbol"] == "ETH-USD"] == [1000.5]
+        assert errors == []
+    finally:
+        context.close()
+        requests.delete(f"{stack.base_url}/api/symbols/EURUSD=X", headers=stack.headers, timeout=10)

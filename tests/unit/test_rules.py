@@ -103,3 +103,12 @@ def test_rules_and_fires_in_words():
     fell = describe_fire("change", None, 86400, Decimal("0.152"), Decimal("0.160"))
     assert fell == "fell 5.00 % in 24 h (from 0.160000)"
     assert format_price(Decimal("3500.5")) == "3,500.50" and format_price(Decimal("12.3")) == "12.3000"
+
+
+def test_prices_in_words_take_the_symbols_decimals_when_its_source_gave_them():
+    """A stock's threshold read "500.0000" (issue 20): a stock is quoted in cents, EUR/USD in 4."""
+    assert format_price(Decimal("500"), 2) == "500.00"
+    assert format_price(Decimal("1.0825"), 4) == "1.0825"
+    assert format_price(Decimal("500")) == "500.0000"  # crypto, or not known: by magnitude
+    assert describe_rule("above", "above", Decimal("500"), None, None, 2) == "at or above 500.00"
+    assert describe_fire("below", Decimal("279.9"), None, Decimal("279"), None, 2) == "fell below 279.90"

@@ -92,9 +92,21 @@ def test_a_symbol_without_state_continues_from_its_last_stored_price():
     assert len(asked) == 1  # the walk is in the state now
 
 
-def test_any_symbol_is_accepted_pairs_as_crypto_in_their_quote_currency_the_rest_as_usd_equities():
+def test_any_symbol_is_accepted_pairs_as_crypto_in_their_quote_currency_stocks_in_usd():
     source = SimulatedSource(seed=1, interval_seconds=2)
     assert source.describe("BTC-USD") == Listing("BTC-USD", "Bitcoin USD", "USD", "simulated", "CRYPTOCURRENCY", "24/7")
     assert source.describe("ETH-EUR") == Listing("ETH-EUR", None, "EUR", "simulated", "CRYPTOCURRENCY", "24/7")
-    assert source.describe("AAPL") == Listing("AAPL", None, "USD", "simulated", "EQUITY", "XNYS")  # New York's hours
-    assert source.describe("^GSPC").quote_type == "EQUITY"
+    assert source.describe("AAPL") == Listing("AAPL", None, "USD", "simulated", "EQUITY", "XNYS", 2)  # New York's hours
+
+
+def test_currency_pairs_and_indices_are_simulated_as_what_they_are():
+    """EURUSD=X was a 480 USD stock with New York's hours, ^GSPC 442 (issue 20)."""
+    source = SimulatedSource(seed=1, interval_seconds=2)
+    assert source.describe("EURUSD=X") == Listing("EURUSD=X", "EUR/USD", "USD", "simulated", "CURRENCY", "24/5", 4)
+    assert source.describe("JPY=X") == Listing("JPY=X", "USD/JPY", "JPY", "simulated", "CURRENCY", "24/5", 3)
+    assert source.describe("^GSPC") == Listing("^GSPC", "S&P 500", "USD", "simulated", "INDEX", "XNYS", 2)
+    assert source.describe("^FTSE").calendar == "XLON"
+    assert (start_price("EURUSD=X"), start_price("^GSPC")) == (Decimal("1.08"), Decimal("6000"))
+    assert Decimal(1) <= start_price("NZDCAD=X") < Decimal(2)  # an unknown pair: a pair's level
+    assert Decimal(1000) <= start_price("^XYZ") < Decimal(20000)  # an unknown index: an index's level
+    assert Decimal(10) <= start_price("ZZZZ") < Decimal(510)

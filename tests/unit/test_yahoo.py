@@ -145,7 +145,7 @@ def test_a_symbol_is_described_from_its_chart_answer_and_an_unknown_one_refused_
     adapter = Replay()
     source = YahooSource(timeout_seconds=10, session=session(adapter))
     listing = source.describe("BTC-USD")
-    assert listing == Listing("BTC-USD", None, "USD", "CCC", "CRYPTOCURRENCY", calendar="24/7")
+    assert listing == Listing("BTC-USD", None, "USD", "CCC", "CRYPTOCURRENCY", calendar="24/7", price_hint=2)
     # Only that symbol's chart: yfinance asks it once for the timezone (then cached on disk), once for prices.
     charts = [p for p in adapter.paths if p.startswith("/v8/finance/chart/")]
     assert set(charts) == {"/v8/finance/chart/BTC-USD"} and len(charts) <= 2
@@ -156,7 +156,7 @@ def test_a_symbol_is_described_from_its_chart_answer_and_an_unknown_one_refused_
 def test_a_stock_is_described_with_its_exchanges_calendar_and_after_the_close_its_price_is_the_close():
     source = YahooSource(timeout_seconds=10, session=session(Replay()))
     listing = source.describe("AAPL")
-    assert listing == Listing("AAPL", "Apple Inc.", "USD", "NasdaqGS", "EQUITY", calendar="XNAS")
+    assert listing == Listing("AAPL", "Apple Inc.", "USD", "NasdaqGS", "EQUITY", calendar="XNAS", price_hint=2)
     saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
     (quote,) = source.fetch(["AAPL"], saturday)
     # The day after Thanksgiving closes at 13:00 New York: the last bar ends then, the quote is the close.

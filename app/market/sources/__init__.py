@@ -33,6 +33,7 @@ class Listing(NamedTuple):
     exchange: str | None
     quote_type: str | None
     calendar: str | None = None  # its trading hours (app/market/hours.py), None if not known
+    price_hint: int | None = None  # decimals it is quoted in (2 for a stock), None if not known
 
 
 class SourceError(RuntimeError):

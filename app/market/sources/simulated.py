@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from app.market.hours import ALWAYS
 from app.market.sources import CRYPTO_PAIR_RE, Listing, Quote, round_price
@@ -29,6 +30,23 @@ START_PRICES = {
     "SOL-USD": Decimal("180"),
     "XRP-USD": Decimal("2.2"),
     "ADA-USD": Decimal("0.7"),
+    # currency pairs, as Yahoo names them (EURUSD=X: dollars per euro; JPY=X: yen per dollar)
+    "EURUSD=X": Decimal("1.08"),
+    "GBPUSD=X": Decimal("1.27"),
+    "AUDUSD=X": Decimal("0.66"),
+    "USDCHF=X": Decimal("0.88"),
+    "EURGBP=X": Decimal("0.85"),
+    "JPY=X": Decimal("150"),
+    "USDJPY=X": Decimal("150"),
+    "CAD=X": Decimal("1.36"),
+    # indices
+    "^GSPC": Decimal("6000"),
+    "^DJI": Decimal("44000"),
+    "^IXIC": Decimal("19500"),
+    "^RUT": Decimal("2300"),
+    "^FTSE": Decimal("8300"),
+    "^GDAXI": Decimal("19500"),
+    "^N225": Decimal("39000"),
 }
 NAMES = {
     "BTC-USD": "Bitcoin USD",
@@ -37,18 +55,57 @@ NAMES = {
     "SOL-USD": "Solana USD",
     "XRP-USD": "XRP USD",
     "ADA-USD": "Cardano USD",
+    "EURUSD=X": "EUR/USD",
+    "GBPUSD=X": "GBP/USD",
+    "JPY=X": "USD/JPY",
+    "^GSPC": "S&P 500",
+    "^DJI": "Dow Jones Industrial Average",
+    "^IXIC": "NASDAQ Composite",
+    "^FTSE": "FTSE 100",
+    "^GDAXI": "DAX",
+    "^N225": "Nikkei 225",
 }
 SIMULATED_HOURS = "XNYS"  # a simulated stock keeps New York's hours: it rests when the market does
+INDEX_HOURS = {"^FTSE": "XLON", "^GDAXI": "XETR", "^N225": "XTKS"}  # else New York's
+FX_PAIR_RE = re.compile(r"^(?:([A-Z]{3})([A-Z]{3})|([A-Z]{3}))=X$")  # EURUSD=X, or JPY=X (USD/JPY)
+CURRENCY_HOURS = "24/5"  # currencies trade round the clock, Monday to Friday
+
+
+class Kind(NamedTuple):
+    """What a simulated symbol stands for, as Yahoo would describe it."""
+
+    quote_type: str
+    currency: str
+    calendar: str
+    price_hint: int | None  # decimals Yahoo quotes it in; crypto by magnitude (None)
+    low: int  # where an unknown one of this kind starts: low .. high, from the symbol's hash
+    high: int
+
+
+def kind(symbol: str) -> Kind:
+    """Crypto pairs (BTC-USD), currency pairs (EURUSD=X), indices (^GSPC), else a USD stock."""
+    if pair := CRYPTO_PAIR_RE.match(symbol):
+        return Kind("CRYPTOCURRENCY", pair.group(1), ALWAYS, None, 10, 510)
+    if fx := FX_PAIR_RE.match(symbol):
+        quote = fx.group(2) or fx.group(3)
+        return Kind("CURRENCY", quote, CURRENCY_HOURS, 3 if quote == "JPY" else 4, 1, 2)
+    if symbol.startswith("^"):
+        return Kind("INDEX", "USD", INDEX_HOURS.get(symbol, SIMULATED_HOURS), 2, 1000, 20000)
+    return Kind("EQUITY", "USD", SIMULATED_HOURS, 2, 10, 510)
 STEP_VOLATILITY = 0.0008  # standard deviation of one step's log-return
 MEAN_REVERSION = 0.001  # pull per step back toward the start price, so a long run stays plausible
 
 
 def start_price(symbol: str) -> Decimal:
-    """A known symbol's realistic price, else a stable 10..510 from the symbol's hash."""
+    """A known symbol's realistic price, else a stable one of its kind's level from the symbol's
+    hash: a stock 10..510, an index 1,000..20,000, a currency pair 1..2."""
     if symbol in START_PRICES:
         return START_PRICES[symbol]
     digest = int(hashlib.sha256(symbol.encode()).hexdigest()[:8], 16)
-    return Decimal(10 + digest % 500)
+    what = kind(symbol)
+    if what.high - what.low < 10:  # currency pairs: two decimals of variety
+        return Decimal(what.low * 100 + digest % ((what.high - what.low) * 100)) / 100
+    return Decimal(what.low + digest % (what.high - what.low))
 
 
 def next_price(seed: int, symbol: str, slot: int, last: Decimal) -> Decimal:
@@ -98,15 +155,17 @@ class SimulatedSource:
 
     def describe(self, symbol: str) -> Listing:
         """Any symbol is accepted: its walk starts at ``start_price``. Pairs like BTC-USD are
-        crypto priced in their second half; anything else a USD equity."""
-        pair = CRYPTO_PAIR_RE.match(symbol)
+        crypto priced in their second half, EURUSD=X a currency pair (24/5), ^GSPC an index;
+        anything else a USD equity."""
+        what = kind(symbol)
         return Listing(
             symbol,
             name=NAMES.get(symbol),
-            currency=pair.group(1) if pair else "USD",
+            currency=what.currency,
             exchange="simulated",
-            quote_type="CRYPTOCURRENCY" if pair else "EQUITY",
-            calendar=ALWAYS if pair else SIMULATED_HOURS,
+            quote_type=what.quote_type,
+            calendar=what.calendar,
+            price_hint=what.price_hint,
         )
 
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:

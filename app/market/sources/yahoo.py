@@ -19,7 +19,9 @@ from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
 BAR = timedelta(minutes=1)
-METADATA_KEYS = ("longName", "shortName", "currency", "fullExchangeName", "exchangeName", "instrumentType")
+METADATA_KEYS = (
+    "longName", "shortName", "currency", "fullExchangeName", "exchangeName", "instrumentType", "priceHint",
+)  # fmt: skip
 # Yahoo may correct a closing price for a few minutes after the close (the closing auction):
 # a closed market is asked this long after its close, then not until it opens.
 CLOSE_SETTLE = timedelta(minutes=15)
@@ -138,6 +140,7 @@ class YahooSource:
             exchange=meta.get("fullExchangeName") or meta.get("exchangeName"),
             quote_type=meta.get("instrumentType"),
             calendar=calendar_for(meta.get("exchangeName"), meta.get("instrumentType")),
+            price_hint=meta.get("priceHint"),
         )
 
     def _chart_metadata(self, symbol: str) -> dict[str, Any]:

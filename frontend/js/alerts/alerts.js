@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "../core/api.js";
 import { element, showMessage } from "../core/dom.js";
-import { formatDateTime, formatPrice, formatTime } from "../core/format.js";
+import { formatDateTime, formatPrice, formatTime, readNumber } from "../core/format.js";
 import { notice } from "./notice.js";
 
 const form = document.getElementById("alert-form");
@@ -65,12 +65,6 @@ function syncVisibleFields() {
 form.elements.rule.addEventListener("change", syncVisibleFields);
 form.elements.frequency.addEventListener("change", syncVisibleFields);
 syncVisibleFields();
-
-// The number the user typed, read as the page shows numbers: "12,345.6" is 12345.6.
-export function readNumber(raw) {
-  const text = raw.trim();
-  return /^\d{1,3}(,\d{3})+(\.\d*)?$/.test(text) ? text.replaceAll(",", "") : text;
-}
 
 // Worded as the server words them, so a message reads the same whoever caught the mistake.
 function positiveNumber(raw, field, missing) {
@@ -146,8 +140,15 @@ export function setChannels(channels) {
   noChannelChoice.hidden = channels.length > 0;
 }
 
+// The condition in the viewer's numbers and the symbol's decimals ("at or above 500.00"); a
+// change rule's words are the server's ("moves up 5 % within 1 h").
+function condition(alert) {
+  if (alert.rule === "change" || alert.threshold === null) return alert.condition;
+  return `at or ${alert.rule} ${formatPrice(alert.threshold, alert.threshold, alert.symbol)}`;
+}
+
 function alertText(alert) {
-  return `${alert.symbol} ${alert.condition}`;
+  return `${alert.symbol} ${condition(alert)}`;
 }
 
 function deliverySummary(deliveries) {
@@ -223,7 +224,7 @@ export function refreshDistances() {
 }
 
 function triggeredItem(alert) {
-  const text = `${alertText(alert)}: hit ${formatPrice(alert.triggered_price)}`;
+  const text = `${alertText(alert)}: hit ${formatPrice(alert.triggered_price, alert.triggered_price, alert.symbol)}`;
   return listItem(alert, text, `triggered ${formatDateTime(alert.triggered_at)} · ${alertMeta(alert)}`,
     historyButton(alert));
 }
@@ -314,10 +315,11 @@ export function alertCancelled(alert) {
   });
 }
 
-function eventItem(event) {
+function eventItem(symbol, event) {
   const li = element("li");
-  const reference = event.reference_price === null ? "" : ` (from ${formatPrice(event.reference_price)})`;
-  li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${formatPrice(event.price)}${reference}`));
+  const price = (value) => formatPrice(value, value, symbol);
+  const reference = event.reference_price === null ? "" : ` (from ${price(event.reference_price)})`;
+  li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${price(event.price)}${reference}`));
   const deliveries = event.deliveries.map((d) => {
     const attempts = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`;
     const error = d.status !== "sent" && d.last_error ? `: ${d.last_error}` : "";
@@ -335,7 +337,7 @@ async function openEvents(alert, opener) {
   eventsDialog.showModal();
   try {
     const { events } = await api.alertEvents(alert.id);
-    eventsList.replaceChildren(...events.map(eventItem));
+    eventsList.replaceChildren(...events.map((event) => eventItem(alert.symbol, event)));
     eventsStatus.textContent = events.length ? `Fired ${events.length} time${events.length === 1 ? "" : "s"}.` : "Not fired yet.";
   } catch (error) {
     eventsStatus.textContent = `Could not load the history: ${error.message}`;
@@ -372,7 +374,8 @@ form.addEventListener("submit", async (event) => {
 
 function banner(alert, away = "") {
   const note = alert.note ? ` “${alert.note}”` : "";
-  return notice(`Alert: ${alert.symbol} hit ${formatPrice(alert.triggered_price)} (${alert.condition})${note}${away}`);
+  const price = formatPrice(alert.triggered_price, alert.triggered_price, alert.symbol);
+  return notice(`Alert: ${alert.symbol} hit ${price} (${condition(alert)})${note}${away}`);
 }
 
 // A fired alert from /ws: a one-time alert leaves the active list; every fire is announced.
@@ -449,7 +452,8 @@ export function updatePreview() {
   if (rule !== "change" && threshold > 0 && price !== null) {
     const holds = rule === "above" ? price >= threshold : price <= threshold;
     if (holds) {
-      text = `${symbolSelect.value} is already ${rule} ${formatPrice(threshold)} (now ${formatPrice(price)}): ` +
+      const [said, now] = [threshold, price].map((value) => formatPrice(value, value, symbolSelect.value));
+      text = `${symbolSelect.value} is already ${rule} ${said} (now ${now}): ` +
         "this alert fires on the next price.";
     }
   }

@@ -61,7 +61,9 @@ function showHeadline(data) {
   const delta = last - first;
   const sign = delta > 0 ? "+" : delta < 0 ? "−" : "";
   const percent = first ? Math.abs((delta / first) * 100).toFixed(2) : "0.00";
-  headline.textContent = `${formatPrice(last)} · ${sign}${formatPrice(Math.abs(delta), last)} (${sign}${percent}%) over the chart`;
+  const symbol = current?.symbol;
+  const change = formatPrice(Math.abs(delta), last, symbol);
+  headline.textContent = `${formatPrice(last, last, symbol)} · ${sign}${change} (${sign}${percent}%) over the chart`;
   headline.dataset.direction = delta > 0 ? "up" : delta < 0 ? "down" : "flat";
 }
 
@@ -71,9 +73,10 @@ function candles() {
 
 // Tooltip lines: the price, or open/high/low/close where the point is a bucket.
 function tooltipLines(symbol, raw) {
-  if (raw.o === undefined) return [`${symbol} ${formatPrice(raw.y)}`];
+  if (raw.o === undefined) return [`${symbol} ${formatPrice(raw.y, raw.y, symbol)}`];
   const ref = raw.c;
-  return [`Open ${formatPrice(raw.o, ref)}`, `High ${formatPrice(raw.h, ref)}`, `Low ${formatPrice(raw.l, ref)}`, `Close ${formatPrice(raw.c, ref)}`];
+  const price = (value) => formatPrice(value, ref, symbol);
+  return [`Open ${price(raw.o)}`, `High ${price(raw.h)}`, `Low ${price(raw.l)}`, `Close ${price(raw.c)}`];
 }
 
 // points: [{x, y}] for Live, [{x, y, o, h, l, c}] for a range.
@@ -113,7 +116,7 @@ function buildChart(symbol, points) {
             callback: (value, index, ticks) => (ticks.at(-1).value - ticks[0].value < 900_000 ? formatTime(value) : axisLabel(value)),
           },
         },
-        y: { type: "linear", ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value) } },
+        y: { type: "linear", ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value, symbol) } },
       },
       plugins: {
         legend: { display: false },

@@ -109,14 +109,14 @@ export function showPrice(tick, previous) {
   if (!cards.has(tick.symbol)) return; // not (or no longer) on the watchlist
   const c = cards.get(tick.symbol);
   const before = previous ?? c.last;
-  c.price.textContent = formatPrice(tick.price);
+  c.price.textContent = formatPrice(tick.price, tick.price, tick.symbol);
   if (before !== null && before !== undefined) {
     const delta = tick.price - before;
     const direction = delta > 0 ? "up" : delta < 0 ? "down" : "flat";
     const arrow = { up: "▲", down: "▼", flat: "■" }[direction];
     const percent = before ? ((delta / before) * 100).toFixed(2) : "0.00";
     const sign = delta > 0 ? "+" : delta < 0 ? "−" : "";
-    c.change.textContent = `${arrow} ${sign}${formatPrice(Math.abs(delta), tick.price)} (${sign}${percent.replace("-", "")}%)`;
+    c.change.textContent = `${arrow} ${sign}${formatPrice(Math.abs(delta), tick.price, tick.symbol)} (${sign}${percent.replace("-", "")}%)`;
     c.change.className = `change ${direction}`;
     c.change.dataset.direction = direction;
   }
