@@ -92,6 +92,8 @@ def kind(symbol: str) -> Kind:
     if symbol.startswith("^"):
         return Kind("INDEX", "USD", INDEX_HOURS.get(symbol, SIMULATED_HOURS), 2, 1000, 20000)
     return Kind("EQUITY", "USD", SIMULATED_HOURS, 2, 10, 510)
+
+
 STEP_VOLATILITY = 0.0008  # standard deviation of one step's log-return
 MEAN_REVERSION = 0.001  # pull per step back toward the start price, so a long run stays plausible
 
