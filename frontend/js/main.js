@@ -13,6 +13,7 @@ import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
 import { addLivePoint, openChart } from "./chart/chart.js";
 import { setPriceHints } from "./core/format.js";
+import { clearOutages } from "./core/forms.js";
 import { setServerClock } from "./prices/freshness.js";
 import { connect, setDelayed } from "./core/socket.js";
 import { refreshSourceState, setSourceState } from "./prices/source.js";
@@ -97,6 +98,7 @@ connect({
   onMessage,
   onOpen: () => {
     setLive(true);
+    clearOutages(); // "the server did not answer" under a form no longer holds
     // The session too: a page left open across a server restart gets its CSRF token afresh.
     Promise.all([loadAccount(), catchUp()]).catch((error) => console.error("catch-up failed", error));
   },

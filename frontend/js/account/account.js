@@ -3,6 +3,7 @@
 import { api, setCsrfToken } from "../core/api.js";
 import { element, showMessage } from "../core/dom.js";
 import { formatDateTime } from "../core/format.js";
+import { showFailure } from "../core/forms.js";
 
 const account = document.getElementById("account");
 const dialog = document.getElementById("tokens-modal");
@@ -53,7 +54,7 @@ form.addEventListener("submit", async (event) => {
     form.reset();
     await loadTokens();
   } catch (error) {
-    showMessage(formError, error.message);
+    showFailure(formError, error);
   }
 });
 
@@ -79,3 +80,18 @@ export async function loadAccount() {
   account.hidden = !session.auth_required;
   document.getElementById("account-user").textContent = session.user ? `signed in as ${session.user}` : "";
 }
+
+// The new token's Copy button: the clipboard where the page may write it (https, localhost),
+// else the token selected for the reader's own copy.
+document.getElementById("token-copy").addEventListener("click", async (event) => {
+  const code = document.getElementById("token-secret-value");
+  const said = event.currentTarget;
+  try {
+    await navigator.clipboard.writeText(code.textContent);
+    said.textContent = "Copied";
+  } catch {
+    window.getSelection().selectAllChildren(code);
+    said.textContent = "Selected: press Ctrl+C";
+  }
+  setTimeout(() => (said.textContent = "Copy"), 3000);
+});

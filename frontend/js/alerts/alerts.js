@@ -4,6 +4,7 @@
 import { api, ApiError } from "../core/api.js";
 import { element, showMessage } from "../core/dom.js";
 import { formatDateTime, formatPrice, formatTime, readNumber } from "../core/format.js";
+import { clearErrorsOnEdit, fieldError as showFieldError, showFailure } from "../core/forms.js";
 import { notice } from "./notice.js";
 
 const form = document.getElementById("alert-form");
@@ -28,13 +29,9 @@ function input(field) {
 }
 
 function fieldError(field, message) {
-  const el = document.getElementById(`${field}-error`);
-  el.textContent = message ?? "";
-  el.hidden = !message;
-  const target = input(field);
-  if (message) target.setAttribute("aria-invalid", "true");
-  else target.removeAttribute("aria-invalid");
+  showFieldError(input(field), field, message);
 }
+clearErrorsOnEdit(form, FIELDS, (field) => fieldError(field, null));
 
 function clearErrors() {
   FIELDS.forEach((f) => fieldError(f, null));
@@ -43,7 +40,7 @@ function clearErrors() {
 }
 
 function showFormError(message, retry) {
-  showMessage(formError, message, retry);
+  showMessage(formError, message, retry); // the page's own words
 }
 
 function showError(error) {
@@ -51,7 +48,7 @@ function showError(error) {
     fieldError(error.field, error.message);
     input(error.field).focus();
   } else {
-    showFormError(error.message, error.status === 0 ? () => form.requestSubmit() : null);
+    showFailure(formError, error, () => form.requestSubmit());
   }
 }
 

@@ -2,7 +2,8 @@
 // The URL field is cleared once the server has it: the page never keeps a channel's secret.
 
 import { api, ApiError } from "../core/api.js";
-import { element, showMessage } from "../core/dom.js";
+import { element } from "../core/dom.js";
+import { clearErrorsOnEdit, fieldError as showFieldError, showFailure } from "../core/forms.js";
 
 const list = document.getElementById("channels");
 const empty = document.getElementById("no-channels");
@@ -16,12 +17,9 @@ export function onChannelsChanged(handler) {
 }
 
 function fieldError(field, message) {
-  const el = document.getElementById(`${field}-error`);
-  el.textContent = message ?? "";
-  el.hidden = !message;
-  if (message) form.elements[field].setAttribute("aria-invalid", "true");
-  else form.elements[field].removeAttribute("aria-invalid");
+  showFieldError(form.elements[field], field, message);
 }
+clearErrorsOnEdit(form, FIELDS, (field) => fieldError(field, null));
 
 function item(channel) {
   const li = element("li");
@@ -97,7 +95,7 @@ form.addEventListener("submit", async (event) => {
       fieldError(error.field, error.message);
       form.elements[error.field].focus();
     } else {
-      showMessage(formError, error.message, error.status === 0 ? () => form.requestSubmit() : null);
+      showFailure(formError, error, () => form.requestSubmit());
     }
   } finally {
     submit.disabled = false;

@@ -1,10 +1,11 @@
 // The REST API. Errors come back as {error, field}; they surface as ApiError.
 
 export class ApiError extends Error {
-  constructor(status, message, field) {
+  constructor(status, message, field, retryAfter = null) {
     super(message);
     this.status = status;
     this.field = field;
+    this.retryAfter = retryAfter; // seconds, when the server said (429, 503)
   }
 }
 
@@ -46,7 +47,9 @@ async function request(method, path, body, retried = false) {
     return request(method, path, body, true);
   }
   if (!response.ok) {
-    throw new ApiError(response.status, data.error || `request failed (${response.status})`, data.field || null);
+    const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+    throw new ApiError(response.status, data.error || `request failed (${response.status})`, data.field || null,
+      Number.isFinite(retryAfter) ? retryAfter : null);
   }
   return data;
 }

@@ -4,6 +4,7 @@
 import { api } from "../core/api.js";
 import { cardOrder, focusCardTool, onDragReorder, onWatchlistEdit } from "./cards.js";
 import { showMessage } from "../core/dom.js";
+import { spoken } from "../core/forms.js";
 
 const form = document.getElementById("add-symbol");
 const input = document.getElementById("new-symbol");
@@ -33,7 +34,7 @@ async function add(event) {
     input.value = "";
     await load(api.symbols());
   } catch (failure) {
-    say(failure.message, false); // the input keeps what was typed, to fix it
+    say(spoken(failure.message, failure.field), false); // the input keeps what was typed, to fix it
     input.select();
   } finally {
     button.disabled = false;
