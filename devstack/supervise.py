@@ -13,9 +13,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from devstack.servers import die_with_parent
 
+MAKE_RUN_PID = "STOCKTICKER_MAKE_RUN_PID"  # set by `make run` for the processes it starts
 FIRST_WAIT_SECONDS = 1.0
 MAX_WAIT_SECONDS = 30.0
 GOOD_RUN_SECONDS = 60.0
@@ -34,6 +36,7 @@ def supervise(name: str, command: str) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    watch_make_run(lambda: os.kill(os.getpid(), signal.SIGTERM))
     wait, restarts = FIRST_WAIT_SECONDS, 0
     while True:
         started = time.monotonic()
@@ -54,6 +57,25 @@ def supervise(name: str, command: str) -> int:
         if stopping.wait(wait):
             return code
         wait = min(wait * 2, MAX_WAIT_SECONDS)
+
+
+def watch_make_run(stop: Callable[[], None], every: float = 1.0) -> None:
+    """Call ``stop`` once `make run`'s own process (MAKE_RUN_PID) is gone: killed -9, it cannot
+    stop us, and honcho's per-process forks outlive it. Nothing to watch outside `make run`."""
+    pid = int(os.environ.get(MAKE_RUN_PID, "0"))
+    if pid <= 1:
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                stop()
+                return
+
+    threading.Thread(target=watch, name="make-run-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,7 +30,8 @@ class Terminal:
             args, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
         )  # fmt: skip
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -50,10 +52,11 @@ class Terminal:
         return time.monotonic() - sent
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):  # the group outlives its leader
             os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        if self.proc.stdout is not None:
+        self.proc.wait()
+        self.reader.join(timeout=10)  # the pipe ends when the last of the group is gone
+        if self.proc.stdout is not None and not self.reader.is_alive():
             self.proc.stdout.close()
 
 
@@ -77,16 +80,21 @@ def clean_env(data_dir: Path, **changes: str) -> dict[str, str]:
 
 
 def leftovers(data_dir: Path, env: dict[str, str]) -> list[str]:
-    """Processes still running that belong to this run (its data folder or ports in their command)."""
+    """Processes still running that belong to this run: its data folder or ports in their command
+    (the servers), or its data folder in their environment (the app's processes). Zombies aside."""
     marks = (str(data_dir), f":{env['EMBEDDED_REDIS_PORT']}", f":{env['EMBEDDED_KAFKA_PORT']}")
+    ours = f"DATA_DIR={data_dir}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            environment = (entry / "environ").read_bytes().split(b"\0")
         except (OSError, ValueError):
             continue
-        if entry.name.isdigit() and any(mark in command for mark in marks):
-            found.append(command)
+        if not entry.name.isdigit() or not command or entry.name == str(os.getpid()):
+            continue
+        if any(mark in command for mark in marks) or ours in environment:
+            found.append(f"{entry.name}: {command}")
     return found
 
 
@@ -147,3 +155,18 @@ def test_devstack_servers_stops_on_sigterm_as_on_ctrl_c(tmp_path: Path):
             assert leftovers(tmp_path / "data", env) == []
         finally:
             terminal.stop()
+
+
+def test_make_run_killed_9_leaves_no_process_behind(make_run):
+    """A kill -9 of make run left the app's processes running for ever, orphaned and without
+    servers (each supervisor sat in a session of its own); now they end with it."""
+    terminal, env = make_run
+    wait_for(lambda: "Stock Ticker is up: " in terminal.text(), 180, "the line saying the stack is up")
+    assert len(leftovers(Path(env["DATA_DIR"]), env)) > 5  # the servers and the app's processes
+    os.kill(terminal.proc.pid, signal.SIGKILL)  # make run's own process, not its group
+    terminal.proc.wait(timeout=10)
+    try:
+        wait_for(lambda: leftovers(Path(env["DATA_DIR"]), env) == [], 20, "every process of the run gone")
+    except AssertionError:
+        print("\n".join(leftovers(Path(env["DATA_DIR"]), env)))
+        raise
