@@ -112,3 +112,33 @@ def test_a_range_with_no_data_says_so(browser: Browser, stack: Stack, app):
     expect(page.locator("#chart-status")).to_have_text(re.compile(r"^(\d+ buckets? of 1 d|No prices stored)"))
     context.close()
     assert errors == []
+
+
+def test_a_range_of_one_bucket_draws_it_and_all_of_minutes_labels_no_month_eight_times(browser: Browser, stack: Stack):
+    """On a new install 24H candles showed one bucket as an empty 0-1 axis, and "All" labelled its
+    axis "Nov 2026" eight times (issue 21)."""
+    context, page, errors = open_page(browser, stack.base_url)
+    try:
+        wait_for_prices(page)
+        page.evaluate("localStorage.setItem('chart-range', '24h'); localStorage.setItem('chart-style', 'candles')")
+        page.reload()
+        wait_for_prices(page)
+        card(page, "DOGE-USD").click()  # minutes of DOGE: one bucket of 24 h's size
+        expect(page.locator("#chart-modal")).to_have_attribute("data-style", "candles")
+        expect(page.locator("#chart-status")).to_have_text(re.compile(r"^1 bucket of "), timeout=10_000)
+        scale = (
+            "(axis) => { const s = Chart.getChart(document.getElementById('chart-canvas')).scales[axis]; "
+            "return {min: s.min, max: s.max, labels: s.ticks.map((t) => t.label)}; }"
+        )
+        y = page.evaluate(f"({scale})('y')")
+        price = float(card(page, "DOGE-USD").locator(".price").inner_text())
+        assert y["min"] < price < y["max"] and y["max"] - y["min"] < price * 0.05, y  # around it, not 0 to 1
+        page.get_by_role("button", name="All").click()
+        expect(page.locator("#chart-modal")).to_have_attribute("data-range", "all")
+        expect(page.locator("#chart-status")).not_to_have_text("Loading…", timeout=10_000)
+        labels = [label for label in page.evaluate(f"({scale})('x')")["labels"] if label]
+        assert labels and len(labels) == len(set(labels)), labels
+        page.screenshot(path=str(ARTIFACTS / "chart-one-bucket.png"))
+        assert errors == []
+    finally:
+        context.close()

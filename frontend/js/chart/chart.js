@@ -79,6 +79,33 @@ function tooltipLines(symbol, raw) {
   return [`Open ${price(raw.o)}`, `High ${price(raw.h)}`, `Low ${price(raw.l)}`, `Close ${price(raw.c)}`];
 }
 
+// The x-axis: a range starts where it does (a short history sits at the right end of its hour
+// instead of being stretched over the width); one point gets a bucket either side. And which
+// labels fit: by the time it spans.
+function spanOf(points) {
+  const first = points[0]?.x;
+  const last = points.at(-1)?.x;
+  const pad = Math.max(current.bucketMs || 0, 60_000);
+  const from = current.from ?? null;
+  const one = points.length === 1;
+  const min = from ?? (one ? first - pad : undefined);
+  const max = one ? Math.max(last, min ?? last) + pad : undefined;
+  const width = (last ?? 0) - (min ?? first ?? 0);
+  const labels = width <= 36 * 3_600_000 ? "24h" : width <= 10 * 86_400_000 ? "7d" : width <= 90 * 86_400_000 ? "30d" : "1y";
+  return { min, max, labels };
+}
+
+// The y-axis around the prices shown, with a little room; a single price gets 0.5 % either side.
+function valueRange(points) {
+  if (!points.length) return {};
+  const lows = points.map((p) => p.l ?? p.y).filter((v) => v !== null && v !== undefined);
+  const highs = points.map((p) => p.h ?? p.y).filter((v) => v !== null && v !== undefined);
+  if (!lows.length) return {};
+  const [low, high] = [Math.min(...lows), Math.max(...highs)];
+  const pad = high > low ? (high - low) * 0.05 : Math.abs(high) * 0.005 || 1;
+  return { min: low - pad, max: high + pad };
+}
+
 // points: [{x, y}] for Live, [{x, y, o, h, l, c}] for a range.
 function buildChart(symbol, points) {
   const data = candles() ? points : withGaps(points);
@@ -91,7 +118,8 @@ function buildChart(symbol, points) {
     ? { label: symbol, data, backgroundColors: { up, down, unchanged: themed("--muted") }, borderColors: { up, down, unchanged: themed("--muted") } }
     : // Points are drawn only while there are few of them, so a new chart is not blank.
       { label: symbol, data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false };
-  const axisLabel = axisFormatter(current.range);
+  const span = spanOf(points);
+  const axisLabel = axisFormatter(span.labels); // what the data spans, not the range's name: "All" of days labels days
   chart = new window.Chart(canvas, {
     type: candles() ? "candlestick" : "line",
     data: { datasets: [dataset] },
@@ -105,18 +133,27 @@ function buildChart(symbol, points) {
           type: "time",
           // A range's axis starts where the range does, so a short history sits at the right end
           // of its hour instead of being stretched over the whole width.
-          min: current.from ?? undefined,
+          min: span.min,
+          max: span.max,
           offset: candles(), // room for the first and last candle's body
           ticks: {
             maxTicksLimit: labelLimit(),
             maxRotation: 0,
             autoSkipPadding: 16,
             source: "auto",
-            // Labels a few seconds apart need the seconds, whatever the range.
-            callback: (value, index, ticks) => (ticks.at(-1).value - ticks[0].value < 900_000 ? formatTime(value) : axisLabel(value)),
+            // Labels a few seconds apart need the seconds, whatever the range; a label the same as
+            // the one before it (ticks closer than what the labels tell apart) is left out.
+            callback: (value, index, ticks) => {
+              const label = (at) => (ticks.at(-1).value - ticks[0].value < 900_000 ? formatTime(at) : axisLabel(at));
+              return index > 0 && label(ticks[index - 1].value) === label(value) ? "" : label(value);
+            },
           },
         },
-        y: { type: "linear", ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value, symbol) } },
+        y: {
+          type: "linear",
+          ...valueRange(points), // one bucket: a band around it, not Chart.js's empty 0 to 1
+          ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value, symbol) },
+        },
       },
       plugins: {
         legend: { display: false },
