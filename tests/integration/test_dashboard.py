@@ -97,15 +97,15 @@ def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
 
 def test_bad_input_is_explained_next_to_the_field_and_nothing_is_saved(page: Page, stack: Stack):
     page.click("#alert-form button[type=submit]")
-    expect(page.locator("#threshold-error")).to_have_text("threshold is required")
+    expect(page.locator("#threshold-error")).to_have_text("The price is required")  # the field as labelled
     expect(page.locator("#alert-threshold")).to_have_attribute("aria-invalid", "true")
     page.fill("#alert-threshold", "-5")
     page.click("#alert-form button[type=submit]")
-    expect(page.locator("#threshold-error")).to_have_text("threshold must be greater than 0")
+    expect(page.locator("#threshold-error")).to_have_text("The price must be greater than 0")
     # Passes the page's checks, refused by the server: its message is shown.
     page.fill("#alert-threshold", "1e20")
     page.click("#alert-form button[type=submit]")
-    expect(page.locator("#threshold-error")).to_have_text("threshold is too large")
+    expect(page.locator("#threshold-error")).to_have_text("The price is too large")
     assert requests.get(f"{stack.base_url}/api/alerts", headers=stack.headers, timeout=5).json()["alerts"] == []
 
 

@@ -61,7 +61,7 @@ def test_a_symbol_added_in_the_box_gets_its_card_and_its_prices(page: Page, stac
 
 def test_a_refused_symbol_is_explained_beside_the_box_and_what_was_typed_stays(page: Page):
     wait_for_prices(page)
-    add_in_box(page, "BTC USD", "symbol 'BTC USD' is not a valid symbol", ok=False)
+    add_in_box(page, "BTC USD", "The symbol 'BTC USD' is not a valid symbol", ok=False)
     expect(page.locator("#new-symbol")).to_have_value("BTC USD")
     add_in_box(page, "eth-usd", "ETH-USD is on the watchlist already", ok=False)
     assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD"]
