@@ -46,8 +46,13 @@ class Plan:
     source: str  # ticks, candles_1m or candles_1h
 
 
-def parse_span(args: Mapping[str, str], now: datetime) -> Span:
-    """``range`` (default 24h) or ``from`` [+ ``to``, default now]; ``max_points``. 400s name the field."""
+# Ranges that end at a closed market's last close, not now: its last session, not an empty grid.
+SESSION_RANGES = ("1h",)
+
+
+def parse_span(args: Mapping[str, str], now: datetime, closed_at: datetime | None = None) -> Span:
+    """``range`` (default 24h) or ``from`` [+ ``to``, default now]; ``max_points``. 400s name the field.
+    ``closed_at``: the symbol's market is closed since then; a SESSION_RANGES range ends there."""
     max_points = _max_points(args.get("max_points"))
     label = args.get("range")
     if label is not None and ("from" in args or "to" in args):
@@ -64,8 +69,9 @@ def parse_span(args: Mapping[str, str], now: datetime) -> Span:
     if label not in RANGES:
         raise ApiError(400, f"range must be one of {', '.join(RANGES)}", "range")
     seconds = RANGES[label]
-    start = now - timedelta(seconds=seconds) if seconds else datetime(2000, 1, 1, tzinfo=UTC)  # all: from the first
-    return Span(start, now, label, max_points)
+    end = closed_at if closed_at is not None and label in SESSION_RANGES else now
+    start = end - timedelta(seconds=seconds) if seconds else datetime(2000, 1, 1, tzinfo=UTC)  # all: from the first
+    return Span(start, end, label, max_points)
 
 
 def _max_points(raw: str | None) -> int:

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.market.partitions import drop_partitions_before, existing_days
 from app.market.prices import store_ticks
 from app.market.ticks import Tick
+from app.pipeline.pubsub import tell_markets
 from tasks.maintenance import maintain_storage
 
 
@@ -149,3 +150,19 @@ def test_a_history_younger_than_a_day_says_since_when(client, ctx):
     eth = {p["symbol"]: p for p in client.get("/api/prices/latest").get_json()["prices"]}["ETH-USD"]
     assert eth["price_24h_ago"] == 92.0  # the first tick's price (walk starts at 100 - 8)
     assert eth["price_24h_ago_at"] == (now - timedelta(minutes=10)).isoformat()
+
+
+def test_a_closed_markets_hour_is_its_last_session_not_an_empty_grid(client, ctx, redis_client):
+    """A closed stock's 1H was an empty grid (issue 21): it shows the hour before its close."""
+    close = (datetime.now(UTC) - timedelta(hours=5)).replace(second=0, microsecond=0)
+    store_ticks(walk("ETH-USD", close - timedelta(minutes=90), 90 * 6, timedelta(seconds=10)))
+    session = {"calendar": "XNYS", "state": "closed", "last_close": close.isoformat(), "next_open": None}
+    session["next_close"] = None
+    tell_markets(redis_client, {"ETH-USD": session})
+    body = client.get("/api/history/ETH-USD?range=1h").get_json()
+    assert (body["from"], body["to"]) == ((close - timedelta(hours=1)).isoformat(), close.isoformat())
+    assert body["points"] and body["points"][-1]["t"] < close.isoformat()
+    assert len(body["points"]) >= 300  # the session's last hour, in 10 s buckets
+    assert client.get("/api/history/ETH-USD?range=24h").get_json()["to"] > close.isoformat()  # wider ranges: to now
+    tell_markets(redis_client, {"ETH-USD": session | {"state": "open", "last_close": None}})
+    assert client.get("/api/history/ETH-USD?range=1h").get_json()["points"] == []  # open: the hour to now, empty

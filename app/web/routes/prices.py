@@ -61,10 +61,18 @@ def history_range(symbol: str) -> Response:
         raise ApiError(404, f"unknown symbol {symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
     now = datetime.now(UTC)
-    span = ranges.parse_span(request.args, now)
+    span = ranges.parse_span(request.args, now, closed_since(symbol))
     return jsonify(
         ranges.history_range(symbol, span, now, settings.raw_retention_days, settings.candles_1m_retention_days)
     )
+
+
+def closed_since(symbol: str) -> datetime | None:
+    """When the symbol's market closed, if it is closed now (as the last fetch judged its hours)."""
+    session = read_markets(redis_client()).get(symbol)
+    if session is None or session["state"] != "closed" or not session.get("last_close"):
+        return None
+    return datetime.fromisoformat(session["last_close"])
 
 
 @bp.get("/api/sparklines")
