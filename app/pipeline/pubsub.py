@@ -56,6 +56,12 @@ def read_markets(client: redis.Redis) -> dict[str, dict[str, Any]]:
     return {k.decode(): json.loads(v) for k, v in client.hgetall(MARKETS_KEY).items()}
 
 
+def read_market(client: redis.Redis, symbol: str) -> dict[str, Any] | None:
+    """One symbol's market session, as read_markets has it (None: its hours are not known)."""
+    stored = client.hget(MARKETS_KEY, symbol)
+    return None if stored is None else json.loads(stored)
+
+
 def closed_markets(client: redis.Redis) -> list[str]:
     """Symbols whose market is closed now: no new ticks is no news for them."""
     return [symbol for symbol, session in read_markets(client).items() if session["state"] == "closed"]

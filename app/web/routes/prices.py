@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from app.market import prices, ranges
 from app.market.sources.backoff import Backoff, source_state
 from app.pipeline.freshness import stale_after_seconds
-from app.pipeline.pubsub import read_markets, read_status
+from app.pipeline.pubsub import read_market, read_markets, read_status
 from app.services import redis_client
 from app.web import schema as S
 from app.web.errors import ApiError
@@ -69,7 +69,7 @@ def history_range(symbol: str) -> Response:
 
 def closed_since(symbol: str) -> datetime | None:
     """When the symbol's market closed, if it is closed now (as the last fetch judged its hours)."""
-    session = read_markets(redis_client()).get(symbol)
+    session = read_market(redis_client(), symbol)
     if session is None or session["state"] != "closed" or not session.get("last_close"):
         return None
     return datetime.fromisoformat(session["last_close"])
