@@ -14,9 +14,11 @@ from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.market.sources import Listing
+from app.market.sources.routes import is_crypto
 from app.models import Symbol
 from app.web.errors import CONFLICT, UNPROCESSABLE, ApiError
 
+CRYPTO = "CRYPTOCURRENCY"  # quote type of what is_crypto says, for SQL
 WATCHLIST_LOCK = 0x5354_5359  # pg_advisory_xact_lock key of watchlist edits ('STSY')
 
 
@@ -34,13 +36,9 @@ def symbol_json(row: Symbol) -> dict[str, Any]:
 
 
 def decimals_of(symbol: Any) -> Any:
-    """The decimals ``symbol`` (a column or value) is shown in, as the page shows it: its source's
-    (price_hint) unless it is crypto, whose decimals go by magnitude (null)."""
-    return (
-        select(Symbol.price_hint)
-        .where(Symbol.symbol == symbol, Symbol.quote_type.is_distinct_from("CRYPTOCURRENCY"))
-        .scalar_subquery()
-    )
+    """The decimals ``symbol`` (a column or value) is shown in, as the page shows it (null: by
+    magnitude; see _describe)."""
+    return select(Symbol.price_hint).where(Symbol.symbol == symbol).scalar_subquery()
 
 
 def _active() -> list[Symbol]:
@@ -131,7 +129,7 @@ def reorder(order: Sequence[str]) -> list[dict[str, Any]]:
 def undescribed() -> list[str]:
     """Watched symbols the source has not described yet (seeded, or from before the watchlist)."""
     # calendars came later (0009), and the decimals a source quotes in (0011; crypto goes without)
-    no_hint = and_(Symbol.price_hint.is_(None), Symbol.quote_type.is_distinct_from("CRYPTOCURRENCY"))
+    no_hint = and_(Symbol.price_hint.is_(None), Symbol.quote_type.is_distinct_from(CRYPTO))
     blank = or_(Symbol.currency.is_(None), Symbol.calendar.is_(None), no_hint)
     return list(db.session.scalars(select(Symbol.symbol).where(Symbol.active, blank)))
 
@@ -148,7 +146,9 @@ def _describe(row: Symbol, listing: Listing) -> None:
     for column in ("name", "currency", "exchange", "quote_type", "calendar"):
         value = getattr(listing, column)
         setattr(row, column, value[: Symbol.__table__.c[column].type.length] if value else None)
-    hint = listing.price_hint
+    # The decimals it is shown in. Crypto goes by magnitude (BTC in cents, DOGE in millionths)
+    # whatever the source says (Yahoo says 2 for DOGE-USD): the one place that rule is made.
+    hint = None if is_crypto(listing.symbol, listing.quote_type) else listing.price_hint
     row.price_hint = hint if isinstance(hint, int) and 0 <= hint <= 10 else None  # NUMERIC(24, 10) holds 10
 
 

@@ -1,17 +1,14 @@
 // Number and time formatting shared by the cards, the chart and the alerts.
 
 // Numbers are written as the viewer's locale writes them ("97,000.50", "97.000,50").
-// A symbol's decimals are its source's (a stock in cents, EUR/USD in 4 decimals); crypto, and a
-// symbol whose source did not say, by magnitude: BTC in cents, DOGE in millionths.
+// A symbol's decimals are its source's (a stock in cents, EUR/USD in 4 decimals); where the
+// server gives none (crypto, or a source that did not say), by magnitude: BTC in cents, DOGE in
+// millionths.
 const hints = new Map();
 
 export function setPriceHints(watchlist) {
   hints.clear();
-  for (const s of watchlist) {
-    if (s.price_hint !== null && s.price_hint !== undefined && s.quote_type !== "CRYPTOCURRENCY") {
-      hints.set(s.symbol, s.price_hint);
-    }
-  }
+  for (const s of watchlist) if (s.price_hint !== null && s.price_hint !== undefined) hints.set(s.symbol, s.price_hint);
 }
 
 export function decimalsFor(price) {
