@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 PRICE = Numeric(24, 10)
+VOLUME = Numeric(30, 8)  # shares, or coins to 8 decimals (a satoshi)
 RULES = ("above", "below", "change")
 CHANGE_DIRECTIONS = ("up", "down", "either")
 DIRECTIONS = ("above", "below", *CHANGE_DIRECTIONS)
@@ -72,6 +73,8 @@ class Tick(db.Model):  # type: ignore[name-defined]
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(String(32))  # yfinance, simulated, ccxt:<exchange>
+    # Traded since the source's previous figure, where its answer says (null: it does not).
+    volume: Mapped[Decimal | None] = mapped_column(VOLUME)
 
 
 class CandleColumns:
@@ -92,6 +95,7 @@ class CandleColumns:
     first_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ticks: Mapped[int]
+    volume: Mapped[Decimal] = mapped_column(VOLUME, server_default=text("0"))
 
 
 class Candle1m(CandleColumns, db.Model):  # type: ignore[name-defined]
@@ -100,6 +104,47 @@ class Candle1m(CandleColumns, db.Model):  # type: ignore[name-defined]
 
 class Candle1h(CandleColumns, db.Model):  # type: ignore[name-defined]
     __tablename__ = "candles_1h"
+
+
+class Candle1d(CandleColumns, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "candles_1d"
+
+
+BACKFILL_STATES = ("queued", "running", "resting", "done", "failed")
+
+
+class Backfill(db.Model):  # type: ignore[name-defined]
+    """A symbol's past loaded from its source into the candle tables, before ``until`` (when this
+    install began to see it live): app/market/backfill.py."""
+
+    __tablename__ = "backfills"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'resting', 'done', 'failed')", name="ck_backfills_state"),
+    )
+
+    symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_price: Mapped[Decimal | None] = mapped_column(PRICE)  # the first live price from ``until``
+    chunks_total: Mapped[int]
+    chunks_done: Mapped[int] = mapped_column(server_default=text("0"))
+    rows: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    state: Mapped[str] = mapped_column(String(8), server_default=text("'queued'"))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BackfillChunk(db.Model):  # type: ignore[name-defined]
+    """One chunk done: written in the same transaction as its candles, so a chunk counts once."""
+
+    __tablename__ = "backfill_chunks"
+
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval: Mapped[str] = mapped_column(String(2), primary_key=True)
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    rows: Mapped[int]
+    done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Alert(db.Model):  # type: ignore[name-defined]

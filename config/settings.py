@@ -240,6 +240,9 @@ class Settings:
     broker_visibility_timeout_seconds: int = 30
     health_max_tick_age_seconds: float = 30.0
     candles: bool = True
+    backfill: bool = True  # load each symbol's past from its source (app/market/backfill.py)
+    backfill_years: int = 20
+    backfill_pause_seconds: float = 0.5  # between two history requests to a real source
     raw_retention_days: int = 7
     candles_1m_retention_days: int = 90
     web_host: str = "127.0.0.1"
@@ -396,6 +399,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         broker_visibility_timeout_seconds=visibility,
         health_max_tick_age_seconds=env_float(env, "HEALTH_MAX_TICK_AGE_SECONDS", 30.0, minimum=0),
         candles=env_choice(env, "CANDLES", "on", ("on", "off")) == "on",
+        backfill=env_choice(env, "BACKFILL", "on", ("on", "off")) == "on",
+        backfill_years=env_int(env, "BACKFILL_YEARS", 20, minimum=0, maximum=100),
+        backfill_pause_seconds=env_float(env, "BACKFILL_PAUSE_SECONDS", 0.5, minimum=0),
         raw_retention_days=env_int(env, "RAW_RETENTION_DAYS", 7, minimum=1),
         candles_1m_retention_days=env_int(env, "CANDLES_1M_RETENTION_DAYS", 90, minimum=1),
         web_host=env_host(env, "WEB_HOST", "127.0.0.1"),

@@ -16,11 +16,12 @@ from app import create_app
 from app.extensions import db
 from app.pipeline.kombu_unacked import survive_lost_connection
 from config.settings import TASK_OVERHEAD_SECONDS
+from tasks.backfill import BACKFILL_QUEUE, BACKFILL_STEP_SECONDS, BACKFILL_TASK
 from tasks.maintenance import MAINTAIN_INTERVAL_SECONDS, MAINTAIN_TASK
 from tasks.notify import DELIVER_TASK, FAN_OUT_TASK, NOTIFY_QUEUE, SWEEP_TASK
 from tasks.producer import close_producer
 
-TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify", "tasks.maintenance"]
+TASK_MODULES = ["tasks.fetch", "tasks.pipeline", "tasks.notify", "tasks.maintenance", "tasks.backfill"]
 SWEEP_INTERVAL_SECONDS = 10.0
 RESTORE_SWEEP_SECONDS = 5  # how often a worker looks for tasks a dead worker held (see below)
 
@@ -58,9 +59,13 @@ def celery_init_app(app: Flask) -> Celery:
             "unacked_restore_interval": RESTORE_SWEEP_SECONDS,
             "unacked_restore_throttle": 1,
         },
-        # A plain `celery worker` consumes both queues; `--queues notifications` takes one.
+        # A plain `celery worker` consumes both queues; `--queues notifications` takes one. The
+        # history backfill's queue is not among them: only the backfill process (Procfile) takes it.
         task_queues=(Queue("celery"), Queue(NOTIFY_QUEUE)),
-        task_routes={name: {"queue": NOTIFY_QUEUE} for name in (DELIVER_TASK, SWEEP_TASK, FAN_OUT_TASK)},
+        task_routes={
+            **{name: {"queue": NOTIFY_QUEUE} for name in (DELIVER_TASK, SWEEP_TASK, FAN_OUT_TASK)},
+            BACKFILL_TASK: {"queue": BACKFILL_QUEUE},
+        },
         task_annotations={
             DELIVER_TASK: {
                 "soft_time_limit": settings.notify_timeout_seconds + TASK_OVERHEAD_SECONDS / 2,
@@ -78,6 +83,11 @@ def celery_init_app(app: Flask) -> Celery:
                 "task": SWEEP_TASK,
                 "schedule": SWEEP_INTERVAL_SECONDS,
                 "options": {"expires": SWEEP_INTERVAL_SECONDS},
+            },
+            "backfill-history": {
+                "task": BACKFILL_TASK,
+                "schedule": BACKFILL_STEP_SECONDS,
+                "options": {"expires": BACKFILL_STEP_SECONDS},
             },
             "maintain-storage": {
                 "task": MAINTAIN_TASK,

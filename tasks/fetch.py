@@ -132,4 +132,4 @@ def _ask(client: redis.Redis, route: Route, now: datetime) -> list[Tick]:
         log.info("%s answers again: fetching every interval", source.name)
         tell_pages(client, source_state(source.name, None))
     received_at = datetime.now(UTC)  # when the source answered: freshness and latency count from here
-    return [Tick(q.symbol, q.price, q.observed_at, received_at, source.name) for q in quotes]
+    return [Tick(q.symbol, q.price, q.observed_at, received_at, source.name, q.volume) for q in quotes]

@@ -1,4 +1,5 @@
-"""Candles: 1-minute and 1-hour OHLC of the raw ticks, kept as the ticks are stored.
+"""Candles: 1-minute, 1-hour and 1-day OHLC and volume of the raw ticks, kept as the ticks are
+stored, and of the bars a history backfill loads (``bars_sql``).
 
 The persist statement folds exactly the ticks it newly inserted (its RETURNING rows) into both
 tables in the same statement: a re-delivered batch inserts no tick and so changes no candle, and
@@ -6,8 +7,10 @@ a late or out-of-order tick lands in its own bucket. Merging is order-free: ``op
 the smallest (observed_at, price), ``close`` to the largest, so any arrival order of the same
 ticks gives the same candle (tests/integration/test_candles.py checks that against the raw ticks).
 
-Both are maintained on insert rather than rolling 1h up from 1m by a beat task: the same merge,
-no lag, no bookkeeping of which hours changed, and ~one more upsert per symbol per batch.
+All three are maintained on insert rather than rolled up by a beat task: the same merge, no lag,
+no bookkeeping of which hours changed, and ~one more upsert per symbol per batch and table.
+``volume`` adds up like ``ticks``: a tick carries what was traded since the source's previous
+figure, a bar what was traded in it.
 ``rebuild`` recomputes them from raw ticks (after a restore, a bulk import with CANDLES=off, or an
 upgrade), in chunks of one symbol-day, while the pipeline runs.
 """
@@ -25,22 +28,25 @@ from app.market.partitions import day_start
 
 log = logging.getLogger(__name__)
 ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # buckets align to UTC minutes, hours, days
-TABLES = {"candles_1m": "1 minute", "candles_1h": "1 hour"}
+# Each table and its bucket, finest first: a candle of one is folded into every coarser one.
+TABLES = {"candles_1m": "1 minute", "candles_1h": "1 hour", "candles_1d": "1 day"}
+INTERVALS = {"1m": "candles_1m", "1h": "candles_1h", "1d": "candles_1d"}  # a source's bar -> its table
 
-# Candles of a set of ticks named `src` (symbol, price, observed_at).
+# Candles of a set of ticks named `src` (symbol, price, observed_at, volume).
 _MINUTES_OF = f"""
     SELECT symbol, date_bin('1 minute', observed_at, {ORIGIN}) AS bucket,
            (array_agg(price ORDER BY observed_at, price))[1] AS open, max(price) AS high, min(price) AS low,
            (array_agg(price ORDER BY observed_at DESC, price DESC))[1] AS close,
-           min(observed_at) AS first_at, max(observed_at) AS last_at, count(*)::int AS ticks
+           min(observed_at) AS first_at, max(observed_at) AS last_at, count(*)::int AS ticks,
+           coalesce(sum(volume), 0) AS volume
     FROM {{src}} GROUP BY 1, 2
 """
-# Hours of a set of minute candles named `src`.
-_HOURS_OF = f"""
-    SELECT symbol, date_bin('1 hour', bucket, {ORIGIN}) AS bucket,
+# Coarser candles ({{size}}) of a set of candles named `src`.
+_ROLLUP = f"""
+    SELECT symbol, date_bin('{{size}}', bucket, {ORIGIN}) AS bucket,
            (array_agg(open ORDER BY first_at, open))[1] AS open, max(high) AS high, min(low) AS low,
            (array_agg(close ORDER BY last_at DESC, close DESC))[1] AS close,
-           min(first_at) AS first_at, max(last_at) AS last_at, sum(ticks)::int AS ticks
+           min(first_at) AS first_at, max(last_at) AS last_at, sum(ticks)::int AS ticks, sum(volume) AS volume
     FROM {{src}} GROUP BY 1, 2
 """
 _MERGE = """
@@ -53,13 +59,29 @@ _MERGE = """
         close = CASE WHEN (excluded.last_at, excluded.close) > (c.last_at, c.close)
                      THEN excluded.close ELSE c.close END,
         last_at = greatest(c.last_at, excluded.last_at),
-        ticks = c.ticks + excluded.ticks
+        ticks = c.ticks + excluded.ticks,
+        volume = c.volume + excluded.volume
 """
 _REPLACE = """
     ON CONFLICT (symbol, bucket) DO UPDATE SET
         open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
-        first_at = excluded.first_at, last_at = excluded.last_at, ticks = excluded.ticks
+        first_at = excluded.first_at, last_at = excluded.last_at, ticks = excluded.ticks, volume = excluded.volume
 """
+
+
+def _fold(src: str, tables: list[str], binned: bool = False) -> str:
+    """CTEs merging the candles ``src`` into ``tables``, finest first, each coarser one rolled up
+    from the one before (``binned``: ``src`` is on the first table's grid already); rows in
+    (symbol, bucket) order so two statements lock shared candles in the same order."""
+    parts, previous = [], src
+    for i, table in enumerate(tables):
+        rolled = src if binned and i == 0 else f"{table}_rows"
+        if rolled != src:
+            parts.append(f"{rolled} AS ({_ROLLUP.format(size=TABLES[table], src=previous)})")
+        merge = f"INSERT INTO {table} AS c SELECT * FROM {rolled} ORDER BY symbol, bucket {_MERGE}"
+        parts.append(f"{table}_merged AS ({merge})")
+        previous = rolled
+    return ",\n".join(parts)
 
 
 def insert_ticks_sql(candles: bool) -> str:
@@ -69,37 +91,65 @@ def insert_ticks_sql(candles: bool) -> str:
     go in (symbol, bucket) order so two concurrent batches lock shared candles in the same order.
     """
     insert = """
-        INSERT INTO ticks (symbol, price, observed_at, received_at, source)
+        INSERT INTO ticks (symbol, price, observed_at, received_at, source, volume)
         SELECT * FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]), CAST(:observed AS timestamptz[]),
-                             CAST(:received AS timestamptz[]), CAST(:sources AS text[]))
+                             CAST(:received AS timestamptz[]), CAST(:sources AS text[]), CAST(:volumes AS numeric[]))
         ON CONFLICT ON CONSTRAINT uq_ticks_symbol_observed_source DO NOTHING
-        RETURNING symbol, price, observed_at, source
+        RETURNING symbol, price, observed_at, source, volume
     """
     if not candles:
         return insert
     return f"""
         WITH new AS ({insert}),
         minute AS ({_MINUTES_OF.format(src="new")}),
-        hour AS ({_HOURS_OF.format(src="minute")}),
-        m AS (INSERT INTO candles_1m AS c SELECT * FROM minute ORDER BY symbol, bucket {_MERGE}),
-        h AS (INSERT INTO candles_1h AS c SELECT * FROM hour ORDER BY symbol, bucket {_MERGE})
+        {_fold("minute", list(TABLES), binned=True)}
         SELECT symbol, price, observed_at, source FROM new
     """
 
 
-# One symbol-day recomputed from its raw ticks. The table lock (SHARE ROW EXCLUSIVE: readers go
-# on, the persist statement's candle upsert waits) is taken before the statement's snapshot, so a
-# batch is either seen here or merged after: none is lost or counted twice.
-_REBUILD_DAY = f"""
+def bars_sql(interval: str) -> str:
+    """The statement that folds one symbol's bars of ``interval`` (1m, 1h, 1d; given as arrays of
+    start, end, open, high, low, close, volume) into that interval's table and every coarser one.
+
+    A bar counts as prices from its start (its open) to just before its end (its close), so it
+    merges with live ticks and other bars by the same order-free rule as ticks do. Bars that do
+    not start on our grid (Yahoo's hourly bars of a New York stock start at :30) go to the bucket
+    they start in. ``ticks`` stays 0: no raw tick was seen.
+    """
+    tables = list(TABLES)[list(TABLES).index(INTERVALS[interval]) :]
+    return f"""
+        WITH bars AS (
+            SELECT CAST(:symbol AS text) AS symbol, b.start AS bucket, b.open, b.high, b.low, b.close,
+                   b.start AS first_at, b.stop - interval '1 microsecond' AS last_at, 0 AS ticks, b.volume
+            FROM unnest(CAST(:starts AS timestamptz[]), CAST(:stops AS timestamptz[]), CAST(:opens AS numeric[]),
+                        CAST(:highs AS numeric[]), CAST(:lows AS numeric[]), CAST(:closes AS numeric[]),
+                        CAST(:volumes AS numeric[])) AS b(start, stop, open, high, low, close, volume)
+        ),
+        {_fold("bars", tables)}
+        SELECT count(*) FROM bars
+    """
+
+
+_DAY_OF = "(SELECT * FROM {table} WHERE symbol = :symbol AND bucket >= :start AND bucket < :end) AS day"
+# One symbol-day recomputed: its minutes from its raw ticks, then its hours from its minutes
+# and the day from its hours (so minutes and hours a backfill loaded stay counted). The table
+# lock (SHARE ROW EXCLUSIVE: readers go on, the persist statement's candle upsert waits) is
+# taken before the statements' snapshots, so a batch is either seen here or merged after.
+_REBUILD_DAY = (
+    f"""
     WITH raw AS (
-        SELECT symbol, price, observed_at FROM ticks
+        SELECT symbol, price, observed_at, volume FROM ticks
         WHERE symbol = :symbol AND observed_at >= :start AND observed_at < :end
-    ),
-    minute AS ({_MINUTES_OF.format(src="raw")}),
-    hour AS ({_HOURS_OF.format(src="minute")}),
-    m AS (INSERT INTO candles_1m AS c SELECT * FROM minute {_REPLACE} RETURNING 1)
-    INSERT INTO candles_1h AS c SELECT * FROM hour {_REPLACE}
-"""
+    )
+    INSERT INTO candles_1m AS c SELECT * FROM ({_MINUTES_OF.format(src="raw")}) AS m {_REPLACE}
+    """,
+    f"""
+    INSERT INTO candles_1h AS c {_ROLLUP.format(size="1 hour", src=_DAY_OF.format(table="candles_1m"))} {_REPLACE}
+    """,
+    f"""
+    INSERT INTO candles_1d AS c {_ROLLUP.format(size="1 day", src=_DAY_OF.format(table="candles_1h"))} {_REPLACE}
+    """,
+)
 
 
 def rebuild(
@@ -119,11 +169,10 @@ def rebuild(
         # Day by day, jumping over days without ticks (one index probe each).
         while (first := db.session.scalar(next_tick, {"s": name, "after": after})) is not None:
             day = first.astimezone(UTC).date()
-            db.session.execute(text("LOCK TABLE candles_1m, candles_1h IN SHARE ROW EXCLUSIVE MODE"))
-            db.session.execute(
-                text(_REBUILD_DAY),
-                {"symbol": name, "start": day_start(day), "end": day_start(day + timedelta(days=1))},
-            )
+            db.session.execute(text(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE"))
+            bounds = {"symbol": name, "start": day_start(day), "end": day_start(day + timedelta(days=1))}
+            for statement in _REBUILD_DAY:
+                db.session.execute(text(statement), bounds)
             db.session.commit()
             done += 1
             if progress:

@@ -66,6 +66,7 @@ def _insert(ticks: Sequence[Tick], candles: bool) -> set[tuple[str, Any, str]]:
         "observed": [t.observed_at for t in ticks],
         "received": [t.received_at for t in ticks],
         "sources": [t.source for t in ticks],
+        "volumes": [t.volume for t in ticks],
     }
     days = {t.observed_at.astimezone(UTC).date() for t in ticks}
     if not days <= _known_days:

@@ -1,9 +1,10 @@
-"""History over a range: raw ticks, 1-minute or 1-hour candles, merged in SQL to fit max_points.
+"""History over a range: raw ticks or 1-minute, 1-hour or 1-day candles, merged in SQL to fit
+max_points.
 
 The bucket is the smallest step of BUCKET_LADDER that keeps the answer within ``max_points``
 buckets; the source is the finest table that both has that resolution and still holds the whole
 range under its retention (raw ticks for buckets under a minute, 1-minute candles under an hour,
-hourly candles beyond). Buckets are aligned to UTC (date_bin from 2000-01-01), so a bucket's
+hourly candles under a day, daily candles beyond). Buckets are aligned to UTC (date_bin from 2000-01-01), so a bucket's
 start does not move while a chart stays open.
 """
 
@@ -43,7 +44,7 @@ class Span:
 @dataclass(frozen=True)
 class Plan:
     bucket_seconds: int
-    source: str  # ticks, candles_1m or candles_1h
+    source: str  # ticks, candles_1m, candles_1h or candles_1d
 
 
 # Ranges that end at a closed market's last close, not now: its last session, not an empty grid.
@@ -87,7 +88,9 @@ def plan(span: Span, now: datetime, raw_days: int, minute_days: int) -> Plan:
         return Plan(bucket, "ticks")
     if bucket < 3600 and span.start >= now - timedelta(days=minute_days):
         return Plan(max(bucket, 60), "candles_1m")
-    return Plan(max(bucket, 3600), "candles_1h")
+    if bucket < DAY:
+        return Plan(max(bucket, 3600), "candles_1h")
+    return Plan(bucket, "candles_1d")
 
 
 # One statement per source, the bucket a parameter: date_bin merges the rows of each bucket.
@@ -95,7 +98,8 @@ _QUERIES = {
     "ticks": f"""
         SELECT date_bin(CAST(:bucket AS interval), observed_at, {ORIGIN}) AS bucket_start,
                (array_agg(price ORDER BY observed_at, price))[1] AS open, max(price) AS high, min(price) AS low,
-               (array_agg(price ORDER BY observed_at DESC, price DESC))[1] AS close, count(*) AS ticks
+               (array_agg(price ORDER BY observed_at DESC, price DESC))[1] AS close, count(*) AS ticks,
+               coalesce(sum(volume), 0) AS volume
         FROM ticks WHERE symbol = :symbol AND observed_at >= :start AND observed_at < :end
         GROUP BY 1 ORDER BY 1
     """,
@@ -103,20 +107,20 @@ _QUERIES = {
         table: f"""
             SELECT date_bin(CAST(:bucket AS interval), bucket, {ORIGIN}) AS bucket_start,
                    (array_agg(open ORDER BY bucket))[1] AS open, max(high) AS high, min(low) AS low,
-                   (array_agg(close ORDER BY bucket DESC))[1] AS close, sum(ticks) AS ticks
+                   (array_agg(close ORDER BY bucket DESC))[1] AS close, sum(ticks) AS ticks, sum(volume) AS volume
             FROM {table} WHERE symbol = :symbol AND bucket >= :start AND bucket < :end
             GROUP BY 1 ORDER BY 1
         """
-        for table in ("candles_1m", "candles_1h")
+        for table in ("candles_1m", "candles_1h", "candles_1d")
     },
 }
 
 
 def first_seen(symbol: str) -> datetime | None:
-    """The start of a symbol's history: its first hourly candle (kept forever), else its first tick."""
+    """The start of a symbol's history: its first daily candle (kept forever), else its first tick."""
     return db.session.scalar(
         text(
-            "SELECT coalesce((SELECT min(bucket) FROM candles_1h WHERE symbol = :s), "
+            "SELECT coalesce((SELECT min(bucket) FROM candles_1d WHERE symbol = :s), "
             "(SELECT min(observed_at) FROM ticks WHERE symbol = :s))"
         ),
         {"s": symbol},
@@ -149,7 +153,17 @@ def history_range(symbol: str, span: Span, now: datetime, raw_days: int, minute_
                 "low": float(row.low),
                 "close": float(row.close),
                 "ticks": int(row.ticks),
+                "volume": float(row.volume),
             }
             for row in rows
         ],
+        "backfill": backfilled(symbol),
     }
+
+
+def backfilled(symbol: str) -> dict[str, Any] | None:
+    """Where the symbol's past before this install came from (the page labels a simulated one)."""
+    row = db.session.execute(
+        text("SELECT source, until, state FROM backfills WHERE symbol = :s"), {"s": symbol}
+    ).first()
+    return None if row is None else {"source": row.source, "until": row.until.isoformat(), "state": row.state}

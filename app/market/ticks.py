@@ -1,7 +1,9 @@
 """The tick: one observed price of one symbol, as it travels Kafka and Celery.
 
 Carries the source's timestamp (observed_at) and ours (received_at), and the
-source's name so that simulated prices are labelled all the way to the page.
+source's name so that simulated prices are labelled all the way to the page. ``volume``, where
+the source's answer carries one, is what was traded since its previous figure (it adds up in the
+candles); a message without it (older producers) is a tick without volume.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ MAX_AGE = timedelta(days=30)
 # Prices are stored as numeric(24, 10) (app/models.py PRICE): 14 digits before the point, 10 after.
 MIN_PRICE = Decimal("1e-10")
 MAX_PRICE = Decimal("1e14")  # Numeric(24, 10) holds 14 digits before the point
+MAX_VOLUME = Decimal("1e22")  # Numeric(30, 8) holds 22 digits before the point
 
 
 class TickError(ValueError):
@@ -38,10 +41,11 @@ class Tick:
     observed_at: datetime
     received_at: datetime
     source: str
+    volume: Decimal | None = None
 
     def to_message(self) -> dict[str, Any]:
         """JSON-safe form: the price as a decimal string so no digit is lost."""
-        return {
+        message = {
             "v": SCHEMA_VERSION,
             "symbol": self.symbol,
             "price": str(self.price),
@@ -49,6 +53,9 @@ class Tick:
             "received_at": self.received_at.isoformat(),
             "source": self.source,
         }
+        if self.volume is not None:
+            message["volume"] = str(self.volume)
+        return message
 
     def encode(self) -> bytes:
         return json.dumps(self.to_message(), separators=(",", ":")).encode()
@@ -71,6 +78,7 @@ class Tick:
             observed_at=_parse_time(data.get("observed_at"), "observed_at"),
             received_at=_parse_time(data.get("received_at"), "received_at"),
             source=source,
+            volume=parse_volume(data["volume"]) if data.get("volume") is not None else None,
         )
 
     @classmethod
@@ -112,6 +120,25 @@ def parse_price(value: object, field: str) -> Decimal:
     if price >= MAX_PRICE:
         raise TickError(f"{field} is too large")
     return price
+
+
+def parse_volume(value: object) -> Decimal:
+    """A finite decimal >= 0 that fits the volume column (numeric(30, 8))."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, str | int | float)
+        or (isinstance(value, str) and not value.isascii())
+    ):
+        raise TickError("volume must be a number")
+    try:
+        volume = Decimal(str(value))
+    except InvalidOperation:
+        raise TickError("volume must be a number") from None
+    if not volume.is_finite() or volume < 0:
+        raise TickError("volume must be a finite number, 0 or more")
+    if volume >= MAX_VOLUME:
+        raise TickError("volume is too large")
+    return volume
 
 
 def _parse_time(value: object, field: str) -> datetime:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
+from app.market.backfill import progress
 from app.market.sources import Listing
 from app.market.sources.routes import is_crypto
 from app.models import Symbol
@@ -22,7 +23,7 @@ CRYPTO = "CRYPTOCURRENCY"  # quote type of what is_crypto says, for SQL
 WATCHLIST_LOCK = 0x5354_5359  # pg_advisory_xact_lock key of watchlist edits ('STSY')
 
 
-def symbol_json(row: Symbol) -> dict[str, Any]:
+def symbol_json(row: Symbol, history: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "symbol": row.symbol,
         "name": row.name,
@@ -32,6 +33,7 @@ def symbol_json(row: Symbol) -> dict[str, Any]:
         "calendar": row.calendar,
         "price_hint": row.price_hint,
         "position": row.position,
+        "history": history,
     }
 
 
@@ -46,8 +48,10 @@ def _active() -> list[Symbol]:
 
 
 def watchlist() -> list[dict[str, Any]]:
-    """The watched symbols in their order, with what the source says they are."""
-    return [symbol_json(row) for row in _active()]
+    """The watched symbols in their order, with what the source says they are and how far the
+    loading of their past has come."""
+    loading = {job["symbol"]: job for job in progress()}
+    return [symbol_json(row, loading.get(row.symbol)) for row in _active()]
 
 
 def is_watched(symbol: str) -> bool:

@@ -84,6 +84,16 @@ def documented(resp: Response, tag: str, **declared: Any) -> Callable[[F], F]:
 # --- prices and history -----------------------------------------------------------------------
 
 
+class HistoryProgress(Struct):
+    symbol: str
+    state: Literal["queued", "running", "resting", "done", "failed"]
+    source: Annotated[str, Meta(description="where the past comes from; `simulated` is made up")]
+    until: datetime
+    percent: Annotated[int, Meta(ge=0, le=100)]
+    rows: int
+    error: str | None
+
+
 class WatchedSymbol(Struct):
     symbol: str
     name: str | None
@@ -93,6 +103,9 @@ class WatchedSymbol(Struct):
     calendar: str | None  # its trading hours: an exchange calendar (XNYS), 24/7 for crypto
     price_hint: int | None  # decimals the source quotes it in (2 for a stock); null: by magnitude
     position: int
+    history: Annotated[
+        HistoryProgress | None, Meta(description="loading its past from the source (null: not planned yet)")
+    ] = None
 
 
 class SymbolList(Struct):
@@ -171,7 +184,14 @@ class Candle(Struct):
     high: float
     low: float
     close: float
-    ticks: int
+    ticks: Annotated[int, Meta(description="raw ticks folded in (0 for a bucket made of a source's bars)")]
+    volume: Annotated[float, Meta(description="traded in the bucket, where the source says (else 0)")]
+
+
+class Backfilled(Struct):
+    source: Annotated[str, Meta(description="where the past before `until` came from; `simulated` is made up")]
+    until: datetime
+    state: Literal["queued", "running", "resting", "done", "failed"]
 
 
 class HistoryRange(Struct):
@@ -181,8 +201,9 @@ class HistoryRange(Struct):
     to: datetime
     max_points: int
     bucket_seconds: int
-    source: Literal["ticks", "candles_1m", "candles_1h"]
+    source: Literal["ticks", "candles_1m", "candles_1h", "candles_1d"]
     points: list[Candle]
+    backfill: Backfilled | None
 
 
 SparkPoint = Annotated[list[str | float], Meta(min_length=2, max_length=2, description="[ISO 8601 time, close]")]

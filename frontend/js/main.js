@@ -7,7 +7,7 @@ import {
   setSymbols, updatePreview,
 } from "./alerts/alerts.js";
 import {
-  currentPrice, onCardSelected, refreshFreshness, setLive, setMarkets, setSparklines, setWatchlist, showPrice,
+  currentPrice, onCardSelected, refreshFreshness, setHistory, setLive, setMarkets, setSparklines, setWatchlist, showPrice,
 } from "./prices/cards.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
@@ -72,6 +72,8 @@ function onMessage(message) {
     alertCancelled(message.alert);
   } else if (message.type === "source") {
     setSourceState(message); // the fetch began or ended a rest after throttling
+  } else if (message.type === "history") {
+    setHistory(message); // the loading of a symbol's past went on
   } else if (message.type === "markets") {
     setMarkets(message.markets); // a market opened or closed
   } else if (message.type === "watchlist") {

@@ -84,8 +84,8 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     with app.app_context():
         db.session.execute(
             text(
-                "TRUNCATE ticks, candles_1m, candles_1h, alerts, channels, alert_channels, alert_events, deliveries, "
-                "consumed_offsets, consumed_ranges "
+                "TRUNCATE ticks, candles_1m, candles_1h, candles_1d, backfills, backfill_chunks, alerts, channels, "
+                "alert_channels, alert_events, deliveries, consumed_offsets, consumed_ranges "
                 "RESTART IDENTITY"
             )
         )  # one transaction to the commit in sync_symbols: a running stack's tick waits, then finds its symbol gone

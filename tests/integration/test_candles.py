@@ -1,5 +1,5 @@
-"""Candles against their raw ticks: whatever the batches, repeats and order, every 1-minute and
-1-hour candle equals what its bucket's stored ticks give (computed here in Python, not SQL)."""
+"""Candles against their raw ticks: whatever the batches, repeats and order, every 1-minute, 1-hour
+and 1-day candle equals what its bucket's stored ticks give (computed here in Python, not SQL)."""
 
 import threading
 from collections import defaultdict
@@ -20,11 +20,14 @@ SYMBOLS = ("BTC-USD", "ETH-USD")
 RECEIVED = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
 ticks_strategy = st.builds(
-    lambda symbol, second, price, source: Tick(symbol, price, BASE + timedelta(seconds=second), RECEIVED, source),
+    lambda symbol, second, price, source, volume: Tick(
+        symbol, price, BASE + timedelta(seconds=second), RECEIVED, source, volume
+    ),
     st.sampled_from(SYMBOLS),
     st.integers(min_value=-3600, max_value=7200),
     st.sampled_from([Decimal("100"), Decimal("101.5"), Decimal("99.25"), Decimal("250"), Decimal("0.000123")]),
     st.sampled_from(["simulated", "yfinance"]),  # same instant from two sources: ties to break
+    st.sampled_from([None, Decimal("0"), Decimal("0.5"), Decimal("1200")]),  # a source may give no volume
 )
 batches_strategy = st.lists(
     st.tuples(st.lists(ticks_strategy, min_size=1, max_size=40), st.booleans()), min_size=1, max_size=6
@@ -33,22 +36,32 @@ batches_strategy = st.lists(
 
 def expected_candles(size: timedelta) -> dict[tuple, tuple]:
     """From the stored raw ticks: open = smallest (observed_at, price), close = largest."""
-    rows = db.session.execute(text("SELECT symbol, price, observed_at FROM ticks")).all()
+    rows = db.session.execute(text("SELECT symbol, price, observed_at, volume FROM ticks")).all()
     buckets: dict[tuple, list] = defaultdict(list)
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    for symbol, price, observed in rows:
-        buckets[(symbol, epoch + (observed - epoch) // size * size)].append((observed, price))
+    for symbol, price, observed, volume in rows:
+        buckets[(symbol, epoch + (observed - epoch) // size * size)].append((observed, price, volume or 0))
     result = {}
     for key, ticks in buckets.items():
         ticks.sort()
-        prices = [p for _, p in ticks]
-        result[key] = (ticks[0][1], max(prices), min(prices), ticks[-1][1], ticks[0][0], ticks[-1][0], len(ticks))
+        prices = [p for _, p, _ in ticks]
+        traded = sum(v for _, _, v in ticks)
+        result[key] = (
+            ticks[0][1],
+            max(prices),
+            min(prices),
+            ticks[-1][1],
+            ticks[0][0],
+            ticks[-1][0],
+            len(ticks),
+            traded,
+        )
     return result
 
 
 def stored_candles(table: str) -> dict[tuple, tuple]:
     rows = db.session.execute(
-        text(f"SELECT symbol, bucket, open, high, low, close, first_at, last_at, ticks FROM {table}")  # noqa: S608
+        text(f"SELECT symbol, bucket, open, high, low, close, first_at, last_at, ticks, volume FROM {table}")  # noqa: S608
     ).all()
     return {(r[0], r[1]): tuple(r[2:]) for r in rows}
 
@@ -58,10 +71,11 @@ def assert_candles_match() -> None:
     hour = expected_candles(timedelta(hours=1))
     assert minute and stored_candles("candles_1m") == minute
     assert stored_candles("candles_1h") == hour
+    assert stored_candles("candles_1d") == expected_candles(timedelta(days=1))
 
 
 def empty() -> None:
-    db.session.execute(text("TRUNCATE ticks, candles_1m, candles_1h"))
+    db.session.execute(text("TRUNCATE ticks, candles_1m, candles_1h, candles_1d"))
     db.session.commit()
 
 
@@ -100,7 +114,7 @@ def test_late_tick_lands_in_its_bucket_and_takes_over_the_open(ctx):
     assert candle == (
         ("BTC-USD", BASE),
         (Decimal("90"), Decimal("105"), Decimal("90"), Decimal("105"), t - timedelta(seconds=25),
-         t + timedelta(seconds=20), 3),
+         t + timedelta(seconds=20), 3, 0),
     )  # fmt: skip
 
 
@@ -156,4 +170,4 @@ def test_the_rebuild_command_names_bad_options_and_reports_what_it_did(app, ctx)
     store_ticks([Tick("BTC-USD", Decimal("100"), BASE, RECEIVED, "simulated")], candles=False)
     done = runner.invoke(args=["rollups", "rebuild", "--symbol", "btc-usd", "--since", "2026-03-01T00:00Z"])
     assert done.exit_code == 0 and "rebuilt candles for 1 symbol-days" in done.output
-    assert stored_candles("candles_1m") == {("BTC-USD", BASE): (Decimal("100"),) * 4 + (BASE, BASE, 1)}
+    assert stored_candles("candles_1m") == {("BTC-USD", BASE): (Decimal("100"),) * 4 + (BASE, BASE, 1, 0)}

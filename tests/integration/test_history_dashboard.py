@@ -9,9 +9,14 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, expect
 
+from app.extensions import db
 from app.market.prices import store_ticks
 from app.market.ticks import Tick
+from app.models import Backfill
+from app.pipeline.pubsub import tell_pages
+from app.services import redis_client
 from devstack.processes import Stack
+from tasks.backfill import backfill_step
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
 
@@ -139,6 +144,58 @@ def test_a_range_of_one_bucket_draws_it_and_all_of_minutes_labels_no_month_eight
         labels = [label for label in page.evaluate(f"({scale})('x')")["labels"] if label]
         assert labels and len(labels) == len(set(labels)), labels
         page.screenshot(path=str(ARTIFACTS / "chart-one-bucket.png"))
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_backfilled_year_draws_daily_candles_with_volume_and_says_it_is_simulated(
+    browser: Browser, stack: Stack, app, width: int
+):
+    """Issue 21: on a new install 1Y is full at once, from the simulator's past, labelled so."""
+    with app.app_context():
+        backfill_step.run()
+        until = db.session.get(Backfill, "BTC-USD").until
+    context, page, errors = open_page(browser, stack.base_url, width=width, height=900)
+    try:
+        wait_for_prices(page)
+        page.evaluate("localStorage.setItem('chart-range', '1y'); localStorage.setItem('chart-style', 'candles')")
+        page.reload()
+        wait_for_prices(page)
+        card(page, "BTC-USD").click()
+        status = page.locator("#chart-status")
+        expect(status).to_have_text(
+            re.compile(r"^\d+ buckets of \d+ d, .* · simulated history before "), timeout=10_000
+        )
+        assert str(until.year) in status.inner_text()
+        expect(page.locator("#chart-modal")).to_have_attribute("data-source", "candles_1d")
+        drawn = page.evaluate(
+            "() => Chart.getChart(document.getElementById('chart-canvas'))"
+            ".data.datasets.map((d) => [d.label, d.data.length])"
+        )
+        assert drawn[0][0] == "BTC-USD" and drawn[1][0] == "volume" and drawn[0][1] == drawn[1][1] >= 30, drawn
+        page.screenshot(path=str(ARTIFACTS / f"chart-backfilled-year-{width}.png"))
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_card_shows_how_far_its_history_has_loaded(browser: Browser, stack: Stack, app):
+    with app.app_context():
+        until = datetime.now(UTC)
+        db.session.add(Backfill(symbol="ETH-USD", source="simulated", until=until, chunks_total=23, chunks_done=10,
+                                state="running"))  # fmt: skip
+        db.session.commit()
+    context, page, errors = open_page(browser, stack.base_url)
+    try:
+        wait_for_prices(page)
+        history = card(page, "ETH-USD").locator(".history")
+        expect(history).to_have_text("loading history: 43 %")
+        expect(card(page, "BTC-USD").locator(".history")).to_be_hidden()
+        with app.app_context():
+            tell_pages(redis_client(), {"type": "history", "symbol": "ETH-USD", "state": "done", "percent": 100})
+        expect(history).to_be_hidden()
         assert errors == []
     finally:
         context.close()

@@ -36,6 +36,7 @@ def test_one_hour_answers_from_raw_ticks_in_ten_second_buckets(client, ctx):
         "low": float(min(t.price for t in inside)),
         "close": float(inside[-1].price),
         "ticks": 5,
+        "volume": 0.0,
     }
     times = [p["t"] for p in body["points"]]
     assert times == sorted(times)

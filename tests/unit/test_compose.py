@@ -16,7 +16,7 @@ from config.settings import PROJECT_ROOT
 from devstack.run import procfile_commands
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
-PROJECT_SERVICES = ("migrate", "web", "worker", "beat", "bridge", "flower")
+PROJECT_SERVICES = ("migrate", "web", "worker", "backfill", "beat", "bridge", "flower")
 SERVERS = ("kafka", "postgres", "redis")
 
 
@@ -51,7 +51,7 @@ def test_services_are_the_servers_and_the_project_processes(compose):
 
 def test_each_process_runs_the_procfile_command(compose):
     procfile = procfile_commands()
-    for name in ("web", "worker", "beat", "bridge", "flower"):
+    for name in ("web", "worker", "backfill", "beat", "bridge", "flower"):
         assert compose["services"][name]["command"] == procfile[name], name
     assert compose["services"]["migrate"]["command"] == "flask --app wsgi setup"
 

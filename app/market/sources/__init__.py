@@ -22,6 +22,32 @@ class Quote(NamedTuple):
     symbol: str
     price: Decimal
     observed_at: datetime
+    volume: Decimal | None = None  # traded since the source's previous figure, where it says
+
+
+class Bar(NamedTuple):
+    """One bar of a source's history: prices from ``start`` to just before ``stop``."""
+
+    start: datetime
+    stop: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal  # 0 where the source gives none
+
+
+INTERVAL_SECONDS = {"1m": 60, "1h": 3600, "1d": 86_400}
+
+
+class Known(NamedTuple):
+    """What is stored of a symbol whose past is asked for: its trading hours, when this install
+    began to see it live (``until``), and its first price from then (the simulator walks back
+    from it; None if there is none yet)."""
+
+    calendar: str | None
+    until: datetime
+    first_price: Decimal | None
 
 
 class Listing(NamedTuple):
@@ -61,6 +87,11 @@ class PriceSource(Protocol):
         SourceError if it could not be asked."""
         ...
 
+    def history(self, symbol: str, interval: str, start: datetime, stop: datetime, known: Known) -> list[Bar]:
+        """The symbol's complete bars of ``interval`` (1m, 1h, 1d) starting within [start, stop),
+        oldest first; [] where the source keeps none; Throttled / SourceError as ``fetch``."""
+        ...
+
 
 def round_price(price: float) -> Decimal:
     """Keep SIGNIFICANT_DIGITS digits, at least 2 decimals: BTC in cents, DOGE in millionths."""
@@ -77,6 +108,7 @@ def select_source(
     simulator_state: WalkState,
     last_known: Callable[[Sequence[str]], Mapping[str, Decimal]],
     probe_symbols: Sequence[str],
+    history_years: int = 20,
     decide_once: Callable[[Callable[[], str]], str] = lambda decide: decide(),
 ) -> PriceSource:
     """The source PRICE_SOURCE names. For ``auto``: yfinance if it answers now, else the
@@ -86,7 +118,11 @@ def select_source(
 
     sources: dict[str, PriceSource] = {
         "simulated": SimulatedSource(
-            seed=seed, interval_seconds=interval_seconds, state=simulator_state, last_known=last_known
+            seed=seed,
+            interval_seconds=interval_seconds,
+            state=simulator_state,
+            last_known=last_known,
+            years=history_years,
         ),
         "yfinance": YahooSource(timeout_seconds=yfinance_timeout),
     }

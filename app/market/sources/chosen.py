@@ -60,6 +60,7 @@ def price_source() -> PriceSource:
             simulator_state=RedisWalkState(redis_client(), SIMULATOR_STATE),
             last_known=last_prices,
             probe_symbols=settings.symbols,
+            history_years=settings.backfill_years,
             decide_once=decide_once,
         )
     return _source

@@ -11,14 +11,26 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from app.market.hours import ALWAYS
-from app.market.sources import Listing, Quote, SourceError, Throttled, UnknownSymbol, round_price
+from app.market.sources import (
+    INTERVAL_SECONDS,
+    Bar,
+    Known,
+    Listing,
+    Quote,
+    SourceError,
+    Throttled,
+    UnknownSymbol,
+    round_price,
+)
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
+MAX_PAGES = 20  # OHLCV pages asked for one chunk (an exchange pages by its own limit: Kraken 720)
 STAND_INS: Mapping[str, tuple[str, ...]] = {"USD": ("USD", "USDT", "USDC"), "EUR": ("EUR", "EURC")}
 
 
@@ -107,6 +119,29 @@ class ExchangeSource:
             )
             self.unpriced |= missing
         return quotes
+
+    def history(self, symbol: str, interval: str, start: datetime, stop: datetime, known: Known) -> list[Bar]:
+        """The exchange's OHLCV of the pair from ``start``, page after page until ``stop``. An
+        exchange keeps what it keeps (Kraken: its last 720 bars of each interval): older spans
+        come back empty."""
+        pair = next(iter(self.pairs([symbol])), None)
+        if pair is None:
+            return []
+        step, bars, since = timedelta(seconds=INTERVAL_SECONDS[interval]), [], int(start.timestamp() * 1000)
+        for _ in range(MAX_PAGES):
+            what = f"the {interval} history of {pair}"
+            page = self._call(what, lambda since=since: self.exchange.fetch_ohlcv(pair, interval, since))
+            fresh = [row for row in page or [] if row[0] >= since]
+            for stamp, o, h, low, c, volume in (row[:6] for row in fresh):
+                at = datetime.fromtimestamp(stamp / 1000, UTC)
+                if at < start or at + step > stop or None in (o, h, low, c) or min(o, h, low, c) <= 0:
+                    continue  # outside the chunk, still forming, or empty
+                bars.append(Bar(at, at + step, round_price(float(o)), round_price(float(h)), round_price(float(low)),
+                                round_price(float(c)), Decimal(str(volume or 0))))  # fmt: skip
+            if not fresh or fresh[-1][0] + step.total_seconds() * 1000 >= stop.timestamp() * 1000:
+                return bars
+            since = int(fresh[-1][0] + step.total_seconds() * 1000)
+        return bars
 
     def describe(self, symbol: str) -> Listing:
         """The exchange's market for the symbol, from its list of markets (no price call)."""

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from app.market.hours import ALWAYS
-from app.market.sources import CRYPTO_PAIR_RE, Listing, Quote, round_price
+from app.market.sources import CRYPTO_PAIR_RE, Bar, Known, Listing, Quote, round_price
 
 START_PRICES = {
     "BTC-USD": Decimal("95000"),
@@ -110,6 +110,18 @@ def start_price(symbol: str) -> Decimal:
     return Decimal(what.low + digest % (what.high - what.low))
 
 
+def slot_volume(seed: int, symbol: str, slot: int, price: Decimal, seconds: float) -> Decimal | None:
+    """What was traded in one slot of the walk (None for a currency pair: Yahoo gives none)."""
+    from app.market.sources.simulated_past import KINDS
+
+    what = kind(symbol)
+    traded = KINDS.get(what.quote_type, KINDS["EQUITY"])[2] * seconds / 60
+    if not traded:
+        return None
+    amount = traded / float(price) * random.Random(f"{seed}:{symbol}:{slot}:volume").lognormvariate(0, 0.5)  # noqa: S311
+    return Decimal(f"{amount:.4f}") if what.quote_type == "CRYPTOCURRENCY" else Decimal(int(amount))
+
+
 def next_price(seed: int, symbol: str, slot: int, last: Decimal) -> Decimal:
     """One step of the walk; the same (seed, symbol, slot, last) always gives the same price."""
     rng = random.Random(f"{seed}:{symbol}:{slot}")
@@ -149,8 +161,10 @@ class SimulatedSource:
         interval_seconds: float,
         state: WalkState | None = None,
         last_known: LastKnown = lambda symbols: {},
+        years: int = 20,
     ) -> None:
         self.seed = seed
+        self.years = years  # how far back its past goes
         self.interval = interval_seconds
         self.state: WalkState = MemoryWalkState() if state is None else state
         self.last_known = last_known
@@ -170,6 +184,13 @@ class SimulatedSource:
             price_hint=what.price_hint,
         )
 
+    def history(self, symbol: str, interval: str, start: datetime, stop: datetime, known: Known) -> list[Bar]:
+        """A walk back from the symbol's first live price (app/market/sources/simulated_past.py)."""
+        from app.market.sources.simulated_past import past
+
+        bars = past(self.seed, symbol, kind(symbol).quote_type, known, self.years)[interval]
+        return [bar for bar in bars if start <= bar.start < stop]
+
     def fetch(self, symbols: Sequence[str], now: datetime) -> list[Quote]:
         slot = math.floor(now.timestamp() / self.interval)
         observed_at = datetime.fromtimestamp(slot * self.interval, UTC)
@@ -184,7 +205,7 @@ class SimulatedSource:
             else:
                 price = next_price(self.seed, symbol, slot, last_price)
                 moved[symbol] = f"{slot}:{price}"
-            quotes.append(Quote(symbol, price, observed_at))
+            quotes.append(Quote(symbol, price, observed_at, slot_volume(self.seed, symbol, slot, price, self.interval)))
         if moved:
             self.state.set_many(moved)
         return quotes

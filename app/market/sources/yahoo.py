@@ -10,11 +10,22 @@ import logging
 import math
 import warnings
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from app.market.hours import calendar_for
-from app.market.sources import Listing, Quote, SourceError, Throttled, UnknownSymbol, round_price
+from app.market.sources import (
+    INTERVAL_SECONDS,
+    Bar,
+    Known,
+    Listing,
+    Quote,
+    SourceError,
+    Throttled,
+    UnknownSymbol,
+    round_price,
+)
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
@@ -49,6 +60,29 @@ def quotes_from_frame(frame: Any, symbols: Sequence[str], now: datetime) -> list
         bar_end = closes.index[-1].to_pydatetime() + BAR
         quotes.append(Quote(symbol, round_price(close), min(now, bar_end)))
     return quotes
+
+
+def bars_from_frame(frame: Any, interval: str, start: datetime, stop: datetime) -> list[Bar]:
+    """The complete bars of a ``Ticker.history`` frame that start in [start, stop). A daily bar
+    is stamped with its trading date at UTC midnight (Yahoo stamps it at the exchange's local
+    midnight, which is the day before in UTC east of Greenwich)."""
+    if frame is None or frame.empty:
+        return []
+    step = timedelta(seconds=INTERVAL_SECONDS[interval])
+    bars = []
+    for stamp, row in frame.iterrows():
+        at = stamp.to_pydatetime()
+        if interval == "1d":
+            at = datetime(at.year, at.month, at.day, tzinfo=UTC)
+        at = at.astimezone(UTC)
+        prices = [float(row[name]) for name in ("Open", "High", "Low", "Close")]
+        if not start <= at < stop or at + step > stop or not all(math.isfinite(p) and p > 0 for p in prices):
+            continue  # outside the chunk, still forming, or a row Yahoo left empty
+        volume = float(row.get("Volume", 0) or 0)
+        o, h, low, c = (round_price(p) for p in prices)
+        traded = Decimal(int(volume)) if math.isfinite(volume) and volume > 0 else Decimal(0)
+        bars.append(Bar(at, at + step, o, max(h, o, c), min(low, o, c), c, traded))
+    return bars
 
 
 class CountsThrottling:
@@ -142,6 +176,36 @@ class YahooSource:
             calendar=calendar_for(meta.get("exchangeName"), meta.get("instrumentType")),
             price_hint=meta.get("priceHint"),
         )
+
+    def history(self, symbol: str, interval: str, start: datetime, stop: datetime, known: Known) -> list[Bar]:
+        """One chart call for the bars of [start, stop): regular hours, prices as traded (not
+        adjusted for later splits and dividends, like the live ticks they join)."""
+        try:
+            frame = call_with_deadline(
+                lambda: self._history_frame(symbol, interval, start, stop), self.timeout * 3, "Yahoo Finance"
+            )
+        except DeadlineExceeded as exc:
+            raise SourceError(str(exc)) from None
+        return bars_from_frame(frame, interval, start, stop)
+
+    def _history_frame(self, symbol: str, interval: str, start: datetime, stop: datetime) -> Any:
+        import yfinance as yf
+        from yfinance.exceptions import YFPricesMissingError, YFRateLimitError, YFTickerMissingError
+
+        ticker = yf.Ticker(symbol, session=self.session)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # raise_errors: see _chart_metadata
+                return ticker.history(
+                    start=start, end=stop, interval=interval, prepost=False, auto_adjust=False, actions=False,
+                    raise_errors=True,
+                )  # fmt: skip
+        except (YFPricesMissingError, YFTickerMissingError):
+            return None  # no bars in that span (before the listing, or older than Yahoo keeps)
+        except YFRateLimitError as exc:
+            raise Throttled(f"Yahoo Finance refused the history of {symbol}: {exc}") from None
+        except Exception as exc:
+            raise SourceError(f"Yahoo Finance did not answer the history of {symbol}: {exc}") from None
 
     def _chart_metadata(self, symbol: str) -> dict[str, Any]:
         import yfinance as yf

@@ -18,6 +18,7 @@ const MIN_POINTS = 100;
 const RANGE_MS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000, "30d": 2_592_000_000, "1y": 31_536_000_000 };
 const RANGE_TITLES = { live: "recent prices", "1h": "last hour", "24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days", "1y": "last year", all: "all time" };
 const BUCKET_ORIGIN = Date.UTC(2000, 0, 1); // the server's date_bin origin: buckets line up with its
+const VOLUME_FORMAT = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
 let chart = null;
 let current = null; // { symbol, opener, limit, range, style, bucketMs }
 let range = localStorage.getItem("chart-range") || "live";
@@ -118,11 +119,17 @@ function buildChart(symbol, points) {
     ? { label: symbol, data, backgroundColors: { up, down, unchanged: themed("--muted") }, borderColors: { up, down, unchanged: themed("--muted") } }
     : // Points are drawn only while there are few of them, so a new chart is not blank.
       { label: symbol, data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false };
+  const traded = points.some((p) => p.v > 0);
+  // Volume under the prices: bars on an axis of their own, five times their highest, so they
+  // keep to the bottom fifth of the chart.
+  const volume = traded
+    ? { type: "bar", label: "volume", yAxisID: "volume", data: points.map((p) => ({ x: p.x, y: p.v })), backgroundColor: themed("--line"), barPercentage: 0.9, categoryPercentage: 1, order: 2 }
+    : null;
   const span = spanOf(points);
   const axisLabel = axisFormatter(span.labels); // what the data spans, not the range's name: "All" of days labels days
   chart = new window.Chart(canvas, {
     type: candles() ? "candlestick" : "line",
-    data: { datasets: [dataset] },
+    data: { datasets: volume ? [dataset, volume] : [dataset] },
     options: {
       animation: false,
       maintainAspectRatio: false,
@@ -154,13 +161,14 @@ function buildChart(symbol, points) {
           ...valueRange(points), // one bucket: a band around it, not Chart.js's empty 0 to 1
           ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value, symbol) },
         },
+        volume: { type: "linear", axis: "y", position: "right", display: false, min: 0, max: traded ? 5 * Math.max(...points.map((p) => p.v || 0)) : 1 },
       },
       plugins: {
         legend: { display: false },
         tooltip: {
           callbacks: {
             title: (items) => (current.range === "live" ? formatTime(items[0].parsed.x) : formatDateTime(items[0].parsed.x)),
-            label: (item) => tooltipLines(symbol, item.raw),
+            label: (item) => (item.dataset.yAxisID === "volume" ? `Volume ${VOLUME_FORMAT.format(item.raw.y)}` : tooltipLines(symbol, item.raw)),
           },
         },
       },
@@ -177,6 +185,15 @@ function pointsText(count) {
   const minutes = current.bucketMs / 60_000;
   const size = minutes >= 1440 ? `${minutes / 1440} d` : minutes >= 60 ? `${minutes / 60} h` : minutes >= 1 ? `${minutes} min` : `${current.bucketMs / 1000} s`;
   return `${count} ${count === 1 ? "bucket" : "buckets"} of ${size}, the last one updating live`;
+}
+
+// Where the chart's past came from: a simulated one is said so, one still loading says how far.
+function pastText() {
+  const past = current.range === "live" ? null : current.backfill;
+  if (!past) return "";
+  const before = formatDateTime(Date.parse(past.until));
+  const loading = ["done", "failed"].includes(past.state) ? "" : " (still loading)";
+  return past.source === "simulated" ? ` · simulated history before ${before}${loading}` : loading ? ` · history${loading}` : "";
 }
 
 function pressed(buttons, key, value) {
@@ -215,15 +232,16 @@ async function load() {
       current.limit = Math.max(MIN_POINTS, points.length);
     } else {
       const answer = await api.historyRange(symbol, current.range, maxPoints());
-      points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close }));
+      points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close, v: p.volume ?? 0 }));
       current.bucketMs = answer.bucket_seconds * 1000;
+      current.backfill = answer.backfill;
       current.from = Date.parse(answer.from);
       dialog.dataset.bucket = String(answer.bucket_seconds);
       dialog.dataset.source = answer.source;
     }
     if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
     buildChart(symbol, points);
-    status.textContent = points.length ? pointsText(points.length) : "No prices stored for this range yet.";
+    status.textContent = (points.length ? pointsText(points.length) : "No prices stored for this range yet.") + pastText();
   } catch (error) {
     if (current?.symbol !== symbol) return;
     box.hidden = true; // no large empty chart: the message and a way to try again
@@ -296,7 +314,7 @@ function foldIntoBuckets(data, x, price) {
   showHeadline(points);
   dialog.dataset.points = String(points.length);
   dialog.dataset.last = String(x);
-  status.textContent = pointsText(points.length);
+  status.textContent = pointsText(points.length) + pastText();
 }
 
 function close() {

@@ -65,7 +65,9 @@ function card(symbol) {
   spark.append(line);
   dayLine.append(day, spark);
   const meta = element("span", "meta", "no price yet");
-  button.append(head, listing, priceLine, dayLine, change, meta); // the 24 h change first: a tick's is noise
+  const history = element("span", "history"); // "loading history: 43 %" while its past loads
+  history.hidden = true;
+  button.append(head, listing, priceLine, dayLine, change, meta, history); // the 24 h change first: a tick's is noise
   button.addEventListener("click", () => openChart(symbol, button));
   const tools = element("span", "card-tools");
   const grip = element("span", "card-tool card-grip", "⠿");
@@ -79,7 +81,7 @@ function card(symbol) {
   );
   el.append(button, tools);
   cardsEl.append(el);
-  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, meta, last: null, receivedAt: null };
+  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, meta, history, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
@@ -99,9 +101,22 @@ export function setWatchlist(watchlist) {
     c.listing.textContent = [s.name, s.exchange].filter(Boolean).join(" · ");
     c.listing.title = [s.name, s.exchange, s.quote_type?.toLowerCase()].filter(Boolean).join(" · ");
     if (s.currency) c.currency.textContent = s.currency;
+    if (s.history) setHistory(s.history);
     const there = cardsEl.children[index];
     if (there !== c.el) cardsEl.insertBefore(c.el, there ?? null); // only what moved: focus stays put
   });
+}
+
+// How far the loading of a symbol's past has come (the watchlist, then {type: "history"} news).
+export function setHistory(progress) {
+  const c = cards.get(progress.symbol);
+  if (!c) return;
+  const loading = !["done", "failed"].includes(progress.state);
+  c.history.hidden = !loading;
+  c.history.textContent = loading
+    ? `loading history: ${progress.percent} %${progress.state === "resting" ? " (the source asked us to wait)" : ""}`
+    : "";
+  c.el.dataset.history = progress.state;
 }
 
 // `previous` comes with REST snapshots; live ticks compare with the card's last price.
