@@ -144,3 +144,20 @@ def test_crypto_from_the_exchange_with_yahoo_standing_in():
 def test_the_simulator_takes_every_symbol():
     simulated = SimulatedSource(seed=1, interval_seconds=2)
     assert plan(simulated, WATCHED) == [Route(simulated, ("BTC-USD", "AAPL", "ETH-USD"))]
+
+
+def test_kraken_history_is_its_ohlc_answer_within_the_chunk():
+    """Kraken's documented OHLC example (tests/fixtures/README.md): 1 m bars of BTC/USD."""
+    from datetime import timedelta
+
+    from app.market.sources import Known
+
+    adapter = KrakenReplay()
+    start = datetime(2023, 7, 6, 19, 20, tzinfo=UTC)  # 1688671200
+    bars = kraken(adapter).history("BTC-USD", "1m", start, start + timedelta(minutes=3), Known("24/7", NOW, None))
+    assert [(b.start - start, str(b.open), str(b.high), str(b.low), str(b.close), str(b.volume)) for b in bars] == [
+        (timedelta(0), "30306.10", "30306.20", "30305.70", "30305.70", "3.39243896"),
+        (timedelta(minutes=1), "30304.50", "30304.50", "30300.00", "30300.00", "4.42996871"),
+        (timedelta(minutes=2), "30300.30", "30300.40", "30291.40", "30291.40", "2.13024789"),
+    ]  # the fourth bar would end past the chunk
+    assert adapter.asked[-1].startswith("OHLC?pair=XXBTZUSD")

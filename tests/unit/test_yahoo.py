@@ -5,7 +5,7 @@ No network: every URL yfinance asks for is answered from tests/fixtures/yahoo.
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -161,3 +161,45 @@ def test_a_stock_is_described_with_its_exchanges_calendar_and_after_the_close_it
     (quote,) = source.fetch(["AAPL"], saturday)
     # The day after Thanksgiving closes at 13:00 New York: the last bar ends then, the quote is the close.
     assert (quote.price, quote.observed_at) == (Decimal("278.85"), datetime(2026, 11, 27, 18, 0, tzinfo=UTC))
+
+
+class HistoryReplay(Replay):
+    """Every chart request answered with one recorded history answer (tests/fixtures/README.md)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def send(self, request, **kwargs):
+        response = super().send(request, **kwargs)
+        if urlsplit(request.url).path.startswith("/v8/finance/chart/"):
+            response.status_code = 200
+            response._content = (FIXTURES / self.name).read_bytes()
+        return response
+
+
+def test_hourly_history_gives_the_complete_bars_of_the_chunk():
+    from app.market.sources import Known
+
+    source = YahooSource(timeout_seconds=5, session=session(HistoryReplay("history_NVDA_1h.json")))
+    start, stop = datetime(2024, 5, 3, tzinfo=UTC), datetime(2024, 5, 4, tzinfo=UTC)
+    bars = source.history("NVDA", "1h", start, stop, Known("XNAS", stop, None))
+    assert bars[0] == (
+        datetime(2024, 5, 3, 13, 30, tzinfo=UTC), datetime(2024, 5, 3, 14, 30, tzinfo=UTC),
+        Decimal("877.8900"), Decimal("889.4746"), Decimal("870.4001"), Decimal("878.6200"), Decimal(13341628),
+    )  # fmt: skip
+    assert [b.start.hour for b in bars][:7] == [13, 14, 15, 16, 17, 18, 19]  # New York's :30 hours
+    assert sum(b.volume for b in bars) == 37_800_012  # the recorded bars' volumes, each once
+    assert source.history("NVDA", "1h", stop, stop + timedelta(days=1), Known("XNAS", stop, None)) == []
+
+
+def test_daily_history_is_stamped_with_the_trading_date_at_utc_midnight():
+    from app.market.sources import Known
+
+    source = YahooSource(timeout_seconds=5, session=session(HistoryReplay("history_GS_1d.json")))
+    start, stop = datetime(2023, 10, 1, tzinfo=UTC), datetime(2023, 10, 10, tzinfo=UTC)
+    bars = source.history("GS", "1d", start, stop, Known("XNYS", stop, None))
+    assert [b.start.day for b in bars] == [2, 3, 4, 5, 6, 9]  # Monday to Friday, then Monday
+    assert all(b.start.hour == 0 and b.stop - b.start == timedelta(days=1) for b in bars)
+    last = (bars[-1].open, bars[-1].close, bars[-1].volume)
+    assert last == (Decimal("308.9000"), Decimal("312.6100"), Decimal(1094400))
