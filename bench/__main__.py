@@ -10,10 +10,12 @@
 7. Ingest: 200,000 preloaded ticks through bridge + worker, vs one tick per task.
 8. History: GET /history/<symbol> (100 points) and every range of /api/history with 10,000,000 raw
    ticks and a year of candles (made in PostgreSQL); pruning a day while batches are stored.
+9. Backfill: 500 symbols' past (7 days of 1 m, 2 years of 1 h, 20 years of 1 d) by the backfill
+   process while the live path runs: rows/s, its peak RSS, the live path with and without it, ranges.
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
 docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify, notify-kill,
-fanout, latency, ingest, history; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
+fanout, latency, ingest, history, backfill; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from app import create_app
 from app.market.prices import store_ticks, sync_symbols
 from app.market.ticks import Tick
 from bench.alerts import explain_hot, run_alerts
+from bench.backfill import run_backfill
+from bench.backfill import summary as backfill_summary
 from bench.fanout import run_fanout, summary
 from bench.history import run_history, storage_per_symbol_year
 from bench.history import summary as history_summary
@@ -47,7 +51,10 @@ BATCH = 500
 ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
-BENCHMARKS = ("persist", "dispatch", "alerts", "notify", "notify-kill", "fanout", "latency", "ingest", "history")
+BENCHMARKS = (
+    "persist", "dispatch", "alerts", "notify", "notify-kill", "fanout", "latency", "ingest", "backfill", "history",
+)  # fmt: skip
+BACKFILL_SYMBOLS = [f"B{n:03d}-USD" for n in range(int(os.environ.get("BENCH_BACKFILL_SYMBOLS", "500")))]
 # 20,000 raw ticks (11 h at 2 s) for each of 500 symbols: 10,000,000 rows. A year of minute candles
 # for HISTORY_CANDLE_SYMBOLS of them (500 makes 263 million rows: about an hour to build here).
 HISTORY_RAW_PER_SYMBOL = 20_000
@@ -211,6 +218,25 @@ def run(chosen: tuple[str, ...], data_dir: Path) -> None:
                 "ingest peak RSS per process: "
                 + ", ".join(f"{k} {v:.0f} MB" for k, v in sorted(batched[0].max_rss_mb.items()))
             )
+
+        if "backfill" in chosen:
+            done = run_backfill(app, env | servers.env, data_dir, BACKFILL_SYMBOLS)
+            with app.app_context():
+                sync_symbols(settings.symbols)
+            lines.append(backfill_summary(done))
+            add("backfill", f"bars of {done.symbols} symbols' past stored", done.rows, "rows")
+            add("backfill", "rows per second into the candle tables", done.rows_per_second, "rows/s")
+            add("backfill", "backfill process peak RSS", done.peak_rss_mb, "MB")
+            for when in ("without", "during"):
+                add("backfill", f"fetch -> socket p50 {when} the backfill", done.delivery_p50_ms[when], "ms")
+                add("backfill", f"persist p99 {when} the backfill", done.persist_p99_ms[when], "ms")
+            add("backfill", "fetch -> socket p50, during vs without", done.delivery_p50_ms["during"]
+                / done.delivery_p50_ms["without"], "x", 1.5, higher=False)  # fmt: skip
+            add("backfill", "persist p99, during vs without", done.persist_p99_ms["during"]
+                / done.persist_p99_ms["without"], "x", 1.5, higher=False)  # fmt: skip
+            for name, p50 in done.range_p50_ms.items():
+                add("backfill", f"range {name} p50 ({done.range_points[name]} points, {done.range_sources[name]})",
+                    p50, "ms", 20, higher=False)  # fmt: skip
 
         if "history" in chosen:  # last: it leaves millions of rows behind
             with running_web(env | servers.env, data_dir, LOG_LEVEL="WARNING") as web:

@@ -96,6 +96,7 @@ def load(
         for table, step, count, chosen in (
             ("candles_1m", "1 minute", days * 1440, symbols[:candle_symbols]),
             ("candles_1h", "1 hour", days * 24, symbols),
+            ("candles_1d", "1 day", days, symbols),
         ):
             _fill(
                 f"""INSERT INTO {table} (symbol, bucket, open, high, low, close, first_at, last_at, ticks)
@@ -107,13 +108,13 @@ def load(
                     ON CONFLICT DO NOTHING""",
                 {"start": year_ago, "count": count, "step": step},
                 chosen,
-                5 if table == "candles_1m" else 100,
+                {"candles_1m": 5, "candles_1h": 100}.get(table, 500),
             )
-        db.session.execute(text("ANALYZE ticks; ANALYZE candles_1m; ANALYZE candles_1h"))
+        db.session.execute(text("ANALYZE ticks; ANALYZE candles_1m; ANALYZE candles_1h; ANALYZE candles_1d"))
         db.session.commit()
         rows = {
             table: int(db.session.scalar(text(f"SELECT count(*) FROM {table}")))
-            for table in ("ticks", "candles_1m", "candles_1h")
+            for table in ("ticks", "candles_1m", "candles_1h", "candles_1d")
         }
     return rows
 
@@ -240,10 +241,11 @@ def run_history(
 
 def storage_per_symbol_year(bytes_per_row: dict[str, float], settings: Settings) -> float:
     """Bytes one symbol holds after a year at the 2 s cadence: RAW_RETENTION_DAYS of raw ticks,
-    CANDLES_1M_RETENTION_DAYS of minute candles and a year of hourly ones (those are kept)."""
+    CANDLES_1M_RETENTION_DAYS of minute candles and a year of hourly and daily ones (those are kept)."""
     per_day = 86_400 / settings.fetch_interval_seconds
     return (
         settings.raw_retention_days * per_day * bytes_per_row["ticks"]
         + settings.candles_1m_retention_days * 1440 * bytes_per_row["candles_1m"]
         + 365 * 24 * bytes_per_row["candles_1h"]
+        + 365 * bytes_per_row.get("candles_1d", 0)
     )

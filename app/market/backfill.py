@@ -62,8 +62,14 @@ def plan_missing(source_of: Callable[[Symbol], str], now: datetime, years: int) 
 
 
 def unfinished() -> list[Backfill]:
-    """Jobs still to do, oldest first (a symbol added first gets its past first)."""
-    query = select(Backfill).where(Backfill.state.not_in(("done", "failed"))).order_by(Backfill.created_at)
+    """Jobs still to do of watched symbols, oldest first (a symbol added first gets its past first);
+    a symbol removed meanwhile waits until it is watched again."""
+    watched = select(Symbol.symbol).where(Symbol.active)
+    query = (
+        select(Backfill)
+        .where(Backfill.state.not_in(("done", "failed")), Backfill.symbol.in_(watched))
+        .order_by(Backfill.created_at)
+    )
     return list(db.session.scalars(query))
 
 

@@ -17,7 +17,7 @@ from app.extensions import db
 # In pipeline order: the first late stage is where a stall starts.
 STAGES = ("fetch", "bridge", "persist", "alerts")
 # Stages that run on their own, slower clock: late only after missing three of their runs.
-STAGE_INTERVALS = {"maintenance": 3600.0}
+STAGE_INTERVALS = {"maintenance": 3600.0, "backfill": 5.0}
 VERDICTS = ("ok", "late", "failing")
 STALE_INTERVALS = 3  # a price older than this many fetch intervals is not live
 

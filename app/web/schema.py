@@ -162,6 +162,32 @@ class LatestPrices(Struct):
     markets: dict[str, MarketSession]  # symbols whose trading hours are known
 
 
+class DayFigures(Struct):
+    date: Annotated[str, Meta(description="the UTC day of the symbol's newest daily candle (its last session)")]
+    open: float
+    high: float
+    low: float
+
+
+class YearRange(Struct):
+    low: float
+    high: float
+
+
+class SymbolContext(Struct):
+    symbol: str
+    currency: str | None
+    day: DayFigures | None
+    previous_close: float | None
+    year_range: Annotated[YearRange | None, Meta(description="lowest low and highest high of the last 52 weeks")]
+    volume: float | None
+    volume_span: Annotated[Literal["day", "24h"], Meta(description="crypto: the last 24 hours; else the day")]
+
+
+class MarketContext(Struct):
+    symbols: list[SymbolContext]
+
+
 class PointsQuery(Struct):
     points: Annotated[int, Meta(ge=1, le=10000)] | None = None
 
@@ -371,10 +397,17 @@ class SourceState(Struct):
     stand_in: str | None = None  # the source crypto pairs come from meanwhile (CRYPTO_FALLBACK)
 
 
+class HistoryLoading(Struct):
+    done: int
+    failed: int
+    loading: Annotated[list[HistoryProgress], Meta(description="the symbols whose past is still loading")]
+
+
 class PipelineStatus(Struct):
     pipeline: dict[str, dict[str, Any]]
     last_tick_age_seconds: float | None
     deliveries: dict[str, int]
+    history: HistoryLoading
     price_source: str
     source_state: SourceState
     server_time: datetime

@@ -7,11 +7,13 @@ import {
   setSymbols, updatePreview,
 } from "./alerts/alerts.js";
 import {
-  currentPrice, onCardSelected, refreshFreshness, setHistory, setLive, setMarkets, setSparklines, setWatchlist, showPrice,
+  currentPrice, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines, setWatchlist,
+  showPrice,
 } from "./prices/cards.js";
+import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
-import { addLivePoint, openChart } from "./chart/chart.js";
+import { addLivePoint, openChart, refreshChartContext } from "./chart/chart.js";
 import { setPriceHints } from "./core/format.js";
 import { clearOutages } from "./core/forms.js";
 import { setServerClock } from "./prices/freshness.js";
@@ -27,7 +29,7 @@ async function catchUp() {
   if (news === watchlistNews) showWatchlist(watchlist); // else the socket's is newer
   setMarkets(latest.markets);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
-  await Promise.all([loadAlerts(), loadChannels(), loadSparklines(), catchUpFires()]);
+  await Promise.all([loadAlerts(), loadChannels(), loadSparklines(), loadContext(), catchUpFires()]);
 }
 
 // Watchlists that came on the socket: a REST answer asked for before one of them is older.
@@ -80,6 +82,7 @@ function onMessage(message) {
     watchlistNews += 1;
     showWatchlist(message.symbols); // added, removed or reordered here or in another tab
     loadSparklines().catch(() => {});
+    loadContext().catch(() => {});
   }
 }
 
@@ -90,6 +93,11 @@ setInterval(() => {
   refreshSourceState();
 }, 1000);
 setInterval(() => loadSparklines().catch(() => {}), 300_000);
+setInterval(() => loadContext().catch(() => {}), 60_000); // the day's figures, the 52 weeks, the volume
+onContextChanged(() => {
+  refreshContext();
+  refreshChartContext();
+});
 
 keepClearOfTop(document.getElementById("top"));
 onCardSelected(openChart);

@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from bench.alerts import run_alerts
+from bench.backfill import run_backfill
 from bench.history import RANGES, SYMBOLS, run_history
 from bench.ingest import run_ingest
 from bench.notify import run_notify
@@ -40,7 +41,12 @@ def test_history_benchmark_loads_rows_times_answers_and_prunes(app, server_env, 
         result = run_history(
             app, web.base_url, raw_per_symbol=150, candle_symbols=2, requests=3, symbols=SYMBOLS[:20], days=3
         )
-    assert result.rows == {"ticks": 20 * 150 + 20 * 10_000, "candles_1m": 2 * 3 * 1440, "candles_1h": 20 * 3 * 24}
+    assert result.rows == {
+        "ticks": 20 * 150 + 20 * 10_000,
+        "candles_1m": 2 * 3 * 1440,
+        "candles_1h": 20 * 3 * 24,
+        "candles_1d": 20 * 3,
+    }
     assert 0 < result.last_points_p50_ms <= result.last_points_p99_ms
     assert set(result.p50_ms) == set(RANGES) and result.sources["1h"] == "ticks"
     assert result.points["24h"] > 100 and result.sources["24h"] == "candles_1m"
@@ -49,3 +55,14 @@ def test_history_benchmark_loads_rows_times_answers_and_prunes(app, server_env, 
     with app.app_context():
         left = db.session.scalar(text("SELECT count(*) FROM ticks WHERE symbol = 'H007-USD'"))
     assert left >= 150  # the recent ticks stay, with the ones stored during the prune
+
+
+def test_backfill_benchmark_loads_every_symbol_and_times_the_live_path_and_the_ranges(app, server_env, tmp_path):
+    result = run_backfill(
+        app, server_env | {"BACKFILL_YEARS": "1"}, tmp_path, ["BTC-USD", "ETH-USD"], clients=3, window=3, requests=2
+    )
+    assert result.rows > 2 * (6 * 1440 + 720 * 24) and result.rows_per_second > 0 and result.peak_rss_mb > 0
+    assert result.rows_by_table["candles_1m"] >= 2 * 6 * 1440
+    assert set(result.delivery_p50_ms) == set(result.persist_p99_ms) == {"without", "during"}
+    assert set(result.range_p50_ms) == set(RANGES) and result.range_sources["1y"] == "candles_1d"
+    assert result.range_points["all"] > 100  # a year and more, in buckets of days

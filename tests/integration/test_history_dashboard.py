@@ -163,7 +163,16 @@ def test_a_backfilled_year_draws_daily_candles_with_volume_and_says_it_is_simula
         page.evaluate("localStorage.setItem('chart-range', '1y'); localStorage.setItem('chart-style', 'candles')")
         page.reload()
         wait_for_prices(page)
+        # The card's context, from the backfilled candles and the live ones.
+        figures = card(page, "BTC-USD").locator(".context")
+        expect(figures.locator("dt")).to_have_text(["Open", "Prev close", "Day", "52 wk", "Vol 24 h"])
+        low, high = (float(v.replace(",", "")) for v in figures.locator("dd").nth(3).inner_text().split(" – "))
+        price = float(card(page, "BTC-USD").locator(".price").inner_text().replace(",", ""))
+        assert low < high and low <= price * 1.05, (low, high, price)
+        page.screenshot(path=str(ARTIFACTS / f"card-context-{width}.png"))
         card(page, "BTC-USD").click()
+        expect(page.locator("#chart-context")).to_contain_text("Prev close")
+        expect(page.locator("#chart-context")).to_contain_text("52 wk")
         status = page.locator("#chart-status")
         expect(status).to_have_text(
             re.compile(r"^\d+ buckets of \d+ d, .* · simulated history before "), timeout=10_000

@@ -54,6 +54,7 @@ def test_an_added_symbol_is_checked_described_and_watched_last(client, app):
             "calendar": "XNYS",  # a simulated stock keeps New York's hours
             "price_hint": 2,  # and is quoted in cents
             "position": 3,
+            "history": None,  # its past is planned by the backfill's next step (every 5 s)
         }
     }
     assert watched(client) == [*CONFIGURED, "AAPL"]

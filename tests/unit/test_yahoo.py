@@ -203,3 +203,31 @@ def test_daily_history_is_stamped_with_the_trading_date_at_utc_midnight():
     assert all(b.start.hour == 0 and b.stop - b.start == timedelta(days=1) for b in bars)
     last = (bars[-1].open, bars[-1].close, bars[-1].volume)
     assert last == (Decimal("308.9000"), Decimal("312.6100"), Decimal(1094400))
+
+
+def test_each_quote_carries_what_was_traded_since_the_previous_fetch():
+    from app.market.sources.simulated import MemoryWalkState
+
+    traded = MemoryWalkState()
+    source = YahooSource(timeout_seconds=10, session=session(Replay()), traded=traded)
+    first = source.fetch(["AAPL"], NOW)
+    assert first[0].volume is None  # nothing to count from yet
+    day, _, total = traded["AAPL"].partition(":")
+    assert int(total) == 4_458_488  # the recorded bars' volumes, added up (Yahoo's crypto minutes carry 0)
+    traded["AAPL"] = f"{day}:{int(total) - 1500}"  # as if the last fetch had seen 1,500 fewer
+    assert source.fetch(["AAPL"], NOW)[0].volume == Decimal(1500)
+    traded["AAPL"] = "2026-11-23:999999999999"  # yesterday's total: today's counts from 0
+    assert source.fetch(["AAPL"], NOW)[0].volume == Decimal(total)
+    traded["AAPL"] = f"{day}:{int(total) + 10}"  # the total went back (a correction): none
+    assert source.fetch(["AAPL"], NOW)[0].volume is None
+
+
+def test_minute_history_leaves_out_the_bar_still_forming():
+    from app.market.sources import Known
+
+    source = YahooSource(timeout_seconds=5, session=session(HistoryReplay("history_AMZN_1m.json")))
+    start = datetime(2023, 5, 2, 19, 30, tzinfo=UTC)
+    until = datetime(2023, 5, 2, 19, 45, 30, tzinfo=UTC)  # inside the 19:45 minute
+    bars = source.history("AMZN", "1m", start, until, Known("XNAS", until, None))
+    assert [b.start.minute for b in bars] == list(range(30, 45))  # 19:45 ends after ``until``: live ticks own it
+    assert (bars[1].open, bars[1].close, bars[1].volume) == (Decimal("103.6050"), Decimal("103.6000"), Decimal(200320))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from app.market.sources.simulated import WalkState
+    from app.market.sources.yahoo import VolumeState
 
 log = logging.getLogger(__name__)
 SIGNIFICANT_DIGITS = 7
@@ -109,6 +110,7 @@ def select_source(
     last_known: Callable[[Sequence[str]], Mapping[str, Decimal]],
     probe_symbols: Sequence[str],
     history_years: int = 20,
+    traded_state: VolumeState | None = None,
     decide_once: Callable[[Callable[[], str]], str] = lambda decide: decide(),
 ) -> PriceSource:
     """The source PRICE_SOURCE names. For ``auto``: yfinance if it answers now, else the
@@ -124,7 +126,7 @@ def select_source(
             last_known=last_known,
             years=history_years,
         ),
-        "yfinance": YahooSource(timeout_seconds=yfinance_timeout),
+        "yfinance": YahooSource(timeout_seconds=yfinance_timeout, traded=traded_state),
     }
 
     def probe() -> str:

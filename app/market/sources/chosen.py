@@ -18,12 +18,14 @@ from app.pipeline.pubsub import AUTO_SOURCE_KEY
 from app.services import redis_client
 
 SIMULATOR_STATE = "stockticker:simulator"
+YAHOO_VOLUMES = "stockticker:yahoo:volumes"  # each symbol's day volume at the last fetch
 _source: PriceSource | None = None
 _crypto: dict[str, PriceSource | None] | None = None  # "source", "fallback": made on first use
 
 
 class RedisWalkState:
-    """The simulator's walk in a Redis hash, so every worker process continues the same walk."""
+    """A source's running state per symbol in a Redis hash, shared by every worker process: the
+    simulator's walk, Yahoo's day volumes."""
 
     def __init__(self, client: redis.Redis, key: str) -> None:
         self.client, self.key = client, key
@@ -61,6 +63,7 @@ def price_source() -> PriceSource:
             last_known=last_prices,
             probe_symbols=settings.symbols,
             history_years=settings.backfill_years,
+            traded_state=RedisWalkState(redis_client(), YAHOO_VOLUMES),
             decide_once=decide_once,
         )
     return _source

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from app.market.hours import calendar_for
 from app.market.sources import (
@@ -29,6 +29,16 @@ from app.market.sources import (
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
+
+
+class VolumeState(Protocol):
+    """Where each symbol's last seen day volume lives ("day:total"), read and written in bulk."""
+
+    def get_many(self, symbols: Sequence[str]) -> dict[str, str]: ...
+
+    def set_many(self, points: Mapping[str, str]) -> None: ...
+
+
 BAR = timedelta(minutes=1)
 METADATA_KEYS = (
     "longName", "shortName", "currency", "fullExchangeName", "exchangeName", "instrumentType", "priceHint",
@@ -38,14 +48,22 @@ METADATA_KEYS = (
 CLOSE_SETTLE = timedelta(minutes=15)
 
 
-def quotes_from_frame(frame: Any, symbols: Sequence[str], now: datetime) -> list[Quote]:
+def quotes_from_frame(
+    frame: Any, symbols: Sequence[str], now: datetime, traded: VolumeState | None = None
+) -> list[Quote]:
     """The last close of each symbol in a ``yf.download(group_by="ticker")`` frame.
 
     A 1-minute bar's close is the price at some moment inside [bar start, bar end),
     so the quote is stamped ``min(now, bar end)``: a live market gives a new time on
     every fetch, a closed one repeats the same tick, which the database dedupes.
+
+    Its volume is what was traded since the previous fetch: the frame's bars add up to the day's
+    volume so far, and ``traded`` keeps the last such total per symbol (shared by every worker
+    process). The first fetch of a symbol, or after the total went back (a correction), carries
+    none: nothing is counted that the previous figure may have counted.
     """
     quotes = []
+    totals: dict[str, tuple[str, float]] = {}
     if frame is None or frame.empty:
         return quotes
     for symbol in symbols:
@@ -58,8 +76,26 @@ def quotes_from_frame(frame: Any, symbols: Sequence[str], now: datetime) -> list
         if not math.isfinite(close) or close <= 0:
             continue
         bar_end = closes.index[-1].to_pydatetime() + BAR
+        volumes = frame[symbol].get("Volume")
+        if volumes is not None:
+            totals[symbol] = (closes.index[-1].date().isoformat(), float(volumes.fillna(0).sum()))
         quotes.append(Quote(symbol, round_price(close), min(now, bar_end)))
-    return quotes
+    if traded is None or not totals:
+        return quotes
+    before = traded.get_many(list(totals))
+    traded.set_many({symbol: f"{day}:{total:.0f}" for symbol, (day, total) in totals.items()})
+    return [q._replace(volume=_since(before.get(q.symbol), totals.get(q.symbol))) for q in quotes]
+
+
+def _since(before: str | None, now: tuple[str, float] | None) -> Decimal | None:
+    """Traded between two of the day's running totals ("day:total"); a new day starts from 0."""
+    if now is None or before is None:
+        return None
+    day, _, total = before.partition(":")
+    if day != now[0]:
+        return Decimal(int(now[1]))
+    moved = now[1] - float(total)
+    return Decimal(int(moved)) if moved >= 0 else None
 
 
 def bars_from_frame(frame: Any, interval: str, start: datetime, stop: datetime) -> list[Bar]:
@@ -115,8 +151,9 @@ class YahooSource:
     name = "yfinance"
     close_settle = CLOSE_SETTLE
 
-    def __init__(self, *, timeout_seconds: float, session: Any = None) -> None:
+    def __init__(self, *, timeout_seconds: float, session: Any = None, traded: VolumeState | None = None) -> None:
         self.timeout = timeout_seconds
+        self.traded = traded  # each symbol's day volume at the last fetch (quotes_from_frame)
         # Tests hand in a session that replays recorded responses (and counts 429s too).
         self.session = session if session is not None else counting_session()
 
@@ -145,7 +182,7 @@ class YahooSource:
             raise SourceError(str(exc)) from None
         refused = getattr(self.session, "throttled", 0) - before[0]
         unknown = getattr(self.session, "not_found", 0) - before[1]
-        quotes = quotes_from_frame(frame, symbols, now)
+        quotes = quotes_from_frame(frame, symbols, now, self.traded)
         if not quotes and refused:
             raise Throttled(f"Yahoo Finance answered 429 Too Many Requests ({refused}x)")
         if not quotes and unknown >= len(symbols):

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.market import prices, ranges
+from app.market.context import market_context
 from app.market.sources.backoff import Backoff, source_state
 from app.pipeline.freshness import stale_after_seconds
 from app.pipeline.pubsub import read_market, read_markets, read_status
@@ -40,6 +41,13 @@ def current_source_state(status: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Whether the source the fetch uses (PRICE_SOURCE's, or auto's pick) is resting after throttling."""
     name = status.get("fetch", {}).get("source") or current_app.config["PRICE_SOURCE"]
     return source_state(name, Backoff(redis_client(), name).resting())
+
+
+@bp.get("/api/context")
+@documented(answers(200, S.MarketContext), "prices")
+def context() -> Response:
+    """Each watched symbol's day (open, high, low), previous close, 52-week range and volume."""
+    return jsonify(symbols=market_context(datetime.now(UTC)))
 
 
 @bp.get("/history/<symbol>")

@@ -4,6 +4,7 @@
 import { api } from "../core/api.js";
 import { showMessage } from "../core/dom.js";
 import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/format.js";
+import { contextFigures, currencyOf } from "../prices/context.js";
 import { staleAfterMsNow } from "../prices/freshness.js";
 
 const dialog = document.getElementById("chart-modal");
@@ -12,6 +13,7 @@ const status = document.getElementById("chart-status");
 const canvas = document.getElementById("chart-canvas");
 const box = canvas.parentElement;
 const headline = document.getElementById("chart-price");
+const contextLine = document.getElementById("chart-context");
 const rangeButtons = [...document.querySelectorAll("#chart-ranges button")];
 const styleButtons = [...document.querySelectorAll("#chart-styles button")];
 const MIN_POINTS = 100;
@@ -177,6 +179,7 @@ function buildChart(symbol, points) {
   dialog.dataset.points = String(points.length);
   dialog.dataset.gaps = String(data.length - points.length);
   showHeadline(points);
+  refreshChartContext();
   dialog.dataset.last = String(points.at(-1)?.x ?? "");
 }
 
@@ -194,6 +197,16 @@ function pastText() {
   const before = formatDateTime(Date.parse(past.until));
   const loading = ["done", "failed"].includes(past.state) ? "" : " (still loading)";
   return past.source === "simulated" ? ` · simulated history before ${before}${loading}` : loading ? ` · history${loading}` : "";
+}
+
+// Under the headline: the day's open, high and low, the previous close, the 52 weeks, the volume.
+export function refreshChartContext() {
+  if (!current) return;
+  const figures = contextFigures(current.symbol);
+  const currency = currencyOf(current.symbol);
+  contextLine.textContent = figures.length
+    ? `${figures.map(([label, text]) => `${label} ${text}`).join(" · ")}${currency ? ` (${currency})` : ""}`
+    : "";
 }
 
 function pressed(buttons, key, value) {

@@ -64,6 +64,7 @@ export const api = {
   historyRange: (symbol, range, maxPoints) =>
     request("GET", `/api/history/${encodeURIComponent(symbol)}?range=${range}&max_points=${maxPoints}`),
   sparklines: () => request("GET", "/api/sparklines"),
+  context: () => request("GET", "/api/context"),
   alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
   deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),

@@ -4,6 +4,7 @@
 
 import { element } from "../core/dom.js";
 import { axisFormatter, formatPrice, formatTime, formatWeekdayTime, sourceName } from "../core/format.js";
+import { contextFigures, widenDay } from "./context.js";
 import { ageSeconds, isStale } from "./freshness.js";
 
 const cardsEl = document.getElementById("cards");
@@ -67,7 +68,8 @@ function card(symbol) {
   const meta = element("span", "meta", "no price yet");
   const history = element("span", "history"); // "loading history: 43 %" while its past loads
   history.hidden = true;
-  button.append(head, listing, priceLine, dayLine, change, meta, history); // the 24 h change first: a tick's is noise
+  const context = element("dl", "context"); // open, previous close, day and 52-week ranges, volume
+  button.append(head, listing, priceLine, dayLine, change, context, meta, history); // the 24 h change first: a tick's is noise
   button.addEventListener("click", () => openChart(symbol, button));
   const tools = element("span", "card-tools");
   const grip = element("span", "card-tool card-grip", "⠿");
@@ -81,7 +83,7 @@ function card(symbol) {
   );
   el.append(button, tools);
   cardsEl.append(el);
-  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, meta, history, last: null, receivedAt: null };
+  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, meta, history, context, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
@@ -105,6 +107,23 @@ export function setWatchlist(watchlist) {
     const there = cardsEl.children[index];
     if (there !== c.el) cardsEl.insertBefore(c.el, there ?? null); // only what moved: focus stays put
   });
+}
+
+function showContext(c, price) {
+  const rows = contextFigures(c.el.dataset.symbol, price ?? c.last ?? undefined);
+  c.context.replaceChildren(
+    ...rows.map(([label, text]) => {
+      const row = element("div", "context-row");
+      row.append(element("dt", "", label), element("dd", "", text));
+      return row;
+    }),
+  );
+  c.context.hidden = !rows.length;
+}
+
+// Every card's context afresh (after /api/context was loaded).
+export function refreshContext() {
+  for (const c of cards.values()) showContext(c, c.last ?? undefined);
 }
 
 // How far the loading of a symbol's past has come (the watchlist, then {type: "history"} news).
@@ -148,6 +167,8 @@ export function showPrice(tick, previous) {
     c.dayAt = Date.parse(tick.observed_at);
   }
   showDayChange(c, tick.price);
+  widenDay(tick.symbol, tick.price);
+  showContext(c, tick.price);
   extendSpark(c, Date.parse(tick.observed_at), tick.price);
   c.receivedAt = tick.received_at ?? tick.observed_at;
   c.observedAt = tick.observed_at;
