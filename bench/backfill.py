@@ -33,7 +33,7 @@ from app.extensions import db
 from app.market.prices import store_ticks
 from app.market.ticks import Tick
 from bench.data import add_inactive_symbols
-from bench.fanout import group_pids, percentile, run_fanout
+from bench.fanout import group_pids, percentile, rss_mb, run_fanout
 from bench.history import RANGES
 from devstack.processes import running_stack
 from devstack.run import procfile_commands
@@ -88,15 +88,7 @@ def _live_window(app: Flask, stack, clients: int, seconds: float) -> tuple[float
 
 
 def _peak_rss_mb(pgid: int) -> float:
-    total = 0
-    for pid in group_pids(pgid):
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
+    return rss_mb(group_pids(pgid), "VmHWM")
 
 
 def _progress() -> tuple[int, int, int]:

@@ -150,12 +150,13 @@ def _http_probe(url: str, stop: asyncio.Event, latencies: list[float], failures:
         time.sleep(0.1)
 
 
-def rss_mb(pids: list[int]) -> float:
+def rss_mb(pids: list[int], field: str = "VmRSS") -> float:
+    """Resident memory of ``pids`` now (VmRSS), or at its peak (VmHWM)."""
     total = 0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         except OSError:
             continue
