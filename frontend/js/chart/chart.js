@@ -47,6 +47,26 @@ function labelLimit() {
   return Math.max(2, Math.floor(canvas.parentElement.clientWidth / 90));
 }
 
+// Chart.js's auto-skip counts on the labels spreading over the whole axis; where they do not (a
+// short history at the end of its range, a wide font) neighbours can still overlap. Once the
+// axis is laid out, a label that would come closer than LABEL_GAP px to the one kept before it
+// is left blank.
+const LABEL_GAP = 8;
+function thinLabels(scale) {
+  const ctx = scale.ctx;
+  ctx.save();
+  ctx.font = window.Chart.helpers.toFont(scale.options.ticks.font).string;
+  let right = -Infinity;
+  scale.ticks.forEach((tick, index) => {
+    if (!tick.label) return;
+    const half = ctx.measureText(tick.label).width / 2;
+    const x = scale.getPixelForTick(index);
+    if (x - half < right + LABEL_GAP) tick.label = "";
+    else right = x + half;
+  });
+  ctx.restore();
+}
+
 // The page's own colours (light or dark scheme) for the line, the labels and the grid.
 function themed(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -145,6 +165,7 @@ function buildChart(symbol, points) {
           min: span.min,
           max: span.max,
           offset: candles(), // room for the first and last candle's body
+          afterUpdate: thinLabels,
           ticks: {
             maxTicksLimit: labelLimit(),
             maxRotation: 0,
