@@ -11,7 +11,7 @@ start does not move while a chart stays open.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.extensions import db
+from app.market import indicators
 from app.market.candles import ORIGIN
 from app.web.errors import UNPROCESSABLE, ApiError
 from app.web.validation import parse_instant, parse_whole
@@ -31,6 +32,7 @@ BUCKET_LADDER = (
     2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
 )  # fmt: skip
 DAY = 86_400
+_ORIGIN_AT = datetime(2000, 1, 1, tzinfo=UTC)  # candles.ORIGIN as a datetime: the buckets' grid
 
 
 @dataclass(frozen=True)
@@ -127,16 +129,28 @@ def first_seen(symbol: str) -> datetime | None:
     )
 
 
-def history_range(symbol: str, span: Span, now: datetime, raw_days: int, minute_days: int) -> dict[str, Any]:
-    """The answer of GET /api/history/<symbol>: OHLC per bucket, oldest first."""
+def history_range(
+    symbol: str, span: Span, now: datetime, raw_days: int, minute_days: int, specs: Sequence[indicators.Spec] = ()
+) -> dict[str, Any]:
+    """The answer of GET /api/history/<symbol>: OHLC per bucket, oldest first, and each asked
+    indicator's series on the same buckets."""
     if span.label == "all":
         first = first_seen(symbol)
         span = Span(first or now, now, span.label, span.max_points)
     chosen = plan(span, now, raw_days, minute_days) if span.start < span.end else Plan(BUCKET_LADDER[0], "ticks")
-    rows = db.session.execute(
-        text(_QUERIES[chosen.source]),
-        {"bucket": timedelta(seconds=chosen.bucket_seconds), "symbol": symbol, "start": span.start, "end": span.end},
-    )
+    rows = _buckets(chosen, symbol, span.start, span.end)
+    points = [
+        {
+            "t": row.bucket_start.isoformat(),
+            "open": float(row.open),
+            "high": float(row.high),
+            "low": float(row.low),
+            "close": float(row.close),
+            "ticks": int(row.ticks),
+            "volume": float(row.volume),
+        }
+        for row in rows
+    ]
     return {
         "symbol": symbol,
         "range": span.label,
@@ -145,20 +159,41 @@ def history_range(symbol: str, span: Span, now: datetime, raw_days: int, minute_
         "max_points": span.max_points,
         "bucket_seconds": chosen.bucket_seconds,
         "source": chosen.source,
-        "points": [
-            {
-                "t": row.bucket_start.isoformat(),
-                "open": float(row.open),
-                "high": float(row.high),
-                "low": float(row.low),
-                "close": float(row.close),
-                "ticks": int(row.ticks),
-                "volume": float(row.volume),
-            }
-            for row in rows
-        ],
+        "points": points,
+        "indicators": _indicators(chosen, symbol, span.start, [p["close"] for p in points], specs),
         "backfill": backfilled(symbol),
     }
+
+
+def _buckets(chosen: Plan, symbol: str, start: datetime, end: datetime) -> list[Any]:
+    return list(
+        db.session.execute(
+            text(_QUERIES[chosen.source]),
+            {"bucket": timedelta(seconds=chosen.bucket_seconds), "symbol": symbol, "start": start, "end": end},
+        )
+    )
+
+
+def _indicators(
+    chosen: Plan, symbol: str, start: datetime, closes: list[float], specs: Sequence[indicators.Spec]
+) -> dict[str, Any]:
+    """Each spec over the shown closes, warmed up on the buckets before them: whole buckets of the
+    same grid and table up to the first shown bucket's start, so the shown ones are unchanged."""
+    if not specs:
+        return {}
+    bucket = timedelta(seconds=chosen.bucket_seconds)
+    first = _ORIGIN_AT + (start - _ORIGIN_AT) // bucket * bucket
+    warm = max(indicators.lookback(spec) for spec in specs)
+    before = [float(row.close) for row in _buckets(chosen, symbol, first - warm * bucket, first)] if warm else []
+    shown = len(before)
+    answer: dict[str, Any] = {}
+    for spec in specs:
+        series = indicators.compute(spec, before + closes)
+        if isinstance(series, dict):
+            answer[spec.key] = {name: values[shown:] for name, values in series.items()}
+        else:
+            answer[spec.key] = series[shown:]
+    return answer
 
 
 def backfilled(symbol: str) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from app.services import redis_client
 from app.web import schema as S
 from app.web.errors import CONFLICT, ApiError, error_response
 from app.web.schema import answers, documented
+from app.web.validation import MAX_QUERY_PARAMS, MAX_QUERY_VALUE
 from config.settings import PROJECT_ROOT, Settings, is_loopback
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ SIGNING_KEY_LOCATION = "stockticker:secret_key"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reachable without signing in: the sign-in page and its assets, health checks for orchestrators.
 OPEN_ENDPOINTS = frozenset({"static", "auth.login_page", "auth.login", "auth.session_info", "health.healthz"})
-MAX_QUERY_PARAMS = 10
-MAX_QUERY_VALUE = 200
 MAX_CREDENTIAL_LENGTH = 1024
 
 

@@ -28,6 +28,7 @@ from app.alerting.rules import (
     MIN_COOLDOWN_SECONDS,
     MIN_WINDOW_SECONDS,
 )
+from app.market import indicators
 from app.market.ticks import MAX_PRICE, MIN_PRICE
 from app.models import STATUSES
 from app.web import validation as V
@@ -202,6 +203,20 @@ class RangeQuery(Struct):
     from_: Instant | None = field(default=None, name="from")
     to: Instant | None = None
     max_points: Annotated[int, Meta(ge=2, le=2000)] | None = None
+    indicators: (
+        Annotated[
+            str,
+            Meta(
+                pattern=indicators.PATTERN,
+                max_length=V.MAX_QUERY_VALUE,
+                description="comma-separated: sma:<period>, ema:<period>, bb:<period>:<width>, rsi:<period>; periods "
+                "2-500, width 0.1-10 standard deviations, at most 8 (e.g. sma:20,ema:50,bb:20:2,rsi:14). Not of "
+                "this form: 400; numbers out of those bounds: 422",
+                examples=["sma:20,ema:50,bb:20:2,rsi:14"],
+            ),
+        ]
+        | None
+    ) = None
 
 
 class Candle(Struct):
@@ -220,6 +235,17 @@ class Backfilled(Struct):
     state: Literal["queued", "running", "resting", "done", "failed"]
 
 
+IndicatorValues = Annotated[
+    list[float | None], Meta(description="one value per point, null while the indicator warms up")
+]
+
+
+class Bands(Struct):
+    middle: IndicatorValues
+    upper: IndicatorValues
+    lower: IndicatorValues
+
+
 class HistoryRange(Struct):
     symbol: str
     range: str | None
@@ -229,6 +255,15 @@ class HistoryRange(Struct):
     bucket_seconds: int
     source: Literal["ticks", "candles_1m", "candles_1h", "candles_1d"]
     points: list[Candle]
+    indicators: Annotated[
+        dict[str, IndicatorValues | Bands],
+        Meta(
+            description="each asked indicator by its spec (`sma:20`): its values on the points' buckets, warmed up on "
+            "the buckets before them; Bollinger bands as middle, upper and lower. SMA: mean of n closes; EMA: "
+            "weight 2/(n+1) seeded with the first SMA; bands: SMA ± width population standard deviations; RSI: "
+            "Wilder's smoothing"
+        ),
+    ]
     backfill: Backfilled | None
 
 

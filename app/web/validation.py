@@ -22,6 +22,9 @@ from app.market.ticks import TickError, parse_price
 from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, RULES
 from app.web.errors import INVALID, UNPROCESSABLE, ApiError
 
+MAX_QUERY_PARAMS = 10  # a request's query: parameters, and characters in a name or a value
+MAX_QUERY_VALUE = 200
+
 # What a field may look like, as /openapi.json states it (app/web/schema.py) and as checked here:
 # the two must agree (tests/integration/test_openapi.py). ECMA-262 and Python read them alike; no
 # \s or \d, which the two engines read differently.

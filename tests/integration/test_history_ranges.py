@@ -3,9 +3,11 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from app.market import indicators
 from app.market.partitions import drop_partitions_before, existing_days
 from app.market.prices import store_ticks
 from app.market.ticks import Tick
@@ -167,3 +169,49 @@ def test_a_closed_markets_hour_is_its_last_session_not_an_empty_grid(client, ctx
     assert client.get("/api/history/ETH-USD?range=24h").get_json()["to"] > close.isoformat()  # wider ranges: to now
     tell_markets(redis_client, {"ETH-USD": session | {"state": "open", "last_close": None}})
     assert client.get("/api/history/ETH-USD?range=1h").get_json()["points"] == []  # open: the hour to now, empty
+
+
+def test_indicators_ride_on_the_same_buckets_warmed_up_on_the_ones_before(client, ctx):
+    # 30 h of 1-minute prices: the 24 h range in 5-minute buckets has 6 h of buckets before it.
+    now = datetime.now(UTC)
+    store_ticks(walk("ETH-USD", now - timedelta(hours=30), 30 * 60, timedelta(minutes=1)))
+    plain = client.get("/api/history/ETH-USD?range=24h").get_json()
+    body = client.get("/api/history/ETH-USD?range=24h&indicators=sma:20,ema:10,bb:20:2,rsi:14").get_json()
+    assert body["points"] == plain["points"] and plain["indicators"] == {}  # asking changes no bucket
+    assert sorted(body["indicators"]) == ["bb:20:2", "ema:10", "rsi:14", "sma:20"]
+    # The reference: the same table in the same buckets from 2 h before the range, so every
+    # indicator is warm at the range's first bucket.
+    start = datetime.fromisoformat(plain["points"][0]["t"])
+    wider = client.get(
+        "/api/history/ETH-USD",
+        query_string={"from": (start - timedelta(hours=2)).isoformat(), "to": plain["to"], "max_points": 320},
+    ).get_json()
+    assert (wider["bucket_seconds"], wider["source"]) == (300, "candles_1m")
+    closes = [p["close"] for p in wider["points"]]
+    shown = len(closes) - len(plain["points"])
+    assert [p["t"] for p in wider["points"][shown:]] == [p["t"] for p in plain["points"]]
+    assert body["indicators"]["sma:20"] == pytest.approx(indicators.sma(closes, 20)[shown:])
+    assert body["indicators"]["bb:20:2"]["upper"] == pytest.approx(
+        indicators.bollinger(closes, 20, 2.0)["upper"][shown:]
+    )
+    assert None not in body["indicators"]["sma:20"] and None not in body["indicators"]["rsi:14"]
+    assert all(0 <= v <= 100 for v in body["indicators"]["rsi:14"])
+    assert len(body["indicators"]["ema:10"]) == len(body["points"])
+    # A range from a symbol's first bucket warms up inside it: nulls, then values.
+    first = client.get("/api/history/ETH-USD?range=all&indicators=sma:20").get_json()
+    assert first["indicators"]["sma:20"][:19] == [None] * 19 and first["indicators"]["sma:20"][19] is not None
+
+
+def test_bad_indicator_specs_are_refused_naming_them(client, ctx):
+    response = client.get("/api/history/BTC-USD?range=1h&indicators=sma:20,macd:12")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "indicators: 'macd:12' is not one of sma:<period>, ema:<period>, bb:<period>:<width>, rsi:<period>",
+        "field": "indicators",
+    }
+    response = client.get("/api/history/BTC-USD?range=1h&indicators=rsi:1")
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "error": "indicators: 'rsi:1': the period must be from 2 to 500",
+        "field": "indicators",
+    }

@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.market import prices, ranges
+from app.market import indicators, prices, ranges
 from app.market.context import market_context
 from app.market.sources.backoff import Backoff, source_state
 from app.pipeline.freshness import stale_after_seconds
 from app.pipeline.pubsub import read_market, read_markets, read_status
 from app.services import redis_client
 from app.web import schema as S
-from app.web.errors import ApiError
+from app.web.errors import UNPROCESSABLE, ApiError
 from app.web.schema import answers, documented
 from app.web.validation import normalise_symbol, parse_points
 
@@ -63,15 +63,21 @@ def history(symbol: str) -> Response:
 @bp.get("/api/history/<symbol>")
 @documented(answers(200, S.HistoryRange, 404, 422), "prices", query=S.RangeQuery)
 def history_range(symbol: str) -> Response:
-    """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points."""
+    """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points, and
+    the indicators asked (``indicators=sma:20,ema:50,bb:20:2,rsi:14``) on the same buckets."""
     symbol = normalise_symbol(symbol)
     if not prices.symbol_exists(symbol):
         raise ApiError(404, f"unknown symbol {symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
     now = datetime.now(UTC)
     span = ranges.parse_span(request.args, now, closed_since(symbol))
+    try:
+        specs = indicators.parse_specs(request.args.get("indicators"))
+    except indicators.SpecError as exc:
+        status = UNPROCESSABLE if isinstance(exc, indicators.OutOfRange) else 400
+        raise ApiError(status, f"indicators: {exc}", "indicators") from exc
     return jsonify(
-        ranges.history_range(symbol, span, now, settings.raw_retention_days, settings.candles_1m_retention_days)
+        ranges.history_range(symbol, span, now, settings.raw_retention_days, settings.candles_1m_retention_days, specs)
     )
 
 
