@@ -6,6 +6,8 @@ import { showMessage } from "../core/dom.js";
 import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/format.js";
 import { contextFigures, currencyOf } from "../prices/context.js";
 import { staleAfterMsNow } from "../prices/freshness.js";
+import { chosenSpecs, indicatorDatasets, rsiOn, watchPicker } from "./indicators.js";
+import { crosshairPlugin, resetZoom, zoomOptions } from "./interaction.js";
 
 const dialog = document.getElementById("chart-modal");
 const title = document.getElementById("chart-title");
@@ -16,6 +18,8 @@ const headline = document.getElementById("chart-price");
 const contextLine = document.getElementById("chart-context");
 const rangeButtons = [...document.querySelectorAll("#chart-ranges button")];
 const styleButtons = [...document.querySelectorAll("#chart-styles button")];
+const logButton = document.getElementById("chart-log");
+const picker = document.getElementById("chart-indicators");
 const MIN_POINTS = 100;
 const RANGE_MS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000, "30d": 2_592_000_000, "1y": 31_536_000_000 };
 const RANGE_TITLES = { live: "recent prices", "1h": "last hour", "24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days", "1y": "last year", all: "all time" };
@@ -25,6 +29,8 @@ let chart = null;
 let current = null; // { symbol, opener, limit, range, style, bucketMs }
 let range = localStorage.getItem("chart-range") || "live";
 let style = localStorage.getItem("chart-style") || "line";
+let logScale = localStorage.getItem("chart-log") === "true";
+window.Chart.register(window.ChartZoom, window["chartjs-plugin-annotation"]);
 
 // Where no ticks were recorded for longer than the staleness limit the line breaks (a null
 // point) instead of ramping straight across the hole.
@@ -119,39 +125,64 @@ function spanOf(points) {
 }
 
 // The y-axis around the prices shown, with a little room; a single price gets 0.5 % either side.
-function valueRange(points) {
+function valueRange(points, log = false) {
   if (!points.length) return {};
   const lows = points.map((p) => p.l ?? p.y).filter((v) => v !== null && v !== undefined);
   const highs = points.map((p) => p.h ?? p.y).filter((v) => v !== null && v !== undefined);
   if (!lows.length) return {};
   const [low, high] = [Math.min(...lows), Math.max(...highs)];
   const pad = high > low ? (high - low) * 0.05 : Math.abs(high) * 0.005 || 1;
-  return { min: low - pad, max: high + pad };
+  return { min: log && low - pad <= 0 ? low / 2 : low - pad, max: high + pad }; // a log axis stays above 0
 }
 
-// points: [{x, y}] for Live, [{x, y, o, h, l, c}] for a range.
-function buildChart(symbol, points) {
+// The RSI pane under the prices: a fifth of the height, with its 30 and 70 levels.
+function rsiScale() {
+  return {
+    type: "linear", position: "left", stack: "panes", stackWeight: 1, offset: true, min: 0, max: 100,
+    afterBuildTicks: (scale) => { scale.ticks = [{ value: 30 }, { value: 70 }]; },
+  };
+}
+
+function rsiLevels() {
+  const level = (value) => ({ type: "line", yScaleID: "rsi", yMin: value, yMax: value, borderColor: themed("--muted"), borderWidth: 1, borderDash: [2, 3] });
+  return { rsi30: level(30), rsi70: level(70) };
+}
+
+// Volume under the prices: bars on an axis of their own that puts them in the bottom fifth of
+// the price pane. That axis spans the whole chart, so with the RSI pane (the bottom fifth) its
+// zero moves up to the pane's edge: min -1.25 x and max 5 x the highest bar.
+function volumeScale(points, traded, withRsi) {
+  const highest = traded ? Math.max(...points.map((p) => p.v || 0)) : 1;
+  return { type: "linear", axis: "y", position: "right", display: false, min: withRsi ? -1.25 * highest : 0, max: 5 * highest };
+}
+
+// points: [{x, y}] for Live, [{x, y, o, h, l, c}] for a range; answer: the range's answer (its
+// indicators), none for Live.
+function buildChart(symbol, points, answer = null) {
   const data = candles() ? points : withGaps(points);
   chart?.destroy();
+  resetZoom(null);
   window.Chart.defaults.color = themed("--muted");
   window.Chart.defaults.borderColor = themed("--line");
   const up = themed("--up");
   const down = themed("--down");
   const dataset = candles()
-    ? { label: symbol, data, backgroundColors: { up, down, unchanged: themed("--muted") }, borderColors: { up, down, unchanged: themed("--muted") } }
+    ? { label: symbol, yAxisID: "y", data, backgroundColors: { up, down, unchanged: themed("--muted") }, borderColors: { up, down, unchanged: themed("--muted") } }
     : // Points are drawn only while there are few of them, so a new chart is not blank.
-      { label: symbol, data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false };
+      { label: symbol, yAxisID: "y", data, borderColor: themed("--accent"), borderWidth: 2, pointRadius: (c) => (c.dataset.data.length < 30 ? 3 : 0), tension: 0, spanGaps: false };
   const traded = points.some((p) => p.v > 0);
-  // Volume under the prices: bars on an axis of their own, five times their highest, so they
-  // keep to the bottom fifth of the chart.
+  const extra = answer ? indicatorDatasets(answer, points.map((p) => p.x), themed) : [];
+  const withRsi = extra.some((d) => d.yAxisID === "rsi");
   const volume = traded
     ? { type: "bar", label: "volume", yAxisID: "volume", data: points.map((p) => ({ x: p.x, y: p.v })), backgroundColor: themed("--line"), barPercentage: 0.9, categoryPercentage: 1, order: 2 }
     : null;
   const span = spanOf(points);
   const axisLabel = axisFormatter(span.labels); // what the data spans, not the range's name: "All" of days labels days
+  const priceOf = (value) => formatPrice(value, points.at(-1)?.y ?? value, symbol);
   chart = new window.Chart(canvas, {
     type: candles() ? "candlestick" : "line",
-    data: { datasets: volume ? [dataset, volume] : [dataset] },
+    data: { datasets: [dataset, ...extra, ...(volume ? [volume] : [])] },
+    plugins: [crosshairPlugin({ colour: () => themed("--muted"), formatPrice: priceOf })],
     options: {
       animation: false,
       maintainAspectRatio: false,
@@ -179,19 +210,25 @@ function buildChart(symbol, points) {
             },
           },
         },
+        // Stacked panes go bottom up in the order given: RSI first, under the prices.
+        ...(withRsi ? { rsi: rsiScale() } : {}),
         y: {
-          type: "linear",
-          ...valueRange(points), // one bucket: a band around it, not Chart.js's empty 0 to 1
-          ticks: { callback: (value) => formatPrice(value, points.at(-1)?.y ?? value, symbol) },
+          type: logScale ? "logarithmic" : "linear",
+          ...(withRsi ? { stack: "panes", stackWeight: 4 } : {}),
+          // One bucket: a band around it, not Chart.js's empty 0 to 1; room for the bands and averages.
+          ...valueRange([...points, ...extra.filter((d) => d.yAxisID === "y").flatMap((d) => d.data)], logScale),
+          ticks: { callback: priceOf },
         },
-        volume: { type: "linear", axis: "y", position: "right", display: false, min: 0, max: traded ? 5 * Math.max(...points.map((p) => p.v || 0)) : 1 },
+        volume: volumeScale(points, traded, withRsi),
       },
       plugins: {
-        legend: { display: false },
+        legend: { display: extra.length > 0, labels: { boxWidth: 12, boxHeight: 2, filter: (item) => item.text !== "volume" && !item.text.endsWith(" lower") && !item.text.endsWith(" middle") } },
+        zoom: zoomOptions(),
+        annotation: { annotations: withRsi ? rsiLevels() : {} },
         tooltip: {
           callbacks: {
             title: (items) => (current.range === "live" ? formatTime(items[0].parsed.x) : formatDateTime(items[0].parsed.x)),
-            label: (item) => (item.dataset.yAxisID === "volume" ? `Volume ${VOLUME_FORMAT.format(item.raw.y)}` : tooltipLines(symbol, item.raw)),
+            label: (item) => tooltipLabel(symbol, item),
           },
         },
       },
@@ -199,9 +236,21 @@ function buildChart(symbol, points) {
   });
   dialog.dataset.points = String(points.length);
   dialog.dataset.gaps = String(data.length - points.length);
+  dialog.dataset.indicators = Object.keys(answer?.indicators || {}).join(",");
+  dialog.dataset.scale = logScale ? "log" : "linear";
   showHeadline(points);
   refreshChartContext();
   dialog.dataset.last = String(points.at(-1)?.x ?? "");
+}
+
+function tooltipLabel(symbol, item) {
+  if (item.dataset.yAxisID === "volume") return `Volume ${VOLUME_FORMAT.format(item.raw.y)}`;
+  if (item.dataset.indicator) {
+    if (item.raw.y === null) return null;
+    const value = item.dataset.yAxisID === "rsi" ? item.raw.y.toFixed(1) : formatPrice(item.raw.y, item.raw.y, symbol);
+    return `${item.dataset.label} ${value}`;
+  }
+  return tooltipLines(symbol, item.raw);
 }
 
 function pointsText(count) {
@@ -240,6 +289,25 @@ function showControls() {
   for (const button of styleButtons) button.disabled = current.range === "live" && button.dataset.style === "candles";
   dialog.dataset.range = current.range;
   dialog.dataset.style = candles() ? "candles" : "line";
+  logButton.setAttribute("aria-pressed", String(logScale));
+  // Indicators are computed on a range's buckets; Live is the raw ticks.
+  picker.querySelector("fieldset").disabled = current.range === "live";
+}
+
+// The indicators' values again for the buckets shown, without redrawing the chart (zoom and
+// pan stay): when a new bucket opens, its indicator values come from the server too.
+async function refreshIndicators() {
+  if (!chart || !current || current.range === "live" || !chosenSpecs()) return;
+  const { symbol, range } = current;
+  const answer = await api.historyRange(symbol, range, maxPoints(), chosenSpecs()).catch(() => null);
+  if (!answer || !chart || current?.symbol !== symbol || current.range !== range) return;
+  const times = answer.points.map((p) => Date.parse(p.t));
+  const fresh = indicatorDatasets(answer, times, themed);
+  for (const dataset of chart.data.datasets.filter((d) => d.indicator)) {
+    const same = fresh.find((d) => d.label === dataset.label);
+    if (same) dataset.data = same.data;
+  }
+  chart.update("none");
 }
 
 // About one candle per 8 px, one line point per 2 px: enough detail, never a smear.
@@ -258,6 +326,7 @@ async function load() {
   box.hidden = false;
   try {
     let points;
+    let answer = null;
     if (current.range === "live") {
       const ticks = await api.history(symbol);
       points = ticks.map((p) => ({ x: Date.parse(p.observed_at), y: p.price }));
@@ -265,7 +334,7 @@ async function load() {
       current.from = null;
       current.limit = Math.max(MIN_POINTS, points.length);
     } else {
-      const answer = await api.historyRange(symbol, current.range, maxPoints());
+      answer = await api.historyRange(symbol, current.range, maxPoints(), chosenSpecs());
       points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close, v: p.volume ?? 0 }));
       current.bucketMs = answer.bucket_seconds * 1000;
       current.backfill = answer.backfill;
@@ -274,7 +343,7 @@ async function load() {
       dialog.dataset.source = answer.source;
     }
     if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
-    buildChart(symbol, points);
+    buildChart(symbol, points, answer);
     status.textContent = (points.length ? pointsText(points.length) : "No prices stored for this range yet.") + pastText();
   } catch (error) {
     if (current?.symbol !== symbol) return;
@@ -340,6 +409,7 @@ function foldIntoBuckets(data, x, price) {
   } else {
     if (last && start - last.x > gapMs() && !candles()) data.push({ x: last.x + 1, y: null });
     data.push({ x: start, y: price, o: price, h: price, l: price, c: price });
+    refreshIndicators();
   }
   const oldest = RANGE_MS[current.range] ? x - RANGE_MS[current.range] - current.bucketMs : -Infinity;
   while (data.length && (data[0].x < oldest || data[0].y === null)) data.shift();
@@ -350,6 +420,16 @@ function foldIntoBuckets(data, x, price) {
   dialog.dataset.last = String(x);
   status.textContent = pointsText(points.length) + pastText();
 }
+
+logButton.addEventListener("click", () => {
+  logScale = !logScale;
+  localStorage.setItem("chart-log", String(logScale));
+  if (current) load();
+});
+document.getElementById("chart-reset-zoom").addEventListener("click", () => resetZoom(chart));
+watchPicker(() => {
+  if (current && current.range !== "live") load();
+});
 
 function close() {
   if (dialog.open) dialog.close();

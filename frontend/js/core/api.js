@@ -61,8 +61,11 @@ export const api = {
   reorderSymbols: (order) => request("PATCH", "/api/symbols", { order }).then((d) => d.symbols),
   latest: () => request("GET", "/api/prices/latest"),
   history: (symbol) => request("GET", `/history/${encodeURIComponent(symbol)}`).then((d) => d.points),
-  historyRange: (symbol, range, maxPoints) =>
-    request("GET", `/api/history/${encodeURIComponent(symbol)}?range=${range}&max_points=${maxPoints}`),
+  historyRange: (symbol, range, maxPoints, indicators = "") =>
+    request(
+      "GET",
+      `/api/history/${encodeURIComponent(symbol)}?range=${range}&max_points=${maxPoints}${indicators ? `&indicators=${indicators}` : ""}`,
+    ),
   sparklines: () => request("GET", "/api/sparklines"),
   context: () => request("GET", "/api/context"),
   alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),

@@ -1,0 +1,176 @@
+"""The chart's tools in the browser: zoom and pan, the crosshair, the log scale, indicators."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from devstack.processes import Stack
+from tests.conftest import ARTIFACTS
+from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.test_history_dashboard import seed_day
+
+pytestmark = pytest.mark.browser
+WIDTHS = [390, 1440]
+
+
+@pytest.fixture(scope="module")
+def stack_changes() -> dict[str, str]:
+    return LOGIN_ENV
+
+
+def open_range(browser: Browser, stack: Stack, width: int, label: str = "24H", **options: object):
+    context, page, errors = open_page(browser, stack.base_url, width=width, height=844, **options)
+    page.evaluate("localStorage.clear()")
+    wait_for_prices(page)
+    card(page, "BTC-USD").click()
+    dialog = page.locator("#chart-modal")
+    dialog.get_by_role("button", name=label, exact=True).click()
+    expect(dialog).to_have_attribute("data-source", "candles_1m", timeout=10_000)
+    page.wait_for_function("Number(document.getElementById('chart-modal').dataset.points) > 100")
+    return context, page, errors
+
+
+def x_scale(page: Page) -> dict[str, float]:
+    return page.evaluate(
+        "(() => { const s = Chart.getChart('chart-canvas').scales.x; return {min: s.min, max: s.max}; })()"
+    )
+
+
+def canvas_point(page: Page, x: float, y: float) -> tuple[float, float]:
+    """Page coordinates of a point in the canvas's own pixels."""
+    box = page.locator("#chart-canvas").bounding_box()
+    assert box is not None
+    return box["x"] + x, box["y"] + y
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_wheel_zooms_a_drag_pans_reset_and_ranges_still_work(browser: Browser, stack: Stack, app, width: int):
+    seed_day(app)
+    context, page, errors = open_range(browser, stack, width)
+    dialog = page.locator("#chart-modal")
+    before = x_scale(page)
+    area = page.evaluate("Chart.getChart('chart-canvas').chartArea")
+    page.mouse.move(*canvas_point(page, (area["left"] + area["right"]) / 2, (area["top"] + area["bottom"]) / 2))
+    for _ in range(5):
+        page.mouse.wheel(0, -200)
+    expect(page.locator("#chart-reset-zoom")).to_be_visible()
+    zoomed = x_scale(page)
+    assert before["min"] < zoomed["min"] < zoomed["max"] < before["max"]
+    assert zoomed["max"] - zoomed["min"] < 0.8 * (before["max"] - before["min"])
+    assert int(dialog.get_attribute("data-visible-min")) == round(zoomed["min"])
+
+    # A drag to the right shows earlier prices: the same width of time, moved back.
+    x, y = canvas_point(page, (area["left"] + area["right"]) / 2, (area["top"] + area["bottom"]) / 2)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 8 * step, y)
+    page.mouse.up()
+    panned = x_scale(page)
+    assert panned["min"] < zoomed["min"]
+    assert panned["max"] - panned["min"] == pytest.approx(zoomed["max"] - zoomed["min"], rel=0.01)
+
+    page.locator("#chart-reset-zoom").click()
+    expect(page.locator("#chart-reset-zoom")).to_be_hidden()
+    assert x_scale(page) == pytest.approx(before)
+
+    page.mouse.move(*canvas_point(page, (area["left"] + area["right"]) / 2, (area["top"] + area["bottom"]) / 2))
+    page.mouse.wheel(0, -400)
+    expect(page.locator("#chart-reset-zoom")).to_be_visible()
+    dialog.get_by_role("button", name="1H", exact=True).click()  # a range after zooming: the whole hour
+    expect(dialog).to_have_attribute("data-range", "1h")
+    expect(dialog).to_have_attribute("data-source", "ticks", timeout=10_000)
+    expect(page.locator("#chart-reset-zoom")).to_be_hidden()
+    hour = x_scale(page)
+    assert hour["max"] - hour["min"] >= 3_500_000
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_crosshair_reads_the_bucket_and_price_under_the_pointer(browser: Browser, stack: Stack, app, width: int):
+    seed_day(app)
+    context, page, errors = open_range(browser, stack, width)
+    dialog = page.locator("#chart-modal")
+    # A known bucket: the 40th from the end; the pointer at its time and at a price in the axis.
+    bucket = page.evaluate("Chart.getChart('chart-canvas').data.datasets[0].data.filter((p) => p.y !== null).at(-40)")
+    x, y, price, per_pixel = page.evaluate(
+        """(t) => { const c = Chart.getChart('chart-canvas'); const ys = c.scales.y;
+                   const y = (ys.top + ys.bottom) / 2; const at = (p) => ys.getValueForPixel(p);
+                   return [c.scales.x.getPixelForValue(t), y, at(y), at(y) - at(y + 1)]; }""",
+        bucket["x"],
+    )
+    page.mouse.move(*canvas_point(page, x, y))
+    expect(dialog).to_have_attribute("data-crosshair-time", page.evaluate(f"new Date({bucket['x']}).toISOString()"))
+    # The price at the pointer's height, to the pixel (the mouse moves in whole page pixels).
+    assert float(dialog.get_attribute("data-crosshair-price")) == pytest.approx(price, abs=per_pixel)
+    tooltip = page.evaluate("Chart.getChart('chart-canvas').tooltip.dataPoints.map((p) => p.raw.x)")
+    assert bucket["x"] in tooltip  # the tooltip shows that bucket's prices
+    page.screenshot(path=str(ARTIFACTS / f"chart-crosshair-{width}.png"))
+    page.mouse.move(1, 1)  # out of the chart: the crosshair goes
+    expect(dialog).not_to_have_attribute("data-crosshair-time", re.compile(".*"))
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (1440, "dark")])
+def test_indicators_and_log_scale_draw_what_the_server_computed(
+    browser: Browser, stack: Stack, app, width: int, scheme: str
+):
+    seed_day(app)
+    context, page, errors = open_range(browser, stack, width, color_scheme=scheme)
+    dialog = page.locator("#chart-modal")
+    picker = page.locator("#chart-indicators")
+    picker.locator("summary").click()
+    picker.locator("[data-indicator=sma] input[type=checkbox]").check()
+    expect(dialog).to_have_attribute("data-indicators", "sma:20", timeout=10_000)
+    with page.expect_response(lambda r: "indicators=sma:10" in r.url) as asked:
+        picker.locator("[data-indicator=sma] input[name=period]").fill("10")
+    expect(dialog).to_have_attribute("data-indicators", "sma:10", timeout=10_000)
+    answer = asked.value.json()
+    drawn = page.evaluate("Chart.getChart('chart-canvas').data.datasets.find((d) => d.label === 'SMA 10').data")
+    # What the server computed, on its buckets (the newest may have had a live price since).
+    times = page.evaluate("(ts) => ts.map((t) => Date.parse(t))", [p["t"] for p in answer["points"]])
+    assert [p["x"] for p in drawn] == times
+    assert [p["y"] for p in drawn] == answer["indicators"]["sma:10"]
+    assert answer["indicators"]["sma:10"][-1] == pytest.approx(sum(p["close"] for p in answer["points"][-10:]) / 10)
+
+    picker.locator("[data-indicator=bb] input[type=checkbox]").check()
+    picker.locator("[data-indicator=rsi] input[type=checkbox]").check()
+    expect(dialog).to_have_attribute("data-indicators", "bb:20:2,rsi:14,sma:10", timeout=10_000)
+    drawn = page.evaluate(
+        """(() => { const c = Chart.getChart('chart-canvas');
+                    const of = (label) => c.data.datasets.find((d) => d.label === label).data;
+                    return { upper: of('BB 20, 2'), lower: of('BB 20, 2 lower'), rsi: of('RSI 14') }; })()"""
+    )
+    assert all(p["y"] is None or 0 <= p["y"] <= 100 for p in drawn["rsi"])
+    assert any(p["y"] is not None for p in drawn["upper"])
+    # The price axis makes room for the bands.
+    low, high = page.evaluate("(() => { const y = Chart.getChart('chart-canvas').scales.y; return [y.min, y.max]; })()")
+    bands = [p["y"] for p in drawn["upper"] + drawn["lower"] if p["y"] is not None]
+    assert low <= min(bands) and max(bands) <= high
+    panes = page.evaluate(
+        "(() => { const c = Chart.getChart('chart-canvas'); const s = c.scales;"
+        " return [s.y.bottom, s.rsi.top, s.rsi.bottom, c.chartArea.bottom]; })()"
+    )
+    assert panes[0] <= panes[1] + 1 and panes[2] == pytest.approx(panes[3], abs=2)  # RSI in its own pane below
+    page.screenshot(path=str(ARTIFACTS / f"chart-indicators-{width}-{scheme}.png"))
+
+    page.locator("#chart-log").click()
+    expect(dialog).to_have_attribute("data-scale", "log", timeout=10_000)
+    assert page.evaluate("Chart.getChart('chart-canvas').scales.y.type") == "logarithmic"
+    expect(dialog).to_have_attribute("data-indicators", "bb:20:2,rsi:14,sma:10")  # kept across the reload
+
+    # Remembered: a new page opens the chart with the same indicators and scale.
+    page.reload()
+    wait_for_prices(page)
+    card(page, "BTC-USD").click()
+    expect(dialog).to_have_attribute("data-indicators", "bb:20:2,rsi:14,sma:10", timeout=10_000)
+    expect(dialog).to_have_attribute("data-scale", "log")
+    dialog.get_by_role("button", name="Live", exact=True).click()
+    expect(picker.locator("[data-indicator=sma] input[type=checkbox]")).to_be_disabled()  # Live: raw ticks
+    context.close()
+    assert errors == []
