@@ -174,3 +174,35 @@ def test_indicators_and_log_scale_draw_what_the_server_computed(
     expect(picker.locator("[data-indicator=sma] input[type=checkbox]")).to_be_disabled()  # Live: raw ticks
     context.close()
     assert errors == []
+
+
+def pinch(page: Page, x: float, y: float, start_gap: float, end_gap: float, steps: int = 12) -> None:
+    """Two fingers on (x, y), spreading horizontally from start_gap to end_gap px apart."""
+    touch = page.context.new_cdp_session(page)
+
+    def fingers(gap: float) -> list[dict[str, float]]:
+        return [{"x": x - gap / 2, "y": y, "id": 0}, {"x": x + gap / 2, "y": y, "id": 1}]
+
+    touch.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": fingers(start_gap)})
+    for step in range(1, steps + 1):
+        gap = start_gap + (end_gap - start_gap) * step / steps
+        touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(gap)})
+        page.wait_for_timeout(16)
+    touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    touch.detach()
+
+
+def test_a_pinch_zooms_the_chart_on_a_phone(browser: Browser, stack: Stack, app):
+    seed_day(app)
+    context, page, errors = open_range(browser, stack, 390, has_touch=True, is_mobile=True)
+    before = x_scale(page)
+    area = page.evaluate("Chart.getChart('chart-canvas').chartArea")
+    x, y = canvas_point(page, (area["left"] + area["right"]) / 2, (area["top"] + area["bottom"]) / 2)
+    pinch(page, x, y, 40, 200)
+    expect(page.locator("#chart-reset-zoom")).to_be_visible()
+    zoomed = x_scale(page)
+    assert zoomed["max"] - zoomed["min"] < 0.6 * (before["max"] - before["min"])
+    page.locator("#chart-reset-zoom").tap()
+    assert x_scale(page) == pytest.approx(before)
+    context.close()
+    assert errors == []
