@@ -3,8 +3,8 @@
 import { loadAccount } from "./account/account.js";
 import { api } from "./core/api.js";
 import {
-  alertCancelled, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onPriceLookup, refreshDistances, setChannels,
-  setSymbols, updatePreview,
+  alertCancelled, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onAlertsChange, onPriceLookup, refreshDistances,
+  setChannels, setSymbols, updatePreview,
 } from "./alerts/alerts.js";
 import {
   currentPrice, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines, setWatchlist,
@@ -13,7 +13,7 @@ import {
 import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
-import { addLivePoint, openChart, refreshChartContext } from "./chart/chart.js";
+import { addLivePoint, openChart, refreshAlertLines, refreshChartContext } from "./chart/chart.js";
 import { setPriceHints } from "./core/format.js";
 import { clearOutages } from "./core/forms.js";
 import { setServerClock } from "./prices/freshness.js";
@@ -101,6 +101,7 @@ onContextChanged(() => {
 
 keepClearOfTop(document.getElementById("top"));
 onCardSelected(openChart);
+onAlertsChange(refreshAlertLines);
 startWatchlistEditing(loadWatchlist);
 onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Page, expect
 
 from devstack.processes import Stack
@@ -204,5 +205,70 @@ def test_a_pinch_zooms_the_chart_on_a_phone(browser: Browser, stack: Stack, app)
     assert zoomed["max"] - zoomed["min"] < 0.6 * (before["max"] - before["min"])
     page.locator("#chart-reset-zoom").tap()
     assert x_scale(page) == pytest.approx(before)
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_alert_lines_sit_at_their_levels_and_a_click_starts_an_alert(browser: Browser, stack: Stack, app, width: int):
+    seed_day(app)
+    context, page, errors = open_range(browser, stack, width)
+    dialog = page.locator("#chart-modal")
+    # A level between the highest price shown and the axis' top: on the chart, not reached.
+    level = page.evaluate(
+        """(() => { const c = Chart.getChart('chart-canvas');
+                   const highs = c.data.datasets[0].data.map((p) => p.h ?? p.y);
+                   return Math.round((Math.max(...highs) + c.scales.y.max) / 2); })()"""
+    )
+    made = requests.post(
+        f"{stack.base_url}/api/alerts",
+        json={"symbol": "BTC-USD", "rule": "above", "threshold": level},
+        headers=stack.headers,
+        timeout=10,
+    )
+    assert made.status_code == 201
+    expect(dialog).to_have_attribute("data-alert-lines", str(level), timeout=10_000)  # the socket told the page
+    line = page.evaluate(
+        """(id) => { const c = Chart.getChart('chart-canvas');
+                    const line = window['chartjs-plugin-annotation'].getAnnotations(c).find((a) => a.options.id === id);
+                    const at = c.scales.y.getPixelForValue(line.options.yMin);
+                    return [line.y, line.y2, at, line.label.options.content]; }""",
+        f"alert-{made.json()['alert']['id']}",
+    )
+    assert line[0] == pytest.approx(line[2], abs=0.5) and line[1] == pytest.approx(line[2], abs=0.5)
+    assert line[3].startswith("at or above ")
+    page.screenshot(path=str(ARTIFACTS / f"chart-alert-line-{width}.png"))
+
+    # A drag pans: no alert proposed. A click proposes one at the price under the pointer.
+    area = page.evaluate("Chart.getChart('chart-canvas').chartArea")
+    x, y = canvas_point(page, (area["left"] + area["right"]) / 2, area["top"] + 40)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y, steps=6)
+    page.mouse.up()
+    expect(page.locator("#chart-new-alert")).to_be_hidden()
+    canvas_y = y - page.locator("#chart-canvas").bounding_box()["y"]
+    price_at, per_pixel = page.evaluate(
+        "(y) => { const s = Chart.getChart('chart-canvas').scales.y; return [s.getValueForPixel(y), "
+        "s.getValueForPixel(y) - s.getValueForPixel(y + 1)]; }",
+        canvas_y,
+    )
+    page.mouse.click(x, y)
+    bar = page.locator("#chart-new-alert")
+    expect(bar).to_be_visible()
+    expect(bar).to_contain_text("New alert: BTC-USD at or above ")
+    threshold = page.locator("#alert-threshold").input_value()
+    assert float(threshold.replace(",", "")) == pytest.approx(price_at, abs=per_pixel)  # to the pixel
+    assert page.locator("#alert-rule").input_value() == "above"
+    alerts = requests.get(f"{stack.base_url}/api/alerts?status=active", headers=stack.headers, timeout=10).json()
+    assert len(alerts["alerts"]) == 1  # nothing saved until confirmed
+
+    bar.get_by_role("button", name="Review and save").click()
+    expect(dialog).not_to_be_visible()
+    expect(page.locator("#alert-threshold")).to_be_focused()
+    page.locator("#alert-form button[type=submit]").click()
+    expect(page.locator("#active-alerts li")).to_have_count(2, timeout=10_000)
+    card(page, "BTC-USD").click()
+    expect(dialog).to_have_attribute("data-alert-lines", re.compile(r"^[\d.]+,[\d.]+$"), timeout=10_000)
     context.close()
     assert errors == []

@@ -229,6 +229,38 @@ function triggeredItem(alert) {
 function syncEmpty() {
   document.getElementById("no-active").hidden = activeList.children.length > 0;
   document.getElementById("no-triggered").hidden = triggeredList.children.length > 0;
+  alertsChanged(); // every change of the lists comes through here: the chart redraws its lines
+}
+
+// For the chart: the active alerts at a price level of a symbol (its lines), and a call when
+// the lists change.
+let alertsChanged = () => {};
+export function onAlertsChange(callback) {
+  alertsChanged = callback;
+}
+
+export function levelAlerts(symbol) {
+  return [...activeList.children]
+    .map((li) => li.alert)
+    .filter((a) => a && a.symbol === symbol && a.rule !== "change" && a.threshold !== null)
+    .map((a) => ({ id: a.id, threshold: a.threshold, text: condition(a) }));
+}
+
+// A new alert started on the chart: the form filled in (the symbol, the side of the price the
+// level is on, the level); nothing is saved until the form is sent. Returns its words.
+export function startAlert(symbol, level, price) {
+  symbolSelect.value = symbol;
+  form.elements.rule.value = level >= price ? "above" : "below";
+  syncVisibleFields();
+  form.elements.threshold.value = formatPrice(level, level, symbol);
+  updatePreview();
+  return alertText({ symbol, rule: form.elements.rule.value, threshold: level });
+}
+
+// The filled-in form, in view with its threshold focused, for the person to check and send.
+export function reviewNewAlert() {
+  form.scrollIntoView({ block: "center" });
+  form.elements.threshold.focus();
 }
 
 // Recently triggered: one-time alerts that fired and repeating ones that have, newest fire first.

@@ -6,7 +6,8 @@ import { showMessage } from "../core/dom.js";
 import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/format.js";
 import { contextFigures, currencyOf } from "../prices/context.js";
 import { staleAfterMsNow } from "../prices/freshness.js";
-import { chosenSpecs, indicatorDatasets, rsiOn, watchPicker } from "./indicators.js";
+import { alertAnnotations, clickedAt, hideNewAlert } from "./alert-lines.js";
+import { chosenSpecs, indicatorDatasets, watchPicker } from "./indicators.js";
 import { crosshairPlugin, resetZoom, zoomOptions } from "./interaction.js";
 
 const dialog = document.getElementById("chart-modal");
@@ -188,6 +189,7 @@ function buildChart(symbol, points, answer = null) {
       maintainAspectRatio: false,
       parsing: false,
       interaction: { mode: "nearest", axis: "x", intersect: false },
+      onClick: (event, _, clicked) => clickedAt(event, clicked, symbol, lastPrice(clicked)),
       scales: {
         x: {
           type: "time",
@@ -224,7 +226,7 @@ function buildChart(symbol, points, answer = null) {
       plugins: {
         legend: { display: extra.length > 0, labels: { boxWidth: 12, boxHeight: 2, filter: (item) => item.text !== "volume" && !item.text.endsWith(" lower") && !item.text.endsWith(" middle") } },
         zoom: zoomOptions(),
-        annotation: { annotations: withRsi ? rsiLevels() : {} },
+        annotation: { annotations: annotations(symbol, withRsi) },
         tooltip: {
           callbacks: {
             title: (items) => (current.range === "live" ? formatTime(items[0].parsed.x) : formatDateTime(items[0].parsed.x)),
@@ -241,6 +243,21 @@ function buildChart(symbol, points, answer = null) {
   showHeadline(points);
   refreshChartContext();
   dialog.dataset.last = String(points.at(-1)?.x ?? "");
+}
+
+function annotations(symbol, withRsi) {
+  return { ...(withRsi ? rsiLevels() : {}), ...alertAnnotations(symbol, themed) };
+}
+
+function lastPrice(of) {
+  return of.data.datasets[0].data.findLast((p) => p.y !== null)?.y ?? null;
+}
+
+// The alerts changed (made, deleted, fired in any tab): the open chart's lines follow.
+export function refreshAlertLines() {
+  if (!chart || !current) return;
+  chart.options.plugins.annotation.annotations = annotations(current.symbol, Boolean(chart.scales.rsi));
+  chart.update("none");
 }
 
 function tooltipLabel(symbol, item) {
@@ -436,10 +453,12 @@ function close() {
 }
 
 dialog.addEventListener("close", () => {
-  const opener = current?.opener;
+  const opener = dialog.dataset.keepFocus ? null : current?.opener;
+  delete dialog.dataset.keepFocus;
   current = null;
   chart?.destroy();
   chart = null;
+  hideNewAlert();
   opener?.focus(); // focus goes back to the card that opened it
 });
 // A click on the backdrop lands on the dialog element itself, outside its content box.

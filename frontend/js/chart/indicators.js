@@ -35,10 +35,6 @@ export function chosenSpecs() {
     .join(",");
 }
 
-export function rsiOn() {
-  return chosenSpecs().split(",").some((spec) => spec.startsWith("rsi:"));
-}
-
 function save() {
   localStorage.setItem(STORE, JSON.stringify(Object.fromEntries(rows().map((row) => [row.dataset.indicator, fieldsOf(row)]))));
 }
