@@ -42,7 +42,7 @@ def midnight(at: datetime) -> datetime:
 
 
 def segments(until: datetime, years: int = DEFAULT_YEARS) -> Segments:
-    minutes = midnight(until) - timedelta(days=MINUTE_DAYS - 1)
+    minutes = midnight(until) - timedelta(days=MINUTE_DAYS)
     hours = minutes - timedelta(days=HOUR_DAYS)
     return Segments(hours - timedelta(days=365 * years), hours, minutes, until)
 
