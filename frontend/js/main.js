@@ -14,6 +14,7 @@ import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
 import { addLivePoint, openChart, refreshAlertLines, refreshChartContext } from "./chart/chart.js";
+import { setCompareChoices } from "./chart/compare.js";
 import { setPriceHints } from "./core/format.js";
 import { clearOutages } from "./core/forms.js";
 import { setServerClock } from "./prices/freshness.js";
@@ -45,6 +46,7 @@ function showWatchlist(watchlist) {
   setPriceHints(watchlist); // before the cards: their prices are written in these decimals
   setWatchlist(watchlist);
   setSymbols(watchlist.map((s) => s.symbol));
+  setCompareChoices(watchlist.map((s) => s.symbol));
   refreshDistances();
 }
 

@@ -276,3 +276,40 @@ def test_alert_lines_sit_at_their_levels_and_a_click_starts_an_alert(browser: Br
     expect(dialog).to_have_attribute("data-alert-lines", re.compile(r"^[\d.]+,[\d.]+$"), timeout=10_000)
     context.close()
     assert errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_compare_draws_both_symbols_as_change_from_the_start(browser: Browser, stack: Stack, app, width: int):
+    seed_day(app)
+    seed_day(app, "ETH-USD", base=3_500)
+    context, page, errors = open_range(browser, stack, width)
+    dialog = page.locator("#chart-modal")
+    picker = page.locator("#chart-indicators")
+    picker.locator("summary").click()
+    picker.locator("[data-indicator=rsi] input[type=checkbox]").check()
+    expect(dialog).to_have_attribute("data-indicators", "rsi:14", timeout=10_000)
+    choices = page.locator("#chart-compare option").all_inner_texts()
+    assert choices == ["Compare with…", "ETH-USD", "DOGE-USD"]  # every other watched symbol
+    page.select_option("#chart-compare", "ETH-USD")
+    expect(dialog).to_have_attribute("data-compare", "ETH-USD", timeout=10_000)
+    expect(page.locator("#chart-status")).to_contain_text("% change from the start, against ETH-USD")
+    axes = page.evaluate(
+        """(() => { const c = Chart.getChart('chart-canvas'); const y = c.scales.y;
+                   const main = c.data.datasets[0].data.find((p) => p.y !== null);
+                   const eth = c.data.datasets.find((d) => d.compared).data;
+                   const [a, b] = [main.o ?? main.y, eth[0].price];
+                   const far = eth.reduce((m, p) => (Math.abs(p.price / b - 1) > Math.abs(m.price / b - 1) ? p : m));
+                   const drawn = c.getDatasetMeta(c.data.datasets.findIndex((d) => d.compared)).data[0].y;
+                   return { start: [y.getPixelForValue(a), drawn],
+                            far: [y.getPixelForValue(a * far.price / b), y.getPixelForValue(far.y)],
+                            prices: eth.map((p) => p.price), labels: y.ticks.map((t) => t.label) }; })()"""
+    )
+    assert axes["start"][0] == pytest.approx(axes["start"][1], abs=0.5)  # both start at 0 %
+    assert axes["far"][0] == pytest.approx(axes["far"][1], abs=0.5)  # the same % at the same height
+    assert min(axes["prices"]) > 2_500 and max(axes["prices"]) < 5_000  # ETH keeps its own prices
+    assert all(re.fullmatch(r"[+−]?\d+\.\d+%", label) for label in axes["labels"] if label)
+    page.screenshot(path=str(ARTIFACTS / f"chart-compare-{width}.png"))
+    page.select_option("#chart-compare", "")
+    expect(dialog).to_have_attribute("data-compare", "", timeout=10_000)
+    context.close()
+    assert errors == []

@@ -7,6 +7,7 @@ import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/
 import { contextFigures, currencyOf } from "../prices/context.js";
 import { staleAfterMsNow } from "../prices/freshness.js";
 import { alertAnnotations, clickedAt, hideNewAlert } from "./alert-lines.js";
+import { comparison, enableCompare, fillCompareChoices, foldCompared, onCompareChosen, percentFrom, percentText } from "./compare.js";
 import { chosenSpecs, indicatorDatasets, watchPicker } from "./indicators.js";
 import { crosshairPlugin, resetZoom, zoomOptions } from "./interaction.js";
 
@@ -158,8 +159,8 @@ function volumeScale(points, traded, withRsi) {
 }
 
 // points: [{x, y}] for Live, [{x, y, o, h, l, c}] for a range; answer: the range's answer (its
-// indicators), none for Live.
-function buildChart(symbol, points, answer = null) {
+// indicators), none for Live; compared: the compared symbol's closes [{x, price}] on the same range.
+function buildChart(symbol, points, answer = null, compared = null) {
   const data = candles() ? points : withGaps(points);
   chart?.destroy();
   resetZoom(null);
@@ -174,6 +175,14 @@ function buildChart(symbol, points, answer = null) {
   const traded = points.some((p) => p.v > 0);
   const extra = answer ? indicatorDatasets(answer, points.map((p) => p.x), themed) : [];
   const withRsi = extra.some((d) => d.yAxisID === "rsi");
+  const versus = compared?.length ? comparison(points, compared) : null;
+  current.versus = versus;
+  if (versus) {
+    extra.push({
+      type: "line", label: current.compare, yAxisID: "y", data: versus.data, borderColor: themed("--compare"), borderWidth: 1.5,
+      pointRadius: 0, spanGaps: false, order: 0, compared: true,
+    });
+  }
   const volume = traded
     ? { type: "bar", label: "volume", yAxisID: "volume", data: points.map((p) => ({ x: p.x, y: p.v })), backgroundColor: themed("--line"), barPercentage: 0.9, categoryPercentage: 1, order: 2 }
     : null;
@@ -219,7 +228,8 @@ function buildChart(symbol, points, answer = null) {
           ...(withRsi ? { stack: "panes", stackWeight: 4 } : {}),
           // One bucket: a band around it, not Chart.js's empty 0 to 1; room for the bands and averages.
           ...valueRange([...points, ...extra.filter((d) => d.yAxisID === "y").flatMap((d) => d.data)], logScale),
-          ticks: { callback: priceOf },
+          ticks: { callback: versus ? versus.label : priceOf }, // comparing: labelled in % from the start
+          ...(versus ? { afterBuildTicks: versus.ticks } : {}),
         },
         volume: volumeScale(points, traded, withRsi),
       },
@@ -239,6 +249,7 @@ function buildChart(symbol, points, answer = null) {
   dialog.dataset.points = String(points.length);
   dialog.dataset.gaps = String(data.length - points.length);
   dialog.dataset.indicators = Object.keys(answer?.indicators || {}).join(",");
+  dialog.dataset.compare = versus ? current.compare : "";
   dialog.dataset.scale = logScale ? "log" : "linear";
   showHeadline(points);
   refreshChartContext();
@@ -262,6 +273,12 @@ export function refreshAlertLines() {
 
 function tooltipLabel(symbol, item) {
   if (item.dataset.yAxisID === "volume") return `Volume ${VOLUME_FORMAT.format(item.raw.y)}`;
+  const versus = current?.versus;
+  if (versus && (item.datasetIndex === 0 || item.dataset.compared)) {
+    // Each in its own price and its own % from the start.
+    const [name, price, base] = item.dataset.compared ? [current.compare, item.raw.price, versus.otherBase] : [symbol, item.raw.y, versus.base];
+    return `${name} ${formatPrice(price, price, name)} (${percentText(percentFrom(base, price))})`;
+  }
   if (item.dataset.indicator) {
     if (item.raw.y === null) return null;
     const value = item.dataset.yAxisID === "rsi" ? item.raw.y.toFixed(1) : formatPrice(item.raw.y, item.raw.y, symbol);
@@ -309,6 +326,7 @@ function showControls() {
   logButton.setAttribute("aria-pressed", String(logScale));
   // Indicators are computed on a range's buckets; Live is the raw ticks.
   picker.querySelector("fieldset").disabled = current.range === "live";
+  enableCompare(current.range !== "live");
 }
 
 // The indicators' values again for the buckets shown, without redrawing the chart (zoom and
@@ -344,6 +362,7 @@ async function load() {
   try {
     let points;
     let answer = null;
+    let compared = null;
     if (current.range === "live") {
       const ticks = await api.history(symbol);
       points = ticks.map((p) => ({ x: Date.parse(p.observed_at), y: p.price }));
@@ -351,7 +370,11 @@ async function load() {
       current.from = null;
       current.limit = Math.max(MIN_POINTS, points.length);
     } else {
-      answer = await api.historyRange(symbol, current.range, maxPoints(), chosenSpecs());
+      const other = current.compare;
+      [answer, compared] = await Promise.all([
+        api.historyRange(symbol, current.range, maxPoints(), chosenSpecs()),
+        other ? api.historyRange(other, current.range, maxPoints()).then((a) => a.points.map((p) => ({ x: Date.parse(p.t), price: p.close }))) : null,
+      ]);
       points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close, v: p.volume ?? 0 }));
       current.bucketMs = answer.bucket_seconds * 1000;
       current.backfill = answer.backfill;
@@ -360,8 +383,9 @@ async function load() {
       dialog.dataset.source = answer.source;
     }
     if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
-    buildChart(symbol, points, answer);
-    status.textContent = (points.length ? pointsText(points.length) : "No prices stored for this range yet.") + pastText();
+    buildChart(symbol, points, answer, compared);
+    const versus = current.versus ? ` · % change from the start, against ${current.compare}` : "";
+    status.textContent = (points.length ? pointsText(points.length) : "No prices stored for this range yet.") + versus + pastText();
   } catch (error) {
     if (current?.symbol !== symbol) return;
     box.hidden = true; // no large empty chart: the message and a way to try again
@@ -370,7 +394,7 @@ async function load() {
 }
 
 export function openChart(symbol, opener) {
-  current = { symbol, opener, limit: MIN_POINTS, range, style, bucketMs: 0 };
+  current = { symbol, opener, limit: MIN_POINTS, range, style, bucketMs: 0, compare: fillCompareChoices(symbol, null) };
   dialog.dataset.symbol = symbol;
   if (!dialog.open) dialog.showModal();
   return load();
@@ -396,6 +420,11 @@ for (const button of styleButtons) {
 // A live price for the open chart's symbol. Live: append it, keep the window's length. A range:
 // fold it into the newest bucket (or open the next one), drop buckets that left the range.
 export function addLivePoint(tick) {
+  if (chart && dialog.open && current?.versus && tick.symbol === current.compare) {
+    const dataset = chart.data.datasets.find((d) => d.compared);
+    if (dataset && foldCompared(dataset, current.versus, bucketStartOf(Date.parse(tick.observed_at)), tick.price)) chart.update("none");
+    return;
+  }
   if (!chart || !dialog.open || current?.symbol !== tick.symbol) return;
   const data = chart.data.datasets[0].data;
   const x = Date.parse(tick.observed_at);
@@ -417,8 +446,12 @@ export function addLivePoint(tick) {
   status.textContent = pointsText(points);
 }
 
+function bucketStartOf(x) {
+  return BUCKET_ORIGIN + Math.floor((x - BUCKET_ORIGIN) / current.bucketMs) * current.bucketMs;
+}
+
 function foldIntoBuckets(data, x, price) {
-  const start = BUCKET_ORIGIN + Math.floor((x - BUCKET_ORIGIN) / current.bucketMs) * current.bucketMs;
+  const start = bucketStartOf(x);
   const last = [...data].reverse().find((p) => p.y !== null);
   if (last && start < last.x) return; // older than the newest bucket: the next load has it
   if (last && start === last.x) {
@@ -444,6 +477,11 @@ logButton.addEventListener("click", () => {
   if (current) load();
 });
 document.getElementById("chart-reset-zoom").addEventListener("click", () => resetZoom(chart));
+onCompareChosen((symbol) => {
+  if (!current) return;
+  current.compare = symbol;
+  load();
+});
 watchPicker(() => {
   if (current && current.range !== "live") load();
 });
