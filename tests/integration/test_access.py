@@ -27,6 +27,14 @@ def secured(app: Flask, server_env: dict[str, str]) -> Flask:
     return create_app(load_settings(env), TESTING=True)
 
 
+@pytest.fixture(autouse=True)
+def no_tokens(app: Flask) -> None:
+    """No API token from an earlier module's stack (signed_in_headers): these tests count them."""
+    with app.app_context():
+        db.session.execute(text("DELETE FROM api_tokens"))
+        db.session.commit()
+
+
 @pytest.fixture
 def web(secured: Flask, app: Flask) -> FlaskClient:  # app: the per-test cleanup runs first
     return secured.test_client()
