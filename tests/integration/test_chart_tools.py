@@ -58,6 +58,12 @@ def test_the_wheel_zooms_a_drag_pans_reset_and_ranges_still_work(browser: Browse
     for _ in range(5):
         page.mouse.wheel(0, -200)
     expect(page.locator("#chart-reset-zoom")).to_be_visible()
+    # The zoom's end is told 250 ms after a wheel step (the plugin's debounce; CI's slow steps came
+    # further apart): once the wheel is done it names the visible range.
+    page.wait_for_function(
+        "() => document.getElementById('chart-modal').dataset.visibleMin"
+        " === String(Math.round(Chart.getChart('chart-canvas').scales.x.min))"
+    )
     zoomed = x_scale(page)
     assert before["min"] < zoomed["min"] < zoomed["max"] < before["max"]
     assert zoomed["max"] - zoomed["min"] < 0.8 * (before["max"] - before["min"])

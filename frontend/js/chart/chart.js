@@ -294,6 +294,12 @@ function pointsText(count) {
   return `${count} ${count === 1 ? "bucket" : "buckets"} of ${size}, the last one updating live`;
 }
 
+// Under the header: how many points or buckets, what is compared, where the past came from.
+function statusText(count) {
+  const versus = current.versus ? ` · % change from the start, against ${current.compare}` : "";
+  return (count ? pointsText(count) : "No prices stored for this range yet.") + versus + pastText();
+}
+
 // Where the chart's past came from: a simulated one is said so, one still loading says how far.
 function pastText() {
   const past = current.range === "live" ? null : current.backfill;
@@ -384,8 +390,7 @@ async function load() {
     }
     if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
     buildChart(symbol, points, answer, compared);
-    const versus = current.versus ? ` · % change from the start, against ${current.compare}` : "";
-    status.textContent = (points.length ? pointsText(points.length) : "No prices stored for this range yet.") + versus + pastText();
+    status.textContent = statusText(points.length);
   } catch (error) {
     if (current?.symbol !== symbol) return;
     box.hidden = true; // no large empty chart: the message and a way to try again
@@ -443,7 +448,7 @@ export function addLivePoint(tick) {
   showHeadline(data);
   dialog.dataset.points = String(points);
   dialog.dataset.last = String(x);
-  status.textContent = pointsText(points);
+  status.textContent = statusText(points);
 }
 
 function bucketStartOf(x) {
@@ -468,7 +473,7 @@ function foldIntoBuckets(data, x, price) {
   showHeadline(points);
   dialog.dataset.points = String(points.length);
   dialog.dataset.last = String(x);
-  status.textContent = pointsText(points.length) + pastText();
+  status.textContent = statusText(points.length);
 }
 
 logButton.addEventListener("click", () => {
