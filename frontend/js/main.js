@@ -7,9 +7,10 @@ import {
   setChannels, setSymbols, updatePreview,
 } from "./alerts/alerts.js";
 import {
-  currentPrice, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines, setWatchlist,
-  showPrice,
+  currentPrice, onCardChanged, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines,
+  setWatchlist, showPrice,
 } from "./prices/cards.js";
+import { onRowSelected, setTableLive, setTableSymbols, showRow } from "./prices/table.js";
 import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
@@ -44,6 +45,7 @@ async function loadWatchlist(request) {
 
 function showWatchlist(watchlist) {
   setPriceHints(watchlist); // before the cards: their prices are written in these decimals
+  setTableSymbols(watchlist.map((s) => s.symbol)); // rows first: the cards tell them what they show
   setWatchlist(watchlist);
   setSymbols(watchlist.map((s) => s.symbol));
   setCompareChoices(watchlist.map((s) => s.symbol));
@@ -103,6 +105,8 @@ onContextChanged(() => {
 
 keepClearOfTop(document.getElementById("top"));
 onCardSelected(openChart);
+onRowSelected(openChart);
+onCardChanged(showRow);
 onAlertsChange(refreshAlertLines);
 startWatchlistEditing(loadWatchlist);
 onPriceLookup(currentPrice);
@@ -111,9 +115,13 @@ connect({
   onMessage,
   onOpen: () => {
     setLive(true);
+    setTableLive(true);
     clearOutages(); // "the server did not answer" under a form no longer holds
     // The session too: a page left open across a server restart gets its CSRF token afresh.
     Promise.all([loadAccount(), catchUp()]).catch((error) => console.error("catch-up failed", error));
   },
-  onDown: () => setLive(false),
+  onDown: () => {
+    setLive(false);
+    setTableLive(false);
+  },
 });

@@ -19,6 +19,20 @@ const TOUCH = window.matchMedia("(pointer: coarse)"); // a finger is the main po
 const hourMinute = axisFormatter("24h"); // "6:11 AM"
 let openChart = () => {};
 let edits = { move: () => {}, remove: () => {} };
+let changed = () => {}; // the table view's rows follow the cards
+
+export function onCardChanged(handler) {
+  changed = handler;
+}
+
+// What a card shows, for the table's row of the same symbol.
+function viewOf(c) {
+  return {
+    symbol: c.el.dataset.symbol, name: c.name, price: c.last, priceText: c.price.textContent, dayPercent: c.dayPercent,
+    dayText: c.day.textContent, dayShort: c.dayShort, direction: c.day.dataset.direction ?? "flat", stale: c.el.dataset.stale === "true",
+    market: c.el.dataset.market ?? "open", meta: c.meta.textContent, spark: c.line.getAttribute("points"),
+  };
+}
 
 export function onCardSelected(handler) {
   openChart = handler;
@@ -83,7 +97,7 @@ function card(symbol) {
   );
   el.append(button, tools);
   cardsEl.append(el);
-  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, meta, history, context, last: null, receivedAt: null };
+  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, dayPercent: null, meta, history, context, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
@@ -100,12 +114,14 @@ export function setWatchlist(watchlist) {
   }
   watchlist.forEach((s, index) => {
     const c = card(s.symbol);
+    c.name = s.name;
     c.listing.textContent = [s.name, s.exchange].filter(Boolean).join(" · ");
     c.listing.title = [s.name, s.exchange, s.quote_type?.toLowerCase()].filter(Boolean).join(" · ");
     if (s.currency) c.currency.textContent = s.currency;
     if (s.history) setHistory(s.history);
     const there = cardsEl.children[index];
     if (there !== c.el) cardsEl.insertBefore(c.el, there ?? null); // only what moved: focus stays put
+    changed(viewOf(c));
   });
 }
 
@@ -123,7 +139,10 @@ function showContext(c, price) {
 
 // Every card's context afresh (after /api/context was loaded).
 export function refreshContext() {
-  for (const c of cards.values()) showContext(c, c.last ?? undefined);
+  for (const c of cards.values()) {
+    showContext(c, c.last ?? undefined);
+    changed(viewOf(c));
+  }
 }
 
 // How far the loading of a symbol's past has come (the watchlist, then {type: "history"} news).
@@ -187,13 +206,16 @@ function showDayChange(c, price) {
   if (c.dayBase === null || !c.dayBase) {
     c.day.textContent = "24h –";
     c.day.dataset.direction = "flat";
+    c.dayPercent = null;
     return;
   }
   const percent = ((price - c.dayBase) / c.dayBase) * 100;
+  c.dayPercent = percent;
   const direction = percent > 0 ? "up" : percent < 0 ? "down" : "flat";
   const sign = percent > 0 ? "+" : percent < 0 ? "−" : "";
   const label = c.dayAt && Date.now() - c.dayAt < DAY_MS - 3_600_000 ? `since ${hourMinute(c.dayAt)}` : "24h";
-  c.day.textContent = `${label} ${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
+  c.dayShort = `${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
+  c.day.textContent = `${label} ${c.dayShort}`;
   c.day.dataset.direction = direction;
   c.line.dataset.direction = direction;
 }
@@ -212,6 +234,7 @@ function drawSpark(c) {
   const y = (v) => (high === low ? 12 : 22 - ((v - low) / (high - low)) * 20);
   c.line.setAttribute("points", points.map(([t, v]) => `${x(t).toFixed(2)},${y(v).toFixed(2)}`).join(" "));
   c.el.dataset.sparkPoints = String(points.length);
+  changed(viewOf(c));
 }
 
 // A live price moves the newest 30-minute point, or starts the next one.
@@ -250,7 +273,7 @@ function marketClosed(c) {
 function refreshCard(c) {
   const closed = marketClosed(c);
   c.el.dataset.market = closed ? "closed" : "open";
-  if (!c.receivedAt && !closed) return;
+  if (!c.receivedAt && !closed) return changed(viewOf(c));
   const stale = !closed && isStale(c.receivedAt);
   c.el.dataset.stale = String(stale);
   if (closed) {
@@ -269,6 +292,7 @@ function refreshCard(c) {
     "aria-label",
     `${c.el.dataset.symbol} ${c.price.textContent}, ${c.change.textContent}, ${c.day.textContent}, ${c.meta.textContent}. Open chart`,
   );
+  changed(viewOf(c));
 }
 
 // Re-judges every card's age; true when every card with a price is stale (the feed is delayed).

@@ -42,6 +42,13 @@ export function contextFigures(symbol, reference) {
   return rows;
 }
 
+// The same figures as numbers: {day: {low, high}, year: {low, high}, volume}, null until known.
+export function contextValues(symbol) {
+  const c = figures.get(symbol);
+  if (!c?.day) return null;
+  return { day: { low: c.day.low, high: c.day.high }, year: c.year_range ?? null, volume: c.volume || null };
+}
+
 export function currencyOf(symbol) {
   return figures.get(symbol)?.currency ?? "";
 }
