@@ -108,6 +108,7 @@ def make_run(tmp_path: Path) -> Iterator[tuple[Terminal, dict[str, str]]]:
         terminal.stop()
 
 
+@pytest.mark.alone  # the 3 s are the machine's: not beside other tests
 def test_make_run_says_where_the_dashboard_is_then_stays_quiet_and_stops_in_3_s_with_pages_open(make_run):
     terminal, env = make_run
     port = env["WEB_PORT"]
