@@ -18,7 +18,7 @@ except SettingsError as exc:
 http_errors.install()  # 414, 431 and other refusals gunicorn writes itself: JSON like the API's
 
 bind = f"{_settings.web_host}:{_settings.web_port}"
-worker_class = "gevent"
+worker_class = "config.gunicorn_worker.QuickStopGeventWorker"  # gevent, quick to stop
 workers = _settings.web_workers
 worker_connections = _settings.web_connections
 timeout = 60
@@ -32,17 +32,3 @@ def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signatu
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
-
-
-def post_worker_init(worker):  # noqa: ANN001 - gunicorn's hook signature
-    """On a stop (any signal) the worker waits for its open connections up to graceful_timeout:
-    open dashboards would hold it 10 s, till a supervisor's SIGKILL. Close their sockets with 1001
-    "going away" as soon as the worker stops being alive; the pages reconnect to whoever is next."""
-    import gevent
-
-    def close_sockets_when_stopping() -> None:
-        while worker.alive:
-            gevent.sleep(0.2)
-        worker.wsgi.extensions["relay"].close_clients()
-
-    gevent.spawn(close_sockets_when_stopping)
