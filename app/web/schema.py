@@ -123,6 +123,31 @@ class NewSymbol(Struct):
     symbol: SymbolText
 
 
+class SearchQuery(Struct):
+    q: Annotated[
+        str,
+        Meta(
+            pattern=V.NAME_PATTERN, max_length=V.MAX_SEARCH_LENGTH,
+            description="a name or the beginning of a symbol: apple, bitcoin, AAP",
+        ),
+    ]  # fmt: skip
+    limit: Annotated[int, Meta(ge=1, le=20)] | None = None
+
+
+class SymbolMatch(Struct):
+    symbol: str
+    name: str | None
+    exchange: str | None
+    quote_type: str | None
+    watched: bool
+
+
+class SymbolSearch(Struct):
+    query: str
+    source: Annotated[str, Meta(description="the price source that searched: yfinance, simulated")]
+    results: Annotated[list[SymbolMatch], Meta(description="best first")]
+
+
 class SymbolOrder(Struct):
     """Each symbol of the watchlist, once, in the new order."""
 

@@ -24,6 +24,7 @@ from app.web.errors import INVALID, UNPROCESSABLE, ApiError
 
 MAX_QUERY_PARAMS = 10  # a request's query: parameters, and characters in a name or a value
 MAX_QUERY_VALUE = 200
+MAX_SEARCH_LENGTH = 64  # a symbol search's text
 
 # What a field may look like, as /openapi.json states it (app/web/schema.py) and as checked here:
 # the two must agree (tests/integration/test_openapi.py). ECMA-262 and Python read them alike; no
@@ -253,6 +254,13 @@ def parse_whole(raw: str | None, field: str, default: int, minimum: int, maximum
     if whole is None or not minimum <= int(whole[1]) <= maximum:
         raise ApiError(INVALID, f"{field} must be a whole number from {minimum} to {maximum}", field)
     return int(whole[1])
+
+
+def parse_search(raw: str | None) -> str:
+    """A search's text: one line, not blank, at most MAX_SEARCH_LENGTH characters; kept stripped."""
+    if raw is None:
+        raise ApiError(INVALID, "q is required: a name or the beginning of a symbol (apple, AAP)", "q")
+    return parse_name(raw, "q", MAX_SEARCH_LENGTH)
 
 
 def parse_points(raw: str | None, default: int) -> int:

@@ -21,6 +21,7 @@ import { clearOutages } from "./core/forms.js";
 import { setServerClock } from "./prices/freshness.js";
 import { connect, setDelayed } from "./core/socket.js";
 import { refreshSourceState, setSourceState } from "./prices/source.js";
+import "./prices/search.js"; // the add box's suggestions
 import { startWatchlistEditing } from "./prices/watchlist.js";
 
 async function catchUp() {

@@ -32,6 +32,10 @@ def _simulated_source():
     chosen._source = chosen._crypto = None
 
 
+def kraken_source() -> ExchangeSource:
+    return ExchangeSource("kraken", timeout_seconds=5, session=kraken_session(KrakenReplay()))
+
+
 def watched(client) -> list[str]:
     return [s["symbol"] for s in client.get("/api/symbols").json["symbols"]]
 
@@ -47,7 +51,7 @@ def test_an_added_symbol_is_checked_described_and_watched_last(client, app):
     assert answer.json == {
         "symbol": {
             "symbol": "AAPL",
-            "name": None,
+            "name": "Apple Inc.",
             "currency": "USD",
             "exchange": "simulated",
             "quote_type": "EQUITY",
@@ -205,5 +209,50 @@ def test_setup_leaves_an_edited_watchlist_alone_and_describes_what_has_no_name(c
     assert [(s["symbol"], s["name"], s["currency"], s["calendar"]) for s in listed] == [
         ("BTC-USD", "Bitcoin USD", "USD", "24/7"),
         ("DOGE-USD", "Dogecoin USD", "USD", "24/7"),
-        ("AAPL", None, "USD", "XNYS"),  # an install from before market hours gets them at setup
+        ("AAPL", "Apple Inc.", "USD", "XNYS"),  # an install from before market hours gets them at setup
     ]
+
+
+def test_a_search_by_name_offers_symbols_best_first_and_says_which_are_watched(client, redis_client):
+    apple = client.get("/api/symbols/search?q=apple")
+    assert apple.status_code == 200
+    assert apple.json == {
+        "query": "apple",
+        "source": "simulated",
+        "results": [
+            {"symbol": "AAPL", "name": "Apple Inc.", "exchange": "simulated", "quote_type": "EQUITY", "watched": False}
+        ],
+    }
+    bitcoin = client.get("/api/symbols/search?q=Bitcoin&limit=2").json["results"]
+    assert [(m["symbol"], m["watched"]) for m in bitcoin] == [("BTC-USD", True)]
+    assert redis_client.ttl("search:simulated:2:bitcoin") > 0  # kept: a page asks as the user types
+    assert client.get("/api/symbols/search?q=nothing+like+it").json["results"] == []
+
+
+def test_a_search_with_yahoo_and_an_exchange_for_crypto_merges_both(client, tmp_path):
+    import yfinance as yf
+
+    yf.set_tz_cache_location(str(tmp_path / "yf-cache"))
+    chosen._source = YahooSource(timeout_seconds=10, session=session(Replay()))
+    chosen._crypto = {"source": kraken_source(), "fallback": None}  # CRYPTO_SOURCE=ccxt:kraken
+    found = client.get("/api/symbols/search?q=apple&limit=3").json
+    assert found["source"] == "yfinance"
+    assert [m["symbol"] for m in found["results"]] == ["AAPL", "APLE", "AAPL.NE"]  # Yahoo's order
+    coins = client.get("/api/symbols/search?q=bitcoin&limit=3").json["results"]
+    assert ("BTC-USD", "Kraken") in [(m["symbol"], m["exchange"]) for m in coins]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "q is required: a name or the beginning of a symbol (apple, AAP)"),
+        ("?q=%20%20", "q must be 1 to 64 characters on one line, not blank"),
+        ("?q=" + "a" * 65, "q must be 1 to 64 characters on one line, not blank"),
+        ("?q=apple&limit=0", "limit must be a whole number from 1 to 20"),
+        ("?q=apple&limit=21", "limit must be a whole number from 1 to 20"),
+    ],
+)
+def test_bad_searches_are_refused_naming_the_parameter(client, query, message):
+    answer = client.get(f"/api/symbols/search{query}")
+    assert answer.status_code == 400
+    assert answer.json["error"] == message and answer.json["field"] in {"q", "limit"}

@@ -48,10 +48,10 @@ def add_in_box(page: Page, typed: str, answered: str, ok: bool) -> None:
 
 def test_a_symbol_added_in_the_box_gets_its_card_and_its_prices(page: Page, stack: Stack):
     wait_for_prices(page)
-    add_in_box(page, "aapl", "Added AAPL.", ok=True)
+    add_in_box(page, "aapl", "Added AAPL (Apple Inc.).", ok=True)
     expect(page.locator("#new-symbol")).to_have_value("")
     aapl = card(page, "AAPL")
-    expect(aapl.locator(".listing")).to_have_text("simulated")  # the exchange; the simulator names crypto only
+    expect(aapl.locator(".listing")).to_have_text("Apple Inc. · simulated")  # its name, the exchange
     expect(aapl.locator(".currency")).to_have_text("USD")
     expect(aapl.locator(".price")).not_to_have_text("–", timeout=15_000)  # fetched from the next run on
     assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD", "AAPL"]

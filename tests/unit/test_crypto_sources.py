@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.market.sources import SourceError, Throttled, UnknownSymbol
+from app.market.sources import Match, SourceError, Throttled, UnknownSymbol
 from app.market.sources.exchange import ExchangeSource, UnknownExchange, pair_for
 from app.market.sources.routes import Route, Watched, is_crypto, plan
 from app.market.sources.simulated import SimulatedSource
@@ -161,3 +161,23 @@ def test_kraken_history_is_its_ohlc_answer_within_the_chunk():
         (timedelta(minutes=2), "30300.30", "30300.40", "30291.40", "30291.40", "2.13024789"),
     ]  # the fourth bar would end past the chunk
     assert adapter.asked[-1].startswith("OHLC?pair=XXBTZUSD")
+
+
+def test_an_exchange_search_offers_its_pairs_as_yahoo_names_them_by_code_or_coin_name():
+    source = kraken()
+    assert source.search("bitcoin", 5) == [
+        Match("BTC-EUR", "Bitcoin", "Kraken", "CRYPTOCURRENCY"),
+        Match("BTC-USD", "Bitcoin USD", "Kraken", "CRYPTOCURRENCY"),
+    ]
+    assert [m.symbol for m in source.search("doge", 5)] == ["DOGE-USD"]  # Kraken's XDG, as ccxt names it
+    assert [m.symbol for m in source.search("eth", 5)] == ["ETH-USD"]  # no ETH/EUR market: not offered
+    assert source.search("apple", 5) == []
+
+
+def test_the_simulator_searches_the_names_it_knows():
+    source = SimulatedSource(seed=0, interval_seconds=2)
+    assert source.search("apple", 3) == [Match("AAPL", "Apple Inc.", "simulated", "EQUITY")]
+    assert [m.symbol for m in source.search("bit", 3)] == ["BTC-USD"]
+    assert [m.symbol for m in source.search("AAP", 3)] == ["AAPL"]  # a code's beginning
+    assert [m.symbol for m in source.search("s&p", 3)] == ["^GSPC", "SPY"]
+    assert source.search("   ", 3) == []

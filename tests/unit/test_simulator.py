@@ -96,7 +96,8 @@ def test_any_symbol_is_accepted_pairs_as_crypto_in_their_quote_currency_stocks_i
     source = SimulatedSource(seed=1, interval_seconds=2)
     assert source.describe("BTC-USD") == Listing("BTC-USD", "Bitcoin USD", "USD", "simulated", "CRYPTOCURRENCY", "24/7")
     assert source.describe("ETH-EUR") == Listing("ETH-EUR", None, "EUR", "simulated", "CRYPTOCURRENCY", "24/7")
-    assert source.describe("AAPL") == Listing("AAPL", None, "USD", "simulated", "EQUITY", "XNYS", 2)  # New York's hours
+    assert source.describe("AAPL") == Listing("AAPL", "Apple Inc.", "USD", "simulated", "EQUITY", "XNYS", 2)  # NY hours
+    assert source.describe("ZZZZ") == Listing("ZZZZ", None, "USD", "simulated", "EQUITY", "XNYS", 2)  # unnamed
 
 
 def test_currency_pairs_and_indices_are_simulated_as_what_they_are():

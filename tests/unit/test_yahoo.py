@@ -8,13 +8,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from app.market.sources import Listing, SourceError, Throttled, UnknownSymbol
+from app.market.sources import Listing, Match, SourceError, Throttled, UnknownSymbol
 from app.market.sources.yahoo import CountsThrottling, YahooSource
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "yahoo"
@@ -54,6 +54,16 @@ class Replay(BaseAdapter):
                 recorded = FIXTURES / "chart_NOPE.json"
             response.status_code = 200 if symbol != "NOPE" and recorded.name != "chart_NOPE.json" else 404
             response._content = recorded.read_bytes()
+        elif path == "/v1/finance/search" and self.charts == "429":
+            response.status_code = 429
+            response.headers["Content-Type"] = "text/plain"
+            response._content = b"Too Many Requests"
+        elif path == "/v1/finance/search":  # "apple" as recorded; any other query: the same, no quotes
+            response.status_code = 200
+            recorded = json.loads((FIXTURES / "search_apple.json").read_bytes())
+            if parse_qs(urlsplit(request.url).query).get("q") != ["apple"]:
+                recorded |= {"count": 0, "quotes": []}
+            response._content = json.dumps(recorded).encode()
         elif path.endswith("/getcrumb"):
             response.status_code = 200
             response.headers["Content-Type"] = "text/plain"
@@ -231,3 +241,20 @@ def test_minute_history_leaves_out_the_bar_still_forming():
     bars = source.history("AMZN", "1m", start, until, Known("XNAS", until, None))
     assert [b.start.minute for b in bars] == list(range(30, 45))  # 19:45 ends after ``until``: live ticks own it
     assert (bars[1].open, bars[1].close, bars[1].volume) == (Decimal("103.6050"), Decimal("103.6000"), Decimal(200320))
+
+
+def test_a_search_gives_yahoos_quotes_best_first_with_their_names_and_exchanges():
+    adapter = Replay()
+    found = YahooSource(timeout_seconds=10, session=session(adapter)).search("apple", 3)
+    assert found == [
+        Match("AAPL", "Apple Inc.", "NASDAQ", "EQUITY"),
+        Match("APLE", "Apple Hospitality REIT, Inc.", "NYSE", "EQUITY"),
+        Match("AAPL.NE", "Apple Inc.", "NEO", "EQUITY"),
+    ]
+    assert "/v1/finance/search" in adapter.paths
+
+
+def test_a_refused_search_is_throttling():
+    source = YahooSource(timeout_seconds=10, session=session(Replay(charts="429")))
+    with pytest.raises(Throttled, match="refused the search"):
+        source.search("apple", 5)

@@ -63,6 +63,15 @@ class Listing(NamedTuple):
     price_hint: int | None = None  # decimals it is quoted in (2 for a stock), None if not known
 
 
+class Match(NamedTuple):
+    """A symbol a source offers for a search ("apple": AAPL, Apple Inc., NASDAQ, EQUITY)."""
+
+    symbol: str
+    name: str | None
+    exchange: str | None
+    quote_type: str | None
+
+
 class SourceError(RuntimeError):
     """The source gave no usable prices this time (network, throttling, empty answer)."""
 
@@ -92,6 +101,38 @@ class PriceSource(Protocol):
         """The symbol's complete bars of ``interval`` (1m, 1h, 1d) starting within [start, stop),
         oldest first; [] where the source keeps none; Throttled / SourceError as ``fetch``."""
         ...
+
+    def search(self, query: str, limit: int) -> list[Match]:
+        """Symbols whose code or name match ``query``, best first, at most ``limit``; SourceError
+        (Throttled) if it could not be asked."""
+        ...
+
+
+def ranked(query: str, candidates: Sequence[Match], limit: int) -> list[Match]:
+    """The candidates that match ``query``, best first: the symbol itself, symbols that begin
+    with it, names that begin with it, names with a word that does, then names or symbols
+    holding it anywhere; shorter symbols first within each.
+    For sources with a list of their own to search (the simulator's, an exchange's markets)."""
+    words = query.strip().lower()
+    if not words:
+        return []
+
+    def rank(match: Match) -> int | None:
+        symbol, name = match.symbol.lower(), (match.name or "").lower()
+        if symbol == words or symbol.split("-")[0] == words:
+            return 0
+        if symbol.startswith(words):
+            return 1
+        if name.startswith(words):
+            return 2
+        if any(word.startswith(words) for word in re.split(r"[^a-z0-9&]+", name)):
+            return 3
+        if words in name or words in symbol:
+            return 4
+        return None
+
+    scored = [((r, len(m.symbol), m.symbol), m) for m in candidates if (r := rank(m)) is not None]
+    return [m for _, m in sorted(scored, key=lambda pair: pair[0])][:limit]
 
 
 def round_price(price: float) -> Decimal:

@@ -21,12 +21,15 @@ from app.market.sources import (
     Bar,
     Known,
     Listing,
+    Match,
     Quote,
     SourceError,
     Throttled,
     UnknownSymbol,
+    ranked,
     round_price,
 )
+from app.market.sources.names import NAMES
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,12 @@ def pair_for(symbol: str, markets: Mapping[str, Mapping[str, Any]]) -> str | Non
         if market is not None and market.get("spot", True) and market.get("active") is not False:
             return pair
     return None
+
+
+def coin_name(symbol: str) -> str | None:
+    """Yahoo's name of a well-known pair ("Bitcoin USD"), or its coin's ("Bitcoin" for BTC-EUR)."""
+    base = symbol.rsplit("-", 1)[0]
+    return NAMES.get(symbol) or NAMES.get(f"{base}-USD", "").removesuffix(" USD") or None
 
 
 def exchange_class(exchange_id: str) -> Any:
@@ -142,6 +151,15 @@ class ExchangeSource:
                 return bars
             since = int(fresh[-1][0] + step.total_seconds() * 1000)
         return bars
+
+    def search(self, query: str, limit: int) -> list[Match]:
+        """The pairs it lists in USD or EUR (or their stand-ins), as Yahoo names them (BTC-USD),
+        matched on the coin's code and, for well-known coins, its name ("bitcoin")."""
+        markets = self.markets()
+        bases = {market["base"] for market in markets.values() if market.get("spot", True)}
+        offered = [f"{base}-{quote}" for base in sorted(bases) for quote in STAND_INS]
+        listed = [symbol for symbol in offered if pair_for(symbol, markets) is not None]
+        return ranked(query, [Match(s, coin_name(s), self.label, "CRYPTOCURRENCY") for s in listed], limit)
 
     def describe(self, symbol: str) -> Listing:
         """The exchange's market for the symbol, from its list of markets (no price call)."""

@@ -21,7 +21,8 @@ from decimal import Decimal
 from typing import NamedTuple, Protocol
 
 from app.market.hours import ALWAYS
-from app.market.sources import CRYPTO_PAIR_RE, Bar, Known, Listing, Quote, round_price
+from app.market.sources import CRYPTO_PAIR_RE, Bar, Known, Listing, Match, Quote, ranked, round_price
+from app.market.sources.names import NAMES
 
 START_PRICES = {
     "BTC-USD": Decimal("95000"),
@@ -47,23 +48,6 @@ START_PRICES = {
     "^FTSE": Decimal("8300"),
     "^GDAXI": Decimal("19500"),
     "^N225": Decimal("39000"),
-}
-NAMES = {
-    "BTC-USD": "Bitcoin USD",
-    "ETH-USD": "Ethereum USD",
-    "DOGE-USD": "Dogecoin USD",
-    "SOL-USD": "Solana USD",
-    "XRP-USD": "XRP USD",
-    "ADA-USD": "Cardano USD",
-    "EURUSD=X": "EUR/USD",
-    "GBPUSD=X": "GBP/USD",
-    "JPY=X": "USD/JPY",
-    "^GSPC": "S&P 500",
-    "^DJI": "Dow Jones Industrial Average",
-    "^IXIC": "NASDAQ Composite",
-    "^FTSE": "FTSE 100",
-    "^GDAXI": "DAX",
-    "^N225": "Nikkei 225",
 }
 SIMULATED_HOURS = "XNYS"  # a simulated stock keeps New York's hours: it rests when the market does
 INDEX_HOURS = {"^FTSE": "XLON", "^GDAXI": "XETR", "^N225": "XTKS"}  # else New York's
@@ -183,6 +167,11 @@ class SimulatedSource:
             calendar=what.calendar,
             price_hint=what.price_hint,
         )
+
+    def search(self, query: str, limit: int) -> list[Match]:
+        """From the symbols it knows by name (NAMES): offline, a search has nothing else to go by."""
+        known = [Match(s, name, "simulated", kind(s).quote_type) for s, name in NAMES.items()]
+        return ranked(query, known, limit)
 
     def history(self, symbol: str, interval: str, start: datetime, stop: datetime, known: Known) -> list[Bar]:
         """A walk back from the symbol's first live price (app/market/sources/simulated_past.py)."""

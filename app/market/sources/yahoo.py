@@ -20,6 +20,7 @@ from app.market.sources import (
     Bar,
     Known,
     Listing,
+    Match,
     Quote,
     SourceError,
     Throttled,
@@ -213,6 +214,38 @@ class YahooSource:
             calendar=calendar_for(meta.get("exchangeName"), meta.get("instrumentType")),
             price_hint=meta.get("priceHint"),
         )
+
+    def search(self, query: str, limit: int) -> list[Match]:
+        """Yahoo's own search (yfinance's Search: what its search box suggests), quotes only."""
+        try:
+            quotes = call_with_deadline(lambda: self._search_quotes(query, limit), self.timeout, "Yahoo Finance")
+        except DeadlineExceeded as exc:
+            raise SourceError(str(exc)) from None
+        return [
+            Match(
+                q["symbol"],
+                q.get("longname") or q.get("shortname"),
+                q.get("exchDisp") or q.get("exchange"),
+                q.get("quoteType"),
+            )  # fmt: skip
+            for q in quotes
+            if isinstance(q, dict) and q.get("symbol")
+        ][:limit]
+
+    def _search_quotes(self, query: str, limit: int) -> list[Any]:
+        import yfinance as yf
+        from yfinance.exceptions import YFRateLimitError
+
+        try:
+            found = yf.Search(
+                query, max_results=limit, news_count=0, lists_count=0, include_cb=False, session=self.session,
+                timeout=self.timeout, raise_errors=True,
+            )  # fmt: skip
+        except YFRateLimitError as exc:
+            raise Throttled(f"Yahoo Finance refused the search: {exc}") from None
+        except Exception as exc:
+            raise SourceError(f"Yahoo Finance did not answer the search: {exc}") from None
+        return list(found.quotes)
 
     def history(self, symbol: str, interval: str, start: datetime, stop: datetime, known: Known) -> list[Bar]:
         """One chart call for the bars of [start, stop): regular hours, prices as traded (not

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.market import watchlist
+from app.market import search, watchlist
 from app.market.sources import Listing, PriceSource, SourceError, UnknownSymbol
 from app.market.sources.backoff import Backoff
 from app.market.sources.chosen import crypto_source, price_source
@@ -17,7 +17,7 @@ from app.web import schema as S
 from app.web.errors import UNPROCESSABLE, ApiError
 from app.web.routes import json_body
 from app.web.schema import answers, documented
-from app.web.validation import normalise_symbol
+from app.web.validation import normalise_symbol, parse_search, parse_whole
 
 bp = Blueprint("watchlist", __name__)
 
@@ -27,6 +27,22 @@ bp = Blueprint("watchlist", __name__)
 def symbols() -> Response:
     """The watchlist in its order, with what the price source says each symbol is."""
     return jsonify(symbols=watchlist.watchlist())
+
+
+@bp.get("/api/symbols/search")
+@documented(answers(200, S.SymbolSearch, 503), "watchlist", query=S.SearchQuery)
+def search_symbols() -> Response:
+    """Symbols by name or code, as the price source finds them ("apple": AAPL ...), best first."""
+    query = parse_search(request.args.get("q"))
+    limit = parse_whole(request.args.get("limit"), "limit", 8, 1, search.MAX_RESULTS)
+    source = price_source()
+    resting = Backoff(redis_client(), source.name).resting()
+    if resting is not None:  # asking now would only prolong it
+        raise ApiError(503, f"could not search: {source.name} is {resting.describe(time.time())}", "q")
+    try:
+        return jsonify(search.search(query, limit))
+    except SourceError as exc:
+        raise ApiError(503, f"could not search with the price source ({source.name}): {exc}", "q") from None
 
 
 @bp.post("/api/symbols")

@@ -56,6 +56,7 @@ async function request(method, path, body, retried = false) {
 
 export const api = {
   symbols: () => request("GET", "/api/symbols").then((d) => d.symbols),
+  searchSymbols: (q, limit = 8) => request("GET", `/api/symbols/search?q=${encodeURIComponent(q)}&limit=${limit}`).then((d) => d.results),
   addSymbol: (symbol) => request("POST", "/api/symbols", { symbol }).then((d) => d.symbol),
   removeSymbol: (symbol) => request("DELETE", `/api/symbols/${encodeURIComponent(symbol)}`).then((d) => d.symbol),
   reorderSymbols: (order) => request("PATCH", "/api/symbols", { order }).then((d) => d.symbols),

@@ -1,0 +1,38 @@
+"""What well-known symbols are called, in Yahoo's words: the simulator's names and its search
+list, and the names an exchange's search gives the coins it lists (ccxt has codes, not names)."""
+
+NAMES = {
+    "BTC-USD": "Bitcoin USD",
+    "ETH-USD": "Ethereum USD",
+    "DOGE-USD": "Dogecoin USD",
+    "SOL-USD": "Solana USD",
+    "XRP-USD": "XRP USD",
+    "ADA-USD": "Cardano USD",
+    "EURUSD=X": "EUR/USD",
+    "GBPUSD=X": "GBP/USD",
+    "JPY=X": "USD/JPY",
+    "^GSPC": "S&P 500",
+    "^DJI": "Dow Jones Industrial Average",
+    "^IXIC": "NASDAQ Composite",
+    "^FTSE": "FTSE 100",
+    "^GDAXI": "DAX",
+    "^N225": "Nikkei 225",
+    # stocks and funds people look for first
+    "AAPL": "Apple Inc.",
+    "MSFT": "Microsoft Corporation",
+    "NVDA": "NVIDIA Corporation",
+    "AMZN": "Amazon.com, Inc.",
+    "GOOGL": "Alphabet Inc.",
+    "META": "Meta Platforms, Inc.",
+    "TSLA": "Tesla, Inc.",
+    "BRK-B": "Berkshire Hathaway Inc.",
+    "JPM": "JPMorgan Chase & Co.",
+    "V": "Visa Inc.",
+    "NFLX": "Netflix, Inc.",
+    "AMD": "Advanced Micro Devices, Inc.",
+    "INTC": "Intel Corporation",
+    "DIS": "The Walt Disney Company",
+    "KO": "The Coca-Cola Company",
+    "SPY": "SPDR S&P 500 ETF Trust",
+    "QQQ": "Invesco QQQ Trust",
+}
