@@ -12,10 +12,11 @@
    ticks and a year of candles (made in PostgreSQL); pruning a day while batches are stored.
 9. Backfill: 500 symbols' past (7 days of 1 m, 2 years of 1 h, 20 years of 1 d) by the backfill
    process while the live path runs: rows/s, its peak RSS, the live path with and without it, ranges.
+10. Chart: the page's first draw of a 1Y chart with SMA, EMA and Bollinger bands, in Chromium.
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
 docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify, notify-kill,
-fanout, latency, ingest, history, backfill; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
+fanout, latency, ingest, history, backfill, chart; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from app.market.ticks import Tick
 from bench.alerts import explain_hot, run_alerts
 from bench.backfill import run_backfill
 from bench.backfill import summary as backfill_summary
+from bench.chart_render import run_chart_render
+from bench.chart_render import summary as chart_summary
 from bench.fanout import run_fanout, summary
 from bench.history import run_history, storage_per_symbol_year
 from bench.history import summary as history_summary
@@ -52,7 +55,8 @@ ROUNDS = 5
 NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
 BENCHMARKS = (
-    "persist", "dispatch", "alerts", "notify", "notify-kill", "fanout", "latency", "ingest", "backfill", "history",
+    "persist", "dispatch", "alerts", "notify", "notify-kill", "fanout", "latency", "ingest", "backfill", "chart",
+    "history",
 )  # fmt: skip
 BACKFILL_SYMBOLS = [f"B{n:03d}-USD" for n in range(int(os.environ.get("BENCH_BACKFILL_SYMBOLS", "500")))]
 # 20,000 raw ticks (11 h at 2 s) for each of 500 symbols: 10,000,000 rows. A year of minute candles
@@ -237,6 +241,13 @@ def run(chosen: tuple[str, ...], data_dir: Path) -> None:
             for name, p50 in done.range_p50_ms.items():
                 add("backfill", f"range {name} p50 ({done.range_points[name]} points, {done.range_sources[name]})",
                     p50, "ms", 20, higher=False)  # fmt: skip
+
+        if "chart" in chosen:
+            drawn = run_chart_render(env | servers.env, data_dir)
+            lines.append(chart_summary(drawn))
+            add("chart", "1Y chart with SMA, EMA and Bollinger drawn, first open", drawn.first_ms, "ms")
+            add("chart", f"1Y chart with SMA, EMA and Bollinger drawn p50 ({drawn.points} buckets)", drawn.p50_ms,
+                "ms", 300, higher=False)  # fmt: skip
 
         if "history" in chosen:  # last: it leaves millions of rows behind
             with running_web(env | servers.env, data_dir, LOG_LEVEL="WARNING") as web:

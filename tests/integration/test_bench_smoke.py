@@ -1,10 +1,12 @@
 """The benchmarks still run: tiny sizes, no timing asserted (figures belong to `make bench`)."""
 
+import pytest
 from sqlalchemy import text
 
 from app.extensions import db
 from bench.alerts import run_alerts
 from bench.backfill import run_backfill
+from bench.chart_render import run_chart_render
 from bench.history import RANGES, SYMBOLS, run_history
 from bench.ingest import run_ingest
 from bench.notify import run_notify
@@ -66,3 +68,11 @@ def test_backfill_benchmark_loads_every_symbol_and_times_the_live_path_and_the_r
     assert set(result.delivery_p50_ms) == set(result.persist_p99_ms) == {"without", "during"}
     assert set(result.range_p50_ms) == set(RANGES) and result.range_sources["1y"] == "candles_1d"
     assert result.range_points["all"] > 100  # a year and more, in buckets of days
+
+
+@pytest.mark.browser
+def test_chart_benchmark_times_each_open_of_a_1y_chart_with_its_indicators(app, server_env, tmp_path):
+    result = run_chart_render(server_env | {"BACKFILL_YEARS": "2"}, tmp_path, opens=2)
+    assert sorted(result.indicators.split(",")) == ["bb:20:2", "ema:50", "sma:20"]  # asked for, drawn
+    assert result.points >= 360  # a year of daily buckets
+    assert result.first_ms > 0 and len(result.samples_ms) == 2 and all(ms > 0 for ms in result.samples_ms)

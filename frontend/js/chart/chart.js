@@ -360,6 +360,7 @@ function maxPoints() {
 async function load() {
   const { symbol } = current;
   const asked = `${current.range}:${current.style}`;
+  performance.mark("chart-load"); // to the chart drawn: the "chart-drawn" measure (bench/chart_render.py)
   title.textContent = `${symbol}: ${RANGE_TITLES[current.range]}`;
   status.textContent = "Loading…";
   dialog.dataset.points = "0";
@@ -391,6 +392,7 @@ async function load() {
     if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
     buildChart(symbol, points, answer, compared);
     status.textContent = statusText(points.length);
+    performance.measure("chart-drawn", "chart-load");
   } catch (error) {
     if (current?.symbol !== symbol) return;
     box.hidden = true; // no large empty chart: the message and a way to try again
