@@ -110,7 +110,18 @@ export function showRow(view) {
     void cells.priceText.offsetWidth; // restart the animation
     cells.priceText.classList.add("flash");
   }
-  if (sort && !box.hidden) arrange();
+  if (sort && !box.hidden) arrangeSoon();
+}
+
+// A batch of prices changes many rows: sort once for all of them, at the next frame.
+let arranging = false;
+function arrangeSoon() {
+  if (arranging) return;
+  arranging = true;
+  requestAnimationFrame(() => {
+    arranging = false;
+    arrange();
+  });
 }
 
 // While the socket is down the numbers are not live: the table says so as the cards do.
