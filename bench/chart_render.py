@@ -49,16 +49,19 @@ def _load_past(env: dict[str, str]) -> None:
     from config.settings import load_settings
     from tasks.backfill import backfill_step
 
-    chosen._source = None  # this app's source: the simulator
     app = create_app(load_settings(env | {"PRICE_SOURCE": "simulated", "LOG_LEVEL": "WARNING"}))
-    with app.app_context():
-        db.session.execute(text("TRUNCATE backfills, backfill_chunks"))
-        db.session.commit()
-        for _ in range(40):  # a step a chunk at most; every symbol of the watchlist
-            backfill_step.run()
-            jobs = backfill.progress()
-            if jobs and all(job["state"] == "done" for job in jobs):
-                return
+    kept, chosen._source = chosen._source, None  # the process's source: this app's simulator, then back
+    try:
+        with app.app_context():
+            db.session.execute(text("TRUNCATE backfills, backfill_chunks"))
+            db.session.commit()
+            for _ in range(40):  # a step a chunk at most; every symbol of the watchlist
+                backfill_step.run()
+                jobs = backfill.progress()
+                if jobs and all(job["state"] == "done" for job in jobs):
+                    return
+    finally:
+        chosen._source = kept
     raise RuntimeError("the simulated backfill did not finish in 40 steps")
 
 

@@ -7,6 +7,7 @@ dying, back to 1 s after a minute's good run; says each restart in one line. SIG
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ MAKE_RUN_PID = "STOCKTICKER_MAKE_RUN_PID"  # set by `make run` for the processes
 FIRST_WAIT_SECONDS = 1.0
 MAX_WAIT_SECONDS = 30.0
 GOOD_RUN_SECONDS = 60.0
+STOP_GRACE_SECONDS = 10.0  # from a stop to SIGKILL
 
 
 def supervise(name: str, command: str) -> int:
@@ -33,6 +35,7 @@ def supervise(name: str, command: str) -> int:
         stopping.set()
         if child is not None and child.poll() is None:
             os.killpg(child.pid, signum)  # the command and whatever its shell started
+            threading.Thread(target=kill_if_still_there, args=(name, child), daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -57,6 +60,17 @@ def supervise(name: str, command: str) -> int:
         if stopping.wait(wait):
             return code
         wait = min(wait * 2, MAX_WAIT_SECONDS)
+
+
+def kill_if_still_there(name: str, child: subprocess.Popen[bytes], grace: float = STOP_GRACE_SECONDS) -> None:
+    """A command still running ``grace`` seconds after its stop is killed (a Celery worker in warm
+    shutdown can wait that long for a broker that went with make run -9)."""
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        print(f"{name} still running {grace:g} s after its stop: killing it", file=sys.stderr, flush=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
 
 
 def watch_make_run(stop: Callable[[], None], every: float = 1.0) -> None:

@@ -34,3 +34,17 @@ def test_a_process_that_exits_is_started_again_and_a_stop_ends_both(tmp_path: Pa
     ]
     leftover = subprocess.run(["pgrep", "-f", f"echo run >> {runs}"], capture_output=True, text=True)
     assert leftover.stdout == ""
+
+
+def test_a_command_that_ignores_its_stop_is_killed_after_the_grace():
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "devstack.supervise", "worker", "trap '' TERM; while true; do sleep 0.1; done"],
+        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1)
+    started = time.monotonic()
+    supervisor.send_signal(signal.SIGTERM)
+    _, stderr = supervisor.communicate(timeout=30)
+    assert 9 < time.monotonic() - started < 20  # STOP_GRACE_SECONDS, then SIGKILL
+    assert supervisor.returncode == 128 + signal.SIGKILL
+    assert stderr.splitlines() == ["worker still running 10 s after its stop: killing it"]

@@ -390,9 +390,13 @@ form.addEventListener("submit", async (event) => {
   }
   const submit = form.querySelector("button[type=submit]");
   submit.disabled = true;
+  const cleared = ["threshold", "percent", "note", "expires_at"];
+  const sent = Object.fromEntries(cleared.map((field) => [field, form.elements[field].value]));
   try {
     upsertActive(await api.createAlert(body));
-    for (const field of ["threshold", "percent", "note", "expires_at"]) form.elements[field].value = "";
+    // Emptied for the next alert, unless typed into meanwhile (the socket may show the new alert
+    // before this answer: what was typed since is the next alert's, not to be wiped).
+    for (const field of cleared) if (form.elements[field].value === sent[field]) form.elements[field].value = "";
     updatePreview();
   } catch (error) {
     showError(error);
