@@ -254,6 +254,15 @@ def test_a_search_gives_yahoos_quotes_best_first_with_their_names_and_exchanges(
     assert "/v1/finance/search" in adapter.paths
 
 
+def test_each_search_asks_yahoo_again_rather_than_yfinances_process_wide_copy():
+    first, second = Replay(), Replay()
+    YahooSource(timeout_seconds=10, session=session(first)).search("apple", 2)
+    found = YahooSource(timeout_seconds=10, session=session(second)).search("apple", 2)
+    assert [m.symbol for m in found] == ["AAPL", "APLE"]
+    assert first.paths.count("/v1/finance/search") == 1
+    assert second.paths.count("/v1/finance/search") == 1  # not answered from the first one's copy
+
+
 def test_a_refused_search_is_throttling():
     source = YahooSource(timeout_seconds=10, session=session(Replay(charts="429")))
     with pytest.raises(Throttled, match="refused the search"):

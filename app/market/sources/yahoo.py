@@ -234,8 +234,12 @@ class YahooSource:
 
     def _search_quotes(self, query: str, limit: int) -> list[Any]:
         import yfinance as yf
+        from yfinance.data import YfData
         from yfinance.exceptions import YFRateLimitError
 
+        # yfinance keeps every search answer for the life of the process (an lru_cache on its
+        # shared YfData); ours in Redis decides how long an answer holds, so ask Yahoo each time.
+        YfData.cache_get.cache_clear()
         try:
             found = yf.Search(
                 query, max_results=limit, news_count=0, lists_count=0, include_cb=False, session=self.session,
