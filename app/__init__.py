@@ -31,7 +31,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(
         SETTINGS=settings,
         SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS={
+            "pool_pre_ping": True,
+            # Times leave PostgreSQL in UTC whatever the server's TimeZone (the history's JSON is its own).
+            "connect_args": {"options": "-c timezone=UTC"},
+        },
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         HISTORY_POINTS=settings.history_points,
         PRICE_SOURCE=settings.price_source,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import text
 
 from app.extensions import db
@@ -32,7 +33,6 @@ BUCKET_LADDER = (
     2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
 )  # fmt: skip
 DAY = 86_400
-_ORIGIN_AT = datetime(2000, 1, 1, tzinfo=UTC)  # candles.ORIGIN as a datetime: the buckets' grid
 
 
 @dataclass(frozen=True)
@@ -95,27 +95,33 @@ def plan(span: Span, now: datetime, raw_days: int, minute_days: int) -> Plan:
     return Plan(bucket, "candles_1d")
 
 
-# One statement per source, the bucket a parameter: date_bin merges the rows of each bucket.
+# One statement per source, the bucket a parameter: date_bin merges the rows of each bucket. The
+# open and the close come from one array in (time, price) order, so the aggregate reads the rows
+# as the GROUP BY's sort leaves them (a second, descending array sorted each bucket again: +20 %).
 _QUERIES = {
     "ticks": f"""
-        SELECT date_bin(CAST(:bucket AS interval), observed_at, {ORIGIN}) AS bucket_start,
-               (array_agg(price ORDER BY observed_at, price))[1] AS open, max(price) AS high, min(price) AS low,
-               (array_agg(price ORDER BY observed_at DESC, price DESC))[1] AS close, count(*) AS ticks,
-               coalesce(sum(volume), 0) AS volume
+        SELECT date_bin(CAST(:bucket AS interval), observed_at, {ORIGIN}) AS t,
+               (array_agg(price ORDER BY observed_at, price))[1]::float8 AS open, max(price)::float8 AS high,
+               min(price)::float8 AS low, (array_agg(price ORDER BY observed_at, price))[count(*)]::float8 AS close,
+               count(*) AS ticks, coalesce(sum(volume), 0)::float8 AS volume
         FROM ticks WHERE symbol = :symbol AND observed_at >= :start AND observed_at < :end
-        GROUP BY 1 ORDER BY 1
+        GROUP BY 1
     """,
     **{
         table: f"""
-            SELECT date_bin(CAST(:bucket AS interval), bucket, {ORIGIN}) AS bucket_start,
-                   (array_agg(open ORDER BY bucket))[1] AS open, max(high) AS high, min(low) AS low,
-                   (array_agg(close ORDER BY bucket DESC))[1] AS close, sum(ticks) AS ticks, sum(volume) AS volume
+            SELECT date_bin(CAST(:bucket AS interval), bucket, {ORIGIN}) AS t,
+                   (array_agg(open ORDER BY bucket))[1]::float8 AS open, max(high)::float8 AS high,
+                   min(low)::float8 AS low, (array_agg(close ORDER BY bucket))[count(*)]::float8 AS close,
+                   sum(ticks)::bigint AS ticks, sum(volume)::float8 AS volume
             FROM {table} WHERE symbol = :symbol AND bucket >= :start AND bucket < :end
-            GROUP BY 1 ORDER BY 1
+            GROUP BY 1
         """
         for table in ("candles_1m", "candles_1h", "candles_1d")
     },
 }
+# The answer's points as PostgreSQL writes them: JSON text made next to the rows, passed through
+# as it is (building and encoding 500 dicts in Python was most of a range's time in the web).
+_AS_JSON = "SELECT coalesce(json_agg(p ORDER BY p.t), '[]')::text FROM ({rows}) AS p"
 
 
 def first_seen(symbol: str) -> datetime | None:
@@ -138,19 +144,8 @@ def history_range(
         first = first_seen(symbol)
         span = Span(first or now, now, span.label, span.max_points)
     chosen = plan(span, now, raw_days, minute_days) if span.start < span.end else Plan(BUCKET_LADDER[0], "ticks")
-    rows = _buckets(chosen, symbol, span.start, span.end)
-    points = [
-        {
-            "t": row.bucket_start.isoformat(),
-            "open": float(row.open),
-            "high": float(row.high),
-            "low": float(row.low),
-            "close": float(row.close),
-            "ticks": int(row.ticks),
-            "volume": float(row.volume),
-        }
-        for row in rows
-    ]
+    points = _points_json(chosen, symbol, span.start, span.end)
+    shown = msgspec.json.decode(points) if specs else []
     return {
         "symbol": symbol,
         "range": span.label,
@@ -159,40 +154,49 @@ def history_range(
         "max_points": span.max_points,
         "bucket_seconds": chosen.bucket_seconds,
         "source": chosen.source,
-        "points": points,
-        "indicators": _indicators(chosen, symbol, span.start, [p["close"] for p in points], specs),
+        "points": msgspec.Raw(points),
+        "indicators": _indicators(chosen, symbol, shown, specs),
         "backfill": backfilled(symbol),
     }
 
 
-def _buckets(chosen: Plan, symbol: str, start: datetime, end: datetime) -> list[Any]:
-    return list(
-        db.session.execute(
-            text(_QUERIES[chosen.source]),
-            {"bucket": timedelta(seconds=chosen.bucket_seconds), "symbol": symbol, "start": start, "end": end},
-        )
-    )
+def _params(chosen: Plan, symbol: str, start: datetime, end: datetime) -> dict[str, Any]:
+    return {"bucket": timedelta(seconds=chosen.bucket_seconds), "symbol": symbol, "start": start, "end": end}
+
+
+def _points_json(chosen: Plan, symbol: str, start: datetime, end: datetime) -> bytes:
+    """The buckets as a JSON array of {t, open, high, low, close, ticks, volume}, oldest first."""
+    query = _AS_JSON.format(rows=_QUERIES[chosen.source])
+    return db.session.scalar(text(query), _params(chosen, symbol, start, end)).encode()
+
+
+def _closes(chosen: Plan, symbol: str, start: datetime, end: datetime) -> list[float]:
+    query = f"SELECT close FROM ({_QUERIES[chosen.source]}) AS p ORDER BY t"  # noqa: S608 - our own text
+    return list(db.session.scalars(text(query), _params(chosen, symbol, start, end)))
 
 
 def _indicators(
-    chosen: Plan, symbol: str, start: datetime, closes: list[float], specs: Sequence[indicators.Spec]
+    chosen: Plan, symbol: str, shown: list[dict[str, Any]], specs: Sequence[indicators.Spec]
 ) -> dict[str, Any]:
-    """Each spec over the shown closes, warmed up on the buckets before them: whole buckets of the
-    same grid and table up to the first shown bucket's start, so the shown ones are unchanged."""
+    """Each spec over the shown buckets' closes, warmed up on the buckets before them: whole buckets
+    of the same grid and table up to the first shown one, so the shown values are unchanged. (Up to
+    the first shown, not the range's start: when the range starts late in a bucket that holds no
+    row then, that bucket is left out of the answer but belongs to the warm-up.)"""
     if not specs:
         return {}
-    bucket = timedelta(seconds=chosen.bucket_seconds)
-    first = _ORIGIN_AT + (start - _ORIGIN_AT) // bucket * bucket
+    closes = [point["close"] for point in shown]
     warm = max(indicators.lookback(spec) for spec in specs)
-    before = [float(row.close) for row in _buckets(chosen, symbol, first - warm * bucket, first)] if warm else []
-    shown = len(before)
+    before: list[float] = []
+    if shown and warm:
+        first, bucket = datetime.fromisoformat(shown[0]["t"]), timedelta(seconds=chosen.bucket_seconds)
+        before = _closes(chosen, symbol, first - warm * bucket, first)
     answer: dict[str, Any] = {}
     for spec in specs:
         series = indicators.compute(spec, before + closes)
         if isinstance(series, dict):
-            answer[spec.key] = {name: values[shown:] for name, values in series.items()}
+            answer[spec.key] = {name: values[len(before) :] for name, values in series.items()}
         else:
-            answer[spec.key] = series[shown:]
+            answer[spec.key] = series[len(before) :]
     return answer
 
 

@@ -44,6 +44,22 @@ def test_one_hour_answers_from_raw_ticks_in_ten_second_buckets(client, ctx):
     assert times == sorted(times)
 
 
+def test_bucket_times_are_utc_whatever_the_databases_time_zone(client, ctx):
+    now = datetime.now(UTC)
+    store_ticks(walk("BTC-USD", now - timedelta(minutes=5), 60, timedelta(seconds=2)))
+    name = db.session.scalar(text("SELECT current_database()"))
+    db.session.execute(text(f"ALTER DATABASE {name} SET timezone = 'America/New_York'"))
+    db.session.commit()
+    db.engine.dispose()  # new connections: they would take the database's zone
+    try:
+        body = client.get("/api/history/BTC-USD?range=1h").get_json()
+    finally:
+        db.session.execute(text(f"ALTER DATABASE {name} RESET timezone"))
+        db.session.commit()
+        db.engine.dispose()
+    assert body["points"] and all(p["t"].endswith("+00:00") for p in body["points"])
+
+
 def test_wider_ranges_merge_candles_and_respect_max_points(client, ctx):
     now = datetime.now(UTC)
     store_ticks(walk("ETH-USD", now - timedelta(hours=30), 30 * 60, timedelta(minutes=1)))
@@ -200,6 +216,25 @@ def test_indicators_ride_on_the_same_buckets_warmed_up_on_the_ones_before(client
     # A range from a symbol's first bucket warms up inside it: nulls, then values.
     first = client.get("/api/history/ETH-USD?range=all&indicators=sma:20").get_json()
     assert first["indicators"]["sma:20"][:19] == [None] * 19 and first["indicators"]["sma:20"][19] is not None
+
+
+def test_a_range_starting_after_its_first_buckets_last_row_still_warms_up_on_that_bucket(client, ctx):
+    # Minute prices at :00; the range starts at 00:39:30, after the 00:35 bucket's last minute:
+    # that bucket is not shown, and the first shown one (00:40) is warmed up on it.
+    anchor = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=30)
+    store_ticks(walk("ETH-USD", anchor, 30 * 60, timedelta(minutes=1)))
+    start = anchor + timedelta(hours=3, minutes=39, seconds=30)
+    span = {"from": start.isoformat(), "to": (start + timedelta(hours=24)).isoformat()}
+    body = client.get("/api/history/ETH-USD", query_string=span | {"indicators": "sma:20"}).get_json()
+    assert (body["bucket_seconds"], body["points"][0]["t"]) == (300, (start + timedelta(seconds=30)).isoformat())
+    wider = client.get(
+        "/api/history/ETH-USD",
+        query_string={"from": (start - timedelta(hours=2)).isoformat(), "to": span["to"], "max_points": 320},
+    ).get_json()
+    closes = [p["close"] for p in wider["points"]]
+    shown = len(closes) - len(body["points"])
+    assert wider["points"][shown - 1]["t"] == (start - timedelta(minutes=4, seconds=30)).isoformat()  # 00:35
+    assert body["indicators"]["sma:20"] == pytest.approx(indicators.sma(closes, 20)[shown:])
 
 
 def test_bad_indicator_specs_are_refused_naming_them(client, ctx):
