@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -53,6 +54,29 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     # Decimals the source quotes it in (Yahoo's priceHint: 2 for a stock, 4 for a currency pair).
     price_hint: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Watchlist(db.Model):  # type: ignore[name-defined]
+    """A named list of watched symbols, a tab on the page, with its own order. A symbol is watched
+    (``symbols.active``, fetched) while it is on at least one list (app/market/watchlist.py)."""
+
+    __tablename__ = "watchlists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(server_default=text("0"))  # the tabs' order; the first is the default
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+Index("uq_watchlists_name", func.lower(Watchlist.name), unique=True)  # "Crypto" and "crypto" are one name
+
+
+class WatchlistEntry(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "watchlist_entries"
+
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id", ondelete="CASCADE"), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"), primary_key=True)
+    position: Mapped[int] = mapped_column(server_default=text("0"))
 
 
 class Tick(db.Model):  # type: ignore[name-defined]
@@ -229,6 +253,18 @@ class AlertEvent(db.Model):  # type: ignore[name-defined]
     reference_price: Mapped[Decimal | None] = mapped_column(PRICE)
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AlertEdit(db.Model):  # type: ignore[name-defined]
+    """One change made to an alert (PATCH /api/alerts/<id>): each changed field, before and after.
+    Fires stay in alert_events; an edit keeps the alert's id, its fires and their deliveries."""
+
+    __tablename__ = "alert_edits"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    changes: Mapped[dict] = mapped_column(JSONB)  # {"threshold": ["100000", "105000"], ...}
+    edited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Delivery(db.Model):  # type: ignore[name-defined]

@@ -33,8 +33,9 @@ from pathlib import Path
 from celery import Celery
 
 from app import create_app
-from app.market.prices import store_ticks, sync_symbols
+from app.market.prices import store_ticks
 from app.market.ticks import Tick
+from app.market.watchlist import sync_symbols
 from bench.alerts import explain_hot, run_alerts
 from bench.backfill import run_backfill
 from bench.backfill import summary as backfill_summary

@@ -121,7 +121,7 @@ def run_backfill(
     requests: int = 50, timeout: float = 3600,
 ) -> BackfillResult:  # fmt: skip
     """Backfill ``symbols`` (watched, simulated) through the backfill process while the stack runs."""
-    from app.market.prices import sync_symbols
+    from app.market.watchlist import sync_symbols
 
     result = BackfillResult(len(symbols))
     with app.app_context():

@@ -264,11 +264,11 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         db.session.rollback()
         if "uq_alerts_active_rule" not in str(exc.orig):
             raise
-        raise _duplicate(spec) from None
+        raise duplicate_of(spec) from None
     if spec.channels:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
     db.session.commit()
-    return _with_channels([alert])[0]
+    return with_channels([alert])[0]
 
 
 def _check_limits(symbol: str, max_active: int | None, max_per_symbol: int | None) -> None:
@@ -289,7 +289,7 @@ def _check_limits(symbol: str, max_active: int | None, max_per_symbol: int | Non
         )
 
 
-def _duplicate(spec: AlertSpec) -> ApiError:
+def duplicate_of(spec: AlertSpec) -> ApiError:
     """409 naming the active alert with the same rule."""
     same = [getattr(Alert, name) == getattr(spec, name) for name in ALERT_IDENTITY]
     existing = db.session.scalars(select(Alert).where(Alert.status == "active", *same)).first()
@@ -306,7 +306,7 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     db.session.commit()
     if row is None:
         row = db.session.get(Alert, alert_id)
-    return None if row is None else _with_channels([row])[0]
+    return None if row is None else with_channels([row])[0]
 
 
 def expire_alerts() -> list[dict[str, Any]]:
@@ -328,15 +328,15 @@ def list_alerts(status: str | None = None, limit: int = 100) -> list[dict[str, A
         query = query.where(Alert.status == status)
     newest = Alert.triggered_at.desc().nulls_last() if status == "triggered" else Alert.created_at.desc()
     query = query.order_by(newest, Alert.id.desc()).limit(limit)
-    return _with_channels(list(db.session.scalars(query)))
+    return with_channels(list(db.session.scalars(query)))
 
 
 def get_alert(alert_id: int) -> dict[str, Any] | None:
     alert = db.session.get(Alert, alert_id)
-    return None if alert is None else _with_channels([alert])[0]
+    return None if alert is None else with_channels([alert])[0]
 
 
-def _with_channels(alerts: list[Alert]) -> list[dict[str, Any]]:
+def with_channels(alerts: list[Alert]) -> list[dict[str, Any]]:
     """alert_json plus each alert's channels and its latest event's delivery statuses."""
     ids = [a.id for a in alerts]
     channels: dict[int, list[dict[str, Any]]] = defaultdict(list)

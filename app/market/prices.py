@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -210,15 +209,3 @@ def active_symbols() -> list[Watched]:
     columns = (Symbol.symbol, Symbol.quote_type, Symbol.calendar)
     rows = db.session.execute(select(*columns).where(Symbol.active).order_by(Symbol.position, Symbol.symbol))
     return [Watched(*row) for row in rows]
-
-
-def sync_symbols(symbols: Sequence[str]) -> None:
-    """Make exactly ``symbols`` active, in that order; others stay in the table (with their history), inactive."""
-    upsert = insert(Symbol).values([{"symbol": s, "active": True, "position": i} for i, s in enumerate(symbols)])
-    db.session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[Symbol.symbol], set_={"active": True, "position": upsert.excluded.position}
-        )
-    )
-    db.session.execute(Symbol.__table__.update().where(Symbol.symbol.not_in(symbols)).values(active=False))
-    db.session.commit()

@@ -28,7 +28,7 @@ from app.alerting.rules import (
     MIN_COOLDOWN_SECONDS,
     MIN_WINDOW_SECONDS,
 )
-from app.market import indicators
+from app.market import indicators, watchlist
 from app.market.ticks import MAX_PRICE, MIN_PRICE
 from app.models import STATUSES
 from app.web import validation as V
@@ -109,8 +109,17 @@ class WatchedSymbol(Struct):
     ] = None
 
 
+class WatchlistOut(Struct):
+    """A named list of symbols (a tab on the page) in its own order."""
+
+    id: int
+    name: str
+    symbols: list[str]
+
+
 class SymbolList(Struct):
-    symbols: list[WatchedSymbol]
+    symbols: Annotated[list[WatchedSymbol], Meta(description="every watched symbol: those on any list")]
+    watchlists: list[WatchlistOut]
 
 
 class OneSymbol(Struct):
@@ -118,9 +127,48 @@ class OneSymbol(Struct):
 
 
 class NewSymbol(Struct):
-    """A Yahoo Finance symbol (AAPL, ^GSPC, EURUSD=X, BTC-USD)."""
+    """A Yahoo Finance symbol (AAPL, ^GSPC, EURUSD=X, BTC-USD), put on a watchlist (the first if none is named)."""
 
     symbol: SymbolText
+    watchlist: Id | None = None
+
+
+class ListedSymbol(Struct):
+    symbol: SymbolText
+
+
+class RemovedSymbol(Struct):
+    symbol: WatchedSymbol
+    watched: Annotated[bool, Meta(description="still on another list, so still fetched")]
+
+
+WatchlistName = Annotated[
+    str, Meta(max_length=watchlist.MAX_NAME, pattern=V.NAME_PATTERN, description="Crypto, Tech, Holdings")
+]
+
+
+class WatchlistList(Struct):
+    watchlists: list[WatchlistOut]
+
+
+class OneWatchlist(Struct):
+    watchlist: WatchlistOut
+
+
+class NewWatchlist(Struct):
+    name: WatchlistName
+
+
+class WatchlistChange(Struct):
+    """A new name, a new order (each symbol of the list once), or both."""
+
+    name: WatchlistName | None = None
+    order: Annotated[list[SymbolText], Meta(min_length=1)] | None = None
+
+
+class DeletedWatchlist(Struct):
+    watchlist: WatchlistOut
+    unwatched: Annotated[list[str], Meta(description="its symbols on no other list: no longer fetched")]
 
 
 class SearchQuery(Struct):
@@ -323,6 +371,29 @@ class NewAlert(Struct):
     channels: list[Id] | None = None
 
 
+class AlertChange(Struct):
+    """Any fields of a new alert but another symbol; left out: as they are. A rule of another kind
+    takes its own fields afresh; ``null`` clears expires_at, note and channels."""
+
+    symbol: SymbolText | None = None
+    rule: Literal["above", "below", "change"] | None = None
+    direction: Literal["above", "below", "up", "down", "either"] | None = None
+    threshold: Price | NumberText | None = None
+    percent: Annotated[float, Meta(ge=float(MIN_PRICE), le=float(MAX_CHANGE_PERCENT))] | NumberText | None = None
+    window: Annotated[int, Meta(ge=MIN_WINDOW_SECONDS, le=MAX_WINDOW_SECONDS)] | DurationText | None = None
+    frequency: Literal["once", "every_time"] | None = None
+    cooldown: Annotated[int, Meta(ge=MIN_COOLDOWN_SECONDS, le=MAX_COOLDOWN_SECONDS)] | DurationText | None = None
+    expires_at: Instant | None = None
+    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH, pattern=V.NOTE_PATTERN)] | None = None
+    channels: list[Id] | None = None
+
+
+class AlertEditOut(Struct):
+    id: int
+    edited_at: datetime
+    changes: Annotated[dict[str, list[Any]], Meta(description="each changed field: [before, after]")]
+
+
 class ChannelRef(Struct):
     id: int
     name: str
@@ -401,6 +472,7 @@ class FiredAlerts(Struct):
 class AlertEvents(Struct):
     alert: Alert
     events: list[AlertEvent]
+    edits: list[AlertEditOut]
 
 
 # --- channels -------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def parse_duration(value: object, field: str, minimum: int, maximum: int) -> int
     if value is None:
         raise ApiError(UNPROCESSABLE, f"{field} is required", field)
     match = DURATION_RE.fullmatch(value) if isinstance(value, str) else None
-    if (whole := _whole(value)) is not None:
+    if (whole := whole_number(value)) is not None:
         seconds = whole
     elif match:
         seconds = int(match[1]) * UNIT_SECONDS[match[2]]
@@ -227,13 +227,13 @@ def _note(value: object) -> str:
 def _channel_ids(value: object) -> tuple[int, ...]:
     if value is None:
         return ()
-    ids = [_whole(v) for v in value] if isinstance(value, list) else [None]
+    ids = [whole_number(v) for v in value] if isinstance(value, list) else [None]
     if not all(i is not None and 1 <= i <= MAX_ID for i in ids):
         raise ApiError(INVALID, "channels must be a list of channel ids", "channels")
     return tuple(dict.fromkeys(ids))  # type: ignore[arg-type]  # None is refused above
 
 
-def _whole(value: object) -> int | None:
+def whole_number(value: object) -> int | None:
     """A JSON integer, 3600.0 too (JSON Schema's integer takes it), else None."""
     if isinstance(value, bool):
         return None

@@ -23,13 +23,14 @@ import { connect, setDelayed } from "./core/socket.js";
 import { refreshSourceState, setSourceState } from "./prices/source.js";
 import "./prices/search.js"; // the add box's suggestions
 import { startWatchlistEditing } from "./prices/watchlist.js";
+import { activeList, onListChosen, setLists } from "./prices/lists.js";
 
 async function catchUp() {
   const news = watchlistNews;
-  const [watchlist, latest] = await Promise.all([api.symbols(), api.latest()]);
+  const [watched, latest] = await Promise.all([api.symbols(), api.latest()]);
   setServerClock(latest.server_time, latest.stale_after_seconds);
   setSourceState(latest.source_state);
-  if (news === watchlistNews) showWatchlist(watchlist); // else the socket's is newer
+  if (news === watchlistNews) showWatchlist(watched); // else the socket's is newer
   setMarkets(latest.markets);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
   await Promise.all([loadAlerts(), loadChannels(), loadSparklines(), loadContext(), catchUpFires()]);
@@ -40,16 +41,23 @@ let watchlistNews = 0;
 
 async function loadWatchlist(request) {
   const news = watchlistNews;
-  const watchlist = await request;
-  if (news === watchlistNews) showWatchlist(watchlist);
+  const watched = await request;
+  if (news === watchlistNews) showWatchlist(watched);
 }
 
-function showWatchlist(watchlist) {
-  setPriceHints(watchlist); // before the cards: their prices are written in these decimals
-  setTableSymbols(watchlist.map((s) => s.symbol)); // rows first: the cards tell them what they show
-  setWatchlist(watchlist);
-  setSymbols(watchlist.map((s) => s.symbol));
-  setCompareChoices(watchlist.map((s) => s.symbol));
+// `watched`: every watched symbol (cards keep their prices whichever tab shows them) and the lists.
+let shownWatchlist = { symbols: [], watchlists: [] };
+
+function showWatchlist(watched) {
+  shownWatchlist = watched;
+  const { symbols, watchlists = [] } = watched; // a server before the lists sent none
+  setLists(watchlists);
+  const shown = activeList()?.symbols ?? symbols.map((s) => s.symbol);
+  setPriceHints(symbols); // before the cards: their prices are written in these decimals
+  setTableSymbols(shown); // rows first: the cards tell them what they show
+  setWatchlist(symbols, shown);
+  setSymbols(symbols.map((s) => s.symbol));
+  setCompareChoices(symbols.map((s) => s.symbol));
   refreshDistances();
 }
 
@@ -85,7 +93,7 @@ function onMessage(message) {
     setMarkets(message.markets); // a market opened or closed
   } else if (message.type === "watchlist") {
     watchlistNews += 1;
-    showWatchlist(message.symbols); // added, removed or reordered here or in another tab
+    showWatchlist(message); // added, removed or reordered, a list made or renamed, here or in another tab
     loadSparklines().catch(() => {});
     loadContext().catch(() => {});
   }
@@ -110,6 +118,7 @@ onRowSelected(openChart);
 onCardChanged(showRow);
 onAlertsChange(refreshAlertLines);
 startWatchlistEditing(loadWatchlist);
+onListChosen(() => showWatchlist(shownWatchlist));
 onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);
 connect({

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from app import create_app
 from app.access.tokens import create_token
 from app.extensions import db
-from app.market.prices import sync_symbols
+from app.market.watchlist import sync_symbols
 from app.services import ensure_topic
 from config.settings import Settings, load_settings
 from devstack.processes import Stack, running_stack
@@ -85,8 +85,8 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.execute(
             text(
                 "TRUNCATE ticks, candles_1m, candles_1h, candles_1d, backfills, backfill_chunks, alerts, channels, "
-                "alert_channels, alert_events, deliveries, consumed_offsets, consumed_ranges "
-                "RESTART IDENTITY"
+                "alert_channels, alert_events, alert_edits, deliveries, consumed_offsets, consumed_ranges, watchlists, "
+                "watchlist_entries RESTART IDENTITY"
             )
         )  # one transaction to the commit in sync_symbols: a running stack's tick waits, then finds its symbol gone
         # The watchlist as configured, whatever a test added, removed or reordered.

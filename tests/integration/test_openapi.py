@@ -27,6 +27,7 @@ from app.access.tokens import create_token
 from app.alerting.alerts import check_ticks
 from app.alerting.channels import create_channel
 from app.extensions import db
+from app.market import watchlist
 from app.market.prices import store_ticks
 from config.settings import load_settings
 from tests.integration.helpers import make_alert, tick
@@ -44,7 +45,7 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 PRICES = {"BTC-USD": "97000.5", "ETH-USD": "3500.25", "DOGE-USD": "0.2"}
-TABLES = ("alerts", "alert_channels", "channels", "api_tokens", "ticks", "symbols")
+TABLES = ("alerts", "alert_channels", "channels", "api_tokens", "ticks", "symbols", "watchlists", "watchlist_entries")
 CHECKS = [
     not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
     negative_data_rejection, positive_data_acceptance,
@@ -90,7 +91,10 @@ def seed(app: Flask) -> dict[str, object]:
         make_alert("ETH-USD", "change", percent=5, window="1h", direction="down", note="seeded")
         check_ticks(ticks)
         token, _ = create_token("seeded")
-    return {"symbol": "BTC-USD", "alert_id": fired, "channel_id": channel["id"], "token_id": token["id"]}
+        made = watchlist.create_list("Seeded")
+        watchlist.add("ETH-USD", made["id"], 100)
+    known = {"symbol": "BTC-USD", "alert_id": fired, "channel_id": channel["id"], "token_id": token["id"]}
+    return known | {"list_id": made["id"]}
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), documented_cases())

@@ -88,7 +88,7 @@ def test_an_unknown_symbol_is_refused_with_the_sources_reason_and_nothing_is_wri
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        ({"symbol": "BTC-USD"}, 409, "BTC-USD is on the watchlist already"),
+        ({"symbol": "BTC-USD"}, 409, "BTC-USD is on Watchlist already"),
         ({"symbol": ""}, 400, "symbol must be a non-empty string"),
         ({"symbol": "BTC USD; DROP"}, 400, "symbol 'BTC USD; DROP' is not a valid symbol"),
         ({"name": "AAPL"}, 400, "symbol must be a non-empty string"),
@@ -126,13 +126,13 @@ def test_the_watchlist_is_reordered_only_by_a_complete_order(client, app):
     before = rows(app)
     for order, detail in [
         (["BTC-USD", "ETH-USD"], "missing DOGE-USD"),
-        (["BTC-USD", "ETH-USD", "DOGE-USD", "AAPL"], "not on the watchlist: AAPL"),
+        (["BTC-USD", "ETH-USD", "DOGE-USD", "AAPL"], "not on Watchlist: AAPL"),
         (["BTC-USD", "ETH-USD", "DOGE-USD", "BTC-USD"], "a symbol is named twice"),
     ]:
         refused = client.patch("/api/symbols", json={"order": order})
         assert refused.status_code == 422
         assert refused.json == {
-            "error": f"order must name each symbol of the watchlist once ({detail})",
+            "error": f"order must name each symbol of Watchlist once ({detail})",
             "field": "order",
         }
     assert client.patch("/api/symbols", json={"order": []}).status_code == 400
@@ -173,10 +173,11 @@ def test_two_adds_of_one_symbol_at_once_make_one_row(app):
 def test_symbols_seeds_an_empty_table_only(app, ctx):
     assert watchlist.seed(["AAPL"]) is False  # the table has rows: nothing changes
     assert [s["symbol"] for s in watchlist.watchlist()] == CONFIGURED
-    db.session.execute(text("DELETE FROM symbols"))
+    db.session.execute(text("DELETE FROM watchlist_entries; DELETE FROM symbols"))
     db.session.commit()
     assert watchlist.seed(["AAPL", "BTC-USD"]) is True
     assert [(s["symbol"], s["position"]) for s in watchlist.watchlist()] == [("AAPL", 0), ("BTC-USD", 1)]
+    assert [(w["name"], w["symbols"]) for w in watchlist.lists()] == [("Watchlist", ["AAPL", "BTC-USD"])]
 
 
 def test_with_crypto_from_an_exchange_a_pair_it_does_not_list_is_refused_and_nothing_is_written(client, app, tmp_path):

@@ -63,7 +63,7 @@ def test_a_refused_symbol_is_explained_beside_the_box_and_what_was_typed_stays(p
     wait_for_prices(page)
     add_in_box(page, "BTC USD", "The symbol 'BTC USD' is not a valid symbol", ok=False)
     expect(page.locator("#new-symbol")).to_have_value("BTC USD")
-    add_in_box(page, "eth-usd", "ETH-USD is on the watchlist already", ok=False)
+    add_in_box(page, "eth-usd", "ETH-USD is on Watchlist already", ok=False)
     assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.alerting import alerts
+from app.alerting import alerts, edits
 from app.market import prices
 from app.models import STATUSES
 from app.pipeline.pubsub import tell_pages
@@ -49,13 +49,34 @@ def create_alert() -> tuple[Response, int]:
     return jsonify(alert=alert), 201
 
 
-@bp.get("/api/alerts/<int:alert_id>/events")
-@documented(answers(200, S.AlertEvents, 404), "alerts")
-def alert_events(alert_id: int) -> Response:
+@bp.get("/api/alerts/<int:alert_id>")
+@documented(answers(200, S.OneAlert, 404), "alerts")
+def get_alert(alert_id: int) -> Response:
     alert = alerts.get_alert(alert_id)
     if alert is None:
         raise ApiError(404, f"no alert with id {alert_id}")
-    return jsonify(alert=alert, events=alerts.alert_events(alert_id))
+    return jsonify(alert=alert)
+
+
+@bp.patch("/api/alerts/<int:alert_id>")
+@documented(answers(200, S.OneAlert, 404, 409, 413, 415, 422), "alerts", json=S.AlertChange)
+def edit_alert(alert_id: int) -> Response:
+    """Change an active alert in place: its id, fires and deliveries stay; the edit is recorded."""
+    alert = edits.edit_alert(alert_id, json_body())
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    tell_pages(redis_client(), {"type": "alert_changed", "alert": alert})
+    return jsonify(alert=alert)
+
+
+@bp.get("/api/alerts/<int:alert_id>/events")
+@documented(answers(200, S.AlertEvents, 404), "alerts")
+def alert_events(alert_id: int) -> Response:
+    """The alert's fires (each with its deliveries) and its edits, newest first."""
+    alert = alerts.get_alert(alert_id)
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    return jsonify(alert=alert, events=alerts.alert_events(alert_id), edits=edits.alert_edits(alert_id))
 
 
 @bp.delete("/api/alerts/<int:alert_id>")

@@ -55,11 +55,13 @@ async function request(method, path, body, retried = false) {
 }
 
 export const api = {
-  symbols: () => request("GET", "/api/symbols").then((d) => d.symbols),
+  symbols: () => request("GET", "/api/symbols"), // {symbols: every watched one, watchlists}
   searchSymbols: (q, limit = 8) => request("GET", `/api/symbols/search?q=${encodeURIComponent(q)}&limit=${limit}`).then((d) => d.results),
-  addSymbol: (symbol) => request("POST", "/api/symbols", { symbol }).then((d) => d.symbol),
-  removeSymbol: (symbol) => request("DELETE", `/api/symbols/${encodeURIComponent(symbol)}`).then((d) => d.symbol),
-  reorderSymbols: (order) => request("PATCH", "/api/symbols", { order }).then((d) => d.symbols),
+  addToList: (listId, symbol) => request("POST", `/api/watchlists/${listId}/symbols`, { symbol }).then((d) => d.symbol),
+  removeFromList: (listId, symbol) => request("DELETE", `/api/watchlists/${listId}/symbols/${encodeURIComponent(symbol)}`),
+  createList: (name) => request("POST", "/api/watchlists", { name }).then((d) => d.watchlist),
+  changeList: (listId, change) => request("PATCH", `/api/watchlists/${listId}`, change).then((d) => d.watchlist),
+  deleteList: (listId) => request("DELETE", `/api/watchlists/${listId}`),
   latest: () => request("GET", "/api/prices/latest"),
   history: (symbol) => request("GET", `/history/${encodeURIComponent(symbol)}`).then((d) => d.points),
   historyRange: (symbol, range, maxPoints, indicators = "") =>

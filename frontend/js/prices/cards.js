@@ -104,7 +104,9 @@ function card(symbol) {
 
 // The watchlist's cards in its order (the server's, not the order prices arrived), each with what
 // the source says it is; the cards of symbols no longer watched go.
-export function setWatchlist(watchlist) {
+// A card per watched symbol (every list's: a card keeps its prices while another tab is shown);
+// `shown`, the chosen list's symbols, in its order first, the others hidden after them.
+export function setWatchlist(watchlist, shown = watchlist.map((s) => s.symbol)) {
   const watched = new Set(watchlist.map((s) => s.symbol));
   for (const [symbol, c] of cards) {
     if (!watched.has(symbol)) {
@@ -112,17 +114,29 @@ export function setWatchlist(watchlist) {
       cards.delete(symbol);
     }
   }
-  watchlist.forEach((s, index) => {
+  for (const s of watchlist) {
     const c = card(s.symbol);
     c.name = s.name;
     c.listing.textContent = [s.name, s.exchange].filter(Boolean).join(" · ");
     c.listing.title = [s.name, s.exchange, s.quote_type?.toLowerCase()].filter(Boolean).join(" · ");
     if (s.currency) c.currency.textContent = s.currency;
     if (s.history) setHistory(s.history);
+  }
+  const visible = shown.filter((symbol) => cards.has(symbol));
+  visible.forEach((symbol, index) => {
+    const c = cards.get(symbol);
+    c.el.hidden = false;
     const there = cardsEl.children[index];
     if (there !== c.el) cardsEl.insertBefore(c.el, there ?? null); // only what moved: focus stays put
-    changed(viewOf(c));
   });
+  const onList = new Set(visible);
+  for (const [symbol, c] of cards) {
+    if (!onList.has(symbol)) {
+      c.el.hidden = true;
+      cardsEl.append(c.el);
+    }
+  }
+  for (const symbol of visible) changed(viewOf(cards.get(symbol)));
 }
 
 function showContext(c, price) {
@@ -303,9 +317,9 @@ export function refreshFreshness() {
   return priced.length > 0 && priced.every((c) => c.el.dataset.stale === "true");
 }
 
-// The watched symbols in the order the cards show them.
+// The chosen list's symbols in the order the cards show them.
 export function cardOrder() {
-  return [...cardsEl.children].map((el) => el.dataset.symbol);
+  return [...cardsEl.children].filter((el) => !el.hidden).map((el) => el.dataset.symbol);
 }
 
 // A drag (SortableJS) reorders the cards; `done` gets the new order. With a mouse a card drags

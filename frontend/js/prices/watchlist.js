@@ -1,8 +1,10 @@
-// Editing the watchlist: the add box (its answer shown beside it), and the cards' move, remove
-// and drag. The server's answer is what the page shows; other tabs hear of it on the socket.
+// Editing the chosen watchlist (lists.js): the add box (its answer shown beside it), and the
+// cards' move, remove and drag. The server's answer is what the page shows; other browser tabs
+// hear of it on the socket.
 
 import { api } from "../core/api.js";
 import { cardOrder, focusCardTool, onDragReorder, onWatchlistEdit } from "./cards.js";
+import { activeList, listCount, startListEditing } from "./lists.js";
 import { showMessage } from "../core/dom.js";
 import { spoken } from "../core/forms.js";
 
@@ -29,8 +31,10 @@ async function add(event) {
   button.disabled = true;
   say(`Checking ${symbol.toUpperCase()} with the price source…`, true);
   try {
-    const added = await api.addSymbol(symbol);
-    say(`Added ${added.symbol}${added.name ? ` (${added.name})` : ""}.`, true);
+    const list = activeList();
+    const added = await api.addToList(list.id, symbol);
+    const where = listCount() > 1 ? ` to ${list.name}` : "";
+    say(`Added ${added.symbol}${added.name ? ` (${added.name})` : ""}${where}.`, true);
     input.value = "";
     await load(api.symbols());
   } catch (failure) {
@@ -43,7 +47,8 @@ async function add(event) {
 
 async function reorder(order, focus) {
   try {
-    await load(api.reorderSymbols(order));
+    await api.changeList(activeList().id, { order });
+    await load(api.symbols());
     focus?.();
   } catch (failure) {
     say(failure.message, false);
@@ -65,8 +70,15 @@ async function remove(symbol) {
   const at = order.indexOf(symbol);
   const neighbour = order[at + 1] ?? order[at - 1]; // where a keyboard user's focus goes next
   try {
-    await api.removeSymbol(symbol);
-    say(`Removed ${symbol}; its history and alerts are kept. Add it again to resume.`, true);
+    const list = activeList();
+    const { watched } = await api.removeFromList(list.id, symbol);
+    const from = listCount() > 1 ? ` from ${list.name}` : "";
+    say(
+      watched
+        ? `Removed ${symbol}${from}; it is still on another list.`
+        : `Removed ${symbol}${from}; its history and alerts are kept. Add it again to resume.`,
+      true,
+    );
     await load(api.symbols());
     if (neighbour) focusCardTool(neighbour, REMOVE_TOOL);
     else input.focus(); // the last card went: the add box is what is left to use
@@ -79,6 +91,7 @@ async function remove(symbol) {
 // newer one came meanwhile; called after every edit.
 export function startWatchlistEditing(loadWatchlist) {
   load = loadWatchlist;
+  startListEditing(loadWatchlist);
   form.addEventListener("submit", add);
   onWatchlistEdit({ move, remove });
   onDragReorder((order) => reorder(order));
