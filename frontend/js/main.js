@@ -3,7 +3,7 @@
 import { loadAccount } from "./account/account.js";
 import { api } from "./core/api.js";
 import {
-  alertCancelled, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onAlertsChange, onPriceLookup, refreshDistances,
+  alertCancelled, alertChanged, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onAlertsChange, onPriceLookup, refreshDistances,
   setChannels, setSymbols, updatePreview,
 } from "./alerts/alerts.js";
 import {
@@ -83,6 +83,8 @@ function onMessage(message) {
     alertExpired(message.alert);
   } else if (message.type === "alert_created") {
     alertCreated(message.alert);
+  } else if (message.type === "alert_changed") {
+    alertChanged(message.alert); // edited here or in another tab (a line dragged on a chart too)
   } else if (message.type === "alert_cancelled") {
     alertCancelled(message.alert);
   } else if (message.type === "source") {

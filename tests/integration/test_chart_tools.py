@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.helpers import wait_for
 from tests.integration.test_history_dashboard import seed_day
 
 pytestmark = pytest.mark.browser
@@ -330,5 +331,110 @@ def test_compare_draws_both_symbols_as_change_from_the_start(browser: Browser, s
     page.screenshot(path=str(ARTIFACTS / f"chart-compare-{width}.png"))
     page.select_option("#chart-compare", "")
     expect(dialog).to_have_attribute("data-compare", "", timeout=10_000)
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_dragging_an_alert_line_moves_that_alert_and_the_chart_does_not_pan(
+    browser: Browser, stack: Stack, app, width: int
+):
+    seed_day(app)
+    context, page, errors = open_range(browser, stack, width)
+    dialog = page.locator("#chart-modal")
+    level = page.evaluate(
+        """(() => { const c = Chart.getChart('chart-canvas');
+                   const highs = c.data.datasets[0].data.map((p) => p.h ?? p.y);
+                   return Math.round((Math.max(...highs) + c.scales.y.max) / 2); })()"""
+    )
+    made = requests.post(
+        f"{stack.base_url}/api/alerts",
+        json={"symbol": "BTC-USD", "rule": "above", "threshold": level, "note": "kept"},
+        headers=stack.headers,
+        timeout=10,
+    ).json()["alert"]
+    expect(dialog).to_have_attribute("data-alert-lines", str(level), timeout=10_000)
+    before = x_scale(page)
+    line_y = page.evaluate(f"Chart.getChart('chart-canvas').scales.y.getPixelForValue({level})")
+    area = page.evaluate("Chart.getChart('chart-canvas').chartArea")
+    x, y = canvas_point(page, (area["left"] + area["right"]) / 2, line_y + 2)  # within the line's grab band
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y + 60, steps=8)  # down 60 px (and sideways: still the line, not a pan)
+    expect(dialog).to_have_attribute("data-dragging", str(made["id"]))
+    target = page.evaluate(f"Chart.getChart('chart-canvas').scales.y.getValueForPixel({line_y + 62})")
+    page.mouse.up()
+    moved = page.locator("#chart-alert-moved")
+    expect(moved).to_have_text(re.compile(r"^Alert moved: BTC-USD at or above [\d,]+\.\d\d\.$"))
+    stored = requests.get(f"{stack.base_url}/api/alerts/{made['id']}", headers=stack.headers, timeout=10).json()
+    per_pixel = page.evaluate(
+        "(() => { const s = Chart.getChart('chart-canvas').scales.y; "
+        "return s.getValueForPixel(0) - s.getValueForPixel(1); })()"
+    )
+    assert stored["alert"]["threshold"] == pytest.approx(target, abs=per_pixel + 0.01)  # where it was let go
+    assert (stored["alert"]["id"], stored["alert"]["note"]) == (made["id"], "kept")  # the same alert, edited
+    assert x_scale(page) == before  # the drag did not pan the chart
+    expect(page.locator("#chart-new-alert")).to_be_hidden()  # nor propose a new alert
+    expect(dialog).to_have_attribute("data-alert-lines", str(stored["alert"]["threshold"]))  # the line stays there
+    edits = requests.get(f"{stack.base_url}/api/alerts/{made['id']}/events", headers=stack.headers, timeout=10)
+    assert list(edits.json()["edits"][0]["changes"]) == ["threshold"]
+    page.screenshot(path=str(ARTIFACTS / f"chart-alert-dragged-{width}.png"))
+    context.close()
+    assert errors == []
+
+
+def test_an_alert_is_edited_in_place_from_the_list_and_every_tab_follows(browser: Browser, stack: Stack):
+    context, page, errors = open_page(browser, stack.base_url, width=1440, height=900)
+    other_context, other, _ = open_page(browser, stack.base_url, width=1024, height=768)
+    made = requests.post(
+        f"{stack.base_url}/api/alerts",
+        json={"symbol": "ETH-USD", "rule": "above", "threshold": 5000, "frequency": "every_time", "cooldown": "1h"},
+        headers=stack.headers,
+        timeout=10,
+    ).json()["alert"]
+    item = page.locator(f'#active-alerts li[data-id="{made["id"]}"]')
+    item.get_by_role("button", name=re.compile("^Edit alert")).click()
+    expect(page.locator("#alert-editing")).to_contain_text("Editing ETH-USD at or above 5,000.00")
+    expect(page.locator("#alert-symbol")).to_be_disabled()
+    expect(page.locator("#alert-threshold")).to_be_focused()
+    expect(page.locator("#alert-threshold")).to_have_value("5,000.00")
+    expect(page.locator("#alert-cooldown")).to_have_value("1h")
+    page.fill("#alert-threshold", "5,250")
+    page.fill("#alert-note", "raised")
+    page.locator("#alert-form button[type=submit]").click()
+    expect(item.locator(".alert-text")).to_contain_text("at or above 5,250.00")
+    expect(page.locator("#alert-editing")).to_be_hidden()
+    expect(page.locator("#alert-form button[type=submit]")).to_have_text("Add alert")
+    expect(item.get_by_role("button", name=re.compile("^Edit alert"))).to_be_focused()
+    expect(page.locator("#active-alerts li")).to_have_count(1)  # the same alert, not a second one
+    expect(other.locator(f'#active-alerts li[data-id="{made["id"]}"] .alert-text')).to_contain_text("5,250.00")
+    stored = requests.get(f"{stack.base_url}/api/alerts/{made['id']}", headers=stack.headers, timeout=10).json()
+    assert (stored["alert"]["threshold"], stored["alert"]["note"]) == (5250.0, "raised")
+    assert stored["alert"]["cooldown"] == 3600  # kept: the form showed the alert's own
+    other_context.close()
+    context.close()
+    assert errors == []
+
+
+def test_a_late_live_answer_leaves_the_range_chosen_since_alone(browser: Browser, stack: Stack, app):
+    """The chart opens on Live; 24H is chosen before Live's answer comes: that answer, late, must
+    not change the 24H chart (it set the bucket to 0: "145 buckets of 0 s" at the next price)."""
+    seed_day(app)
+    context, page, errors = open_page(browser, stack.base_url, width=1440, height=900)
+    page.evaluate("localStorage.clear()")
+    wait_for_prices(page)
+    held = []
+    page.route(re.compile(r"/history/BTC-USD$"), lambda route: held.append(route))  # Live's request, unanswered
+    card(page, "BTC-USD").click()
+    dialog = page.locator("#chart-modal")
+    wait_for(lambda: held, 10, "the Live chart's request")
+    dialog.get_by_role("button", name="24H", exact=True).click()
+    expect(dialog).to_have_attribute("data-source", "candles_1m", timeout=10_000)
+    held[0].continue_()  # Live's answer, after the range's
+    page.unroute(re.compile(r"/history/BTC-USD$"))
+    last = dialog.get_attribute("data-last")
+    expect(dialog).not_to_have_attribute("data-last", last or "", timeout=10_000)  # a live price came since
+    status = page.locator("#chart-status")
+    expect(status).to_have_text(re.compile(r"^\d+ buckets of [1-9]\d* min, the last one updating live"))
     context.close()
     assert errors == []

@@ -183,8 +183,12 @@ function activeItem(alert) {
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete alert ${alertText(alert)}`);
   remove.addEventListener("click", () => deleteAlert(alert, remove));
+  const edit = element("button", "secondary edit", "Edit");
+  edit.type = "button";
+  edit.setAttribute("aria-label", `Edit alert ${alertText(alert)}`);
+  edit.addEventListener("click", () => startEdit(alert));
   const fired = alert.triggered_at ? ` · last fired ${formatDateTime(alert.triggered_at)}` : "";
-  const li = listItem(alert, alertText(alert), `${alertMeta(alert)}${fired}`, historyButton(alert), remove);
+  const li = listItem(alert, alertText(alert), `${alertMeta(alert)}${fired}`, historyButton(alert), edit, remove);
   li.alert = alert;
   li.append(element("span", "meta distance"));
   return li;
@@ -299,6 +303,7 @@ export async function loadAlerts() {
 function removeActive(id, hadFocus = false) {
   const item = activeList.querySelector(`li[data-id="${id}"]`);
   if (!item) return;
+  if (editing?.id === id) endEdit();
   const focused = hadFocus || item.contains(document.activeElement);
   const neighbour = item.nextElementSibling ?? item.previousElementSibling;
   item.remove();
@@ -336,6 +341,88 @@ function upsertActive(alert) {
 
 export function alertCreated(alert) {
   applyEvent(() => upsertActive(alert));
+}
+
+export function alertChanged(alert) {
+  applyEvent(() => upsertActive(alert));
+}
+
+// Editing an alert in place: the form holds it (its symbol fixed), "Save changes" sends only the
+// change of form (PATCH: the alert keeps its id, its fires and their deliveries); Cancel edit, or
+// the alert leaving the active list, ends it.
+const editingBox = document.getElementById("alert-editing");
+const submitButton = form.querySelector("button[type=submit]");
+let editing = null; // the alert the form holds
+
+function startEdit(alert) {
+  editing = alert;
+  clearErrors();
+  symbolSelect.value = alert.symbol;
+  symbolSelect.disabled = true;
+  const values = form.elements;
+  values.rule.value = alert.rule;
+  values.frequency.value = alert.frequency;
+  syncVisibleFields();
+  values.threshold.value = alert.threshold === null ? "" : formatPrice(alert.threshold, alert.threshold, alert.symbol);
+  values.percent.value = alert.percent ?? "";
+  if (alert.rule === "change") values.direction.value = alert.direction;
+  if (alert.window !== null) chooseDuration(values.window, alert.window);
+  if (alert.cooldown !== null) chooseDuration(values.cooldown, alert.cooldown);
+  values.expires_at.value = alert.expires_at ? localInput(alert.expires_at) : "";
+  values.note.value = alert.note;
+  const chosen = new Set(alert.channels.map((c) => String(c.id)));
+  channelBoxes.querySelectorAll("input").forEach((box) => (box.checked = chosen.has(box.value)));
+  document.getElementById("alert-editing-text").textContent = `Editing ${alertText(alert)}`;
+  editingBox.hidden = false;
+  submitButton.textContent = "Save changes";
+  updatePreview();
+  form.scrollIntoView({ block: "center" });
+  (alert.rule === "change" ? values.percent : values.threshold).focus();
+}
+
+function endEdit() {
+  editing = null;
+  symbolSelect.disabled = false;
+  editingBox.hidden = true;
+  submitButton.textContent = "Add alert";
+}
+
+document.getElementById("alert-edit-cancel").addEventListener("click", () => {
+  const was = editing;
+  endEdit();
+  clearErrors();
+  activeList.querySelector(`li[data-id="${was?.id}"] button.edit`)?.focus();
+});
+
+// The option of a duration select (values like 15m, 4h) that is `seconds` long; one made for it
+// (in seconds, which the API takes too) when the alert was made with another duration.
+const UNIT = { s: 1, m: 60, h: 3600, d: 86_400 };
+function chooseDuration(select, seconds) {
+  const seconded = (value) => {
+    const match = /^(\d+)([smhd])?$/.exec(value);
+    return match ? Number(match[1]) * UNIT[match[2] ?? "s"] : null;
+  };
+  let option = [...select.options].find((o) => seconded(o.value) === seconds);
+  if (!option) {
+    const [size, unit] = [[86_400, "d"], [3600, "h"], [60, "min"], [1, "s"]].find(([n]) => seconds % n === 0);
+    option = element("option", "", `${seconds / size} ${unit}`);
+    option.value = String(seconds);
+    select.append(option);
+  }
+  select.value = option.value;
+}
+
+// A time for <input type=datetime-local>: the viewer's local time, to the minute.
+function localInput(iso) {
+  const at = new Date(iso);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+// The alert moved on the chart (a line dragged to `level`, in the symbol's words): saved as an edit.
+export async function moveAlert(id, level) {
+  const alert = await api.editAlert(id, { threshold: level });
+  upsertActive(alert);
+  return alertText(alert);
 }
 
 export function alertCancelled(alert) {
@@ -388,11 +475,21 @@ form.addEventListener("submit", async (event) => {
     input(Object.keys(errors)[0]).focus();
     return;
   }
-  const submit = form.querySelector("button[type=submit]");
+  const submit = submitButton;
   submit.disabled = true;
   const cleared = ["threshold", "percent", "note", "expires_at"];
   const sent = Object.fromEntries(cleared.map((field) => [field, form.elements[field].value]));
   try {
+    if (editing) {
+      const { symbol, ...change } = body; // the symbol stays; an emptied note or expiry is cleared
+      const edited = await api.editAlert(editing.id, { note: "", expires_at: null, ...change });
+      upsertActive(edited);
+      endEdit();
+      for (const field of cleared) form.elements[field].value = "";
+      updatePreview();
+      activeList.querySelector(`li[data-id="${edited.id}"] button.edit`)?.focus();
+      return;
+    }
     upsertActive(await api.createAlert(body));
     // Emptied for the next alert, unless typed into meanwhile (the socket may show the new alert
     // before this answer: what was typed since is the next alert's, not to be wiped).

@@ -6,7 +6,7 @@ import { showMessage } from "../core/dom.js";
 import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/format.js";
 import { contextFigures, currencyOf } from "../prices/context.js";
 import { staleAfterMsNow } from "../prices/freshness.js";
-import { alertAnnotations, clickedAt, hideNewAlert } from "./alert-lines.js";
+import { alertAnnotations, clickedAt, hideNewAlert, lineHeld, onLineMoveFailed, watchLineDrags } from "./alert-lines.js";
 import { comparison, enableCompare, fillCompareChoices, foldCompared, onCompareChosen, percentFrom, percentText } from "./compare.js";
 import { chosenSpecs, indicatorDatasets, watchPicker } from "./indicators.js";
 import { crosshairPlugin, resetZoom, zoomOptions } from "./interaction.js";
@@ -235,7 +235,7 @@ function buildChart(symbol, points, answer = null, compared = null) {
       },
       plugins: {
         legend: { display: extra.length > 0, labels: { boxWidth: 12, boxHeight: 2, filter: (item) => item.text !== "volume" && !item.text.endsWith(" lower") && !item.text.endsWith(" middle") } },
-        zoom: zoomOptions(),
+        zoom: zoomOptions(undefined, () => !lineHeld()),
         annotation: { annotations: annotations(symbol, withRsi) },
         tooltip: {
           callbacks: {
@@ -264,12 +264,15 @@ function lastPrice(of) {
   return of.data.datasets[0].data.findLast((p) => p.y !== null)?.y ?? null;
 }
 
-// The alerts changed (made, deleted, fired in any tab): the open chart's lines follow.
+// The alerts changed (made, edited, deleted, fired in any tab): the open chart's lines follow.
 export function refreshAlertLines() {
   if (!chart || !current) return;
   chart.options.plugins.annotation.annotations = annotations(current.symbol, Boolean(chart.scales.rsi));
   chart.update("none");
 }
+
+watchLineDrags(() => (chart && current ? { chart, symbol: current.symbol } : null));
+onLineMoveFailed(refreshAlertLines);
 
 function tooltipLabel(symbol, item) {
   if (item.dataset.yAxisID === "volume") return `Volume ${VOLUME_FORMAT.format(item.raw.y)}`;
@@ -370,12 +373,10 @@ async function load() {
     let points;
     let answer = null;
     let compared = null;
-    if (current.range === "live") {
+    const live = current.range === "live";
+    if (live) {
       const ticks = await api.history(symbol);
       points = ticks.map((p) => ({ x: Date.parse(p.observed_at), y: p.price }));
-      current.bucketMs = 0;
-      current.from = null;
-      current.limit = Math.max(MIN_POINTS, points.length);
     } else {
       const other = current.compare;
       [answer, compared] = await Promise.all([
@@ -383,13 +384,21 @@ async function load() {
         other ? api.historyRange(other, current.range, maxPoints()).then((a) => a.points.map((p) => ({ x: Date.parse(p.t), price: p.close }))) : null,
       ]);
       points = answer.points.map((p) => ({ x: Date.parse(p.t), y: p.close, o: p.open, h: p.high, l: p.low, c: p.close, v: p.volume ?? 0 }));
+    }
+    // Switched meanwhile: this answer is not the chart's any more, and must not change its state
+    // (a Live answer arriving after a range's set the range's bucket to 0: "buckets of 0 s").
+    if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return;
+    if (live) {
+      current.bucketMs = 0;
+      current.from = null;
+      current.limit = Math.max(MIN_POINTS, points.length);
+    } else {
       current.bucketMs = answer.bucket_seconds * 1000;
       current.backfill = answer.backfill;
       current.from = Date.parse(answer.from);
       dialog.dataset.bucket = String(answer.bucket_seconds);
       dialog.dataset.source = answer.source;
     }
-    if (current?.symbol !== symbol || `${current.range}:${current.style}` !== asked) return; // switched meanwhile
     buildChart(symbol, points, answer, compared);
     status.textContent = statusText(points.length);
     performance.measure("chart-drawn", "chart-load");

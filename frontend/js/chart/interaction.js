@@ -5,7 +5,8 @@ const dialog = document.getElementById("chart-modal");
 const resetButton = document.getElementById("chart-reset-zoom");
 
 // Zoom and pan along time only, never past the data loaded; a zoomed chart offers a reset.
-export function zoomOptions(onChange) {
+// `canPan()` false: a drag that starts now is not a pan (an alert's line is held).
+export function zoomOptions(onChange, canPan = () => true) {
   const changed = ({ chart }) => {
     resetButton.hidden = !chart.isZoomedOrPanned();
     const { min, max } = chart.scales.x;
@@ -15,7 +16,7 @@ export function zoomOptions(onChange) {
   };
   return {
     limits: { x: { min: "original", max: "original", minRange: 60_000 } },
-    pan: { enabled: true, mode: "x", onPanComplete: changed },
+    pan: { enabled: true, mode: "x", onPanStart: () => canPan(), onPanComplete: changed },
     zoom: { wheel: { enabled: true }, pinch: { enabled: true }, mode: "x", onZoomComplete: changed },
   };
 }

@@ -74,6 +74,7 @@ export const api = {
   alerts: (status) => request("GET", `/api/alerts?status=${status}`).then((d) => d.alerts),
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
   deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),
+  editAlert: (id, change) => request("PATCH", `/api/alerts/${id}`, change).then((d) => d.alert),
   alertEvents: (id) => request("GET", `/api/alerts/${id}/events`),
   firedAfter: (eventId) =>
     request("GET", eventId === null ? "/api/alerts/fired?limit=1" : `/api/alerts/fired?after=${eventId}`),
