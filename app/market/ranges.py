@@ -124,25 +124,44 @@ _QUERIES = {
 _AS_JSON = "SELECT coalesce(json_agg(p ORDER BY p.t), '[]')::text FROM ({rows}) AS p"
 
 
-def first_seen(symbol: str) -> datetime | None:
-    """The start of a symbol's history: its first daily candle (kept forever), else its first tick."""
-    return db.session.scalar(
-        text(
-            "SELECT coalesce((SELECT min(bucket) FROM candles_1d WHERE symbol = :s), "
-            "(SELECT min(observed_at) FROM ticks WHERE symbol = :s))"
-        ),
-        {"s": symbol},
-    )
+@dataclass(frozen=True)
+class Known:
+    """What a range needs to know of its symbol besides the buckets, read in one statement."""
+
+    backfill: dict[str, Any] | None  # where its past before this install came from (simulated: said on the chart)
+    first: datetime | None  # the start of its history, when asked for (``all``)
+
+
+_KNOWN = """
+    SELECT b.source, b.until, b.state, {first} AS first
+    FROM symbols s LEFT JOIN backfills b ON b.symbol = s.symbol
+    WHERE s.symbol = :s
+"""
+# The start of a symbol's history: its first daily candle (kept forever), else its first tick.
+_FIRST = """coalesce((SELECT min(bucket) FROM candles_1d WHERE symbol = s.symbol),
+                      (SELECT min(observed_at) FROM ticks WHERE symbol = s.symbol))"""
+
+
+def known(symbol: str, first: bool = False) -> Known | None:
+    """The symbol's backfill and (``first``) where its history starts; None if it is not in the table."""
+    row = db.session.execute(text(_KNOWN.format(first=_FIRST if first else "NULL")), {"s": symbol}).first()
+    if row is None:
+        return None
+    if row.source is None:
+        return Known(None, row.first)
+    return Known({"source": row.source, "until": row.until.isoformat(), "state": row.state}, row.first)
 
 
 def history_range(
     symbol: str, span: Span, now: datetime, raw_days: int, minute_days: int, specs: Sequence[indicators.Spec] = ()
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """The answer of GET /api/history/<symbol>: OHLC per bucket, oldest first, and each asked
-    indicator's series on the same buckets."""
+    indicator's series on the same buckets; None for a symbol not in the table."""
+    about = known(symbol, first=span.label == "all")
+    if about is None:
+        return None
     if span.label == "all":
-        first = first_seen(symbol)
-        span = Span(first or now, now, span.label, span.max_points)
+        span = Span(about.first or now, now, span.label, span.max_points)
     chosen = plan(span, now, raw_days, minute_days) if span.start < span.end else Plan(BUCKET_LADDER[0], "ticks")
     points = _points_json(chosen, symbol, span.start, span.end)
     shown = msgspec.json.decode(points) if specs else []
@@ -156,7 +175,7 @@ def history_range(
         "source": chosen.source,
         "points": msgspec.Raw(points),
         "indicators": _indicators(chosen, symbol, shown, specs),
-        "backfill": backfilled(symbol),
+        "backfill": about.backfill,
     }
 
 
@@ -198,11 +217,3 @@ def _indicators(
         else:
             answer[spec.key] = series[len(before) :]
     return answer
-
-
-def backfilled(symbol: str) -> dict[str, Any] | None:
-    """Where the symbol's past before this install came from (the page labels a simulated one)."""
-    row = db.session.execute(
-        text("SELECT source, until, state FROM backfills WHERE symbol = :s"), {"s": symbol}
-    ).first()
-    return None if row is None else {"source": row.source, "until": row.until.isoformat(), "state": row.state}

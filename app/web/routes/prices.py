@@ -67,8 +67,6 @@ def history_range(symbol: str) -> Response:
     """OHLC buckets over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, at most max_points, and
     the indicators asked (``indicators=sma:20,ema:50,bb:20:2,rsi:14``) on the same buckets."""
     symbol = normalise_symbol(symbol)
-    if not prices.symbol_exists(symbol):
-        raise ApiError(404, f"unknown symbol {symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
     now = datetime.now(UTC)
     span = ranges.parse_span(request.args, now, closed_since(symbol))
@@ -80,6 +78,8 @@ def history_range(symbol: str) -> Response:
     answer = ranges.history_range(
         symbol, span, now, settings.raw_retention_days, settings.candles_1m_retention_days, specs
     )
+    if answer is None:
+        raise ApiError(404, f"unknown symbol {symbol}", "symbol")
     # Its points are JSON already; keys sorted as jsonify sorts every other answer's.
     return Response(msgspec.json.encode(answer, order="sorted"), mimetype="application/json")
 
