@@ -355,22 +355,6 @@ class AlertsQuery(Struct):
     status: Status | None = None
 
 
-class NewAlert(Struct):
-    """rule above/below needs threshold; change needs percent and window (direction up, down, either)."""
-
-    symbol: SymbolText
-    rule: Literal["above", "below", "change"] | None = None
-    direction: Literal["above", "below", "up", "down", "either"] | None = None
-    threshold: Price | NumberText | None = None
-    percent: Annotated[float, Meta(ge=float(MIN_PRICE), le=float(MAX_CHANGE_PERCENT))] | NumberText | None = None
-    window: Annotated[int, Meta(ge=MIN_WINDOW_SECONDS, le=MAX_WINDOW_SECONDS)] | DurationText | None = None
-    frequency: Literal["once", "every_time"] | None = None
-    cooldown: Annotated[int, Meta(ge=MIN_COOLDOWN_SECONDS, le=MAX_COOLDOWN_SECONDS)] | DurationText | None = None
-    expires_at: Instant | None = None
-    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH, pattern=V.NOTE_PATTERN)] | None = None
-    channels: list[Id] | None = None
-
-
 class AlertChange(Struct):
     """Any fields of a new alert but another symbol; left out: as they are. A rule of another kind
     takes its own fields afresh; ``null`` clears expires_at, note and channels."""
@@ -386,6 +370,12 @@ class AlertChange(Struct):
     expires_at: Instant | None = None
     note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH, pattern=V.NOTE_PATTERN)] | None = None
     channels: list[Id] | None = None
+
+
+class NewAlert(AlertChange, kw_only=True):
+    """rule above/below needs threshold; change needs percent and window (direction up, down, either)."""
+
+    symbol: SymbolText
 
 
 class AlertEditOut(Struct):

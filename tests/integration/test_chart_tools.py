@@ -48,6 +48,21 @@ def canvas_point(page: Page, x: float, y: float) -> tuple[float, float]:
     return box["x"] + x, box["y"] + y
 
 
+def level_above_prices(page: Page) -> int:
+    """A level between the highest price shown and the axis' top: on the chart, not reached."""
+    return page.evaluate(
+        """(() => { const c = Chart.getChart('chart-canvas');
+                   const highs = c.data.datasets[0].data.map((p) => p.h ?? p.y);
+                   return Math.round((Math.max(...highs) + c.scales.y.max) / 2); })()"""
+    )
+
+
+def post_alert(stack: Stack, body: dict) -> dict:
+    made = requests.post(f"{stack.base_url}/api/alerts", json=body, headers=stack.headers, timeout=10)
+    assert made.status_code == 201, made.text
+    return made.json()["alert"]
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_wheel_zooms_a_drag_pans_reset_and_ranges_still_work(browser: Browser, stack: Stack, app, width: int):
     seed_day(app)
@@ -234,26 +249,15 @@ def test_alert_lines_sit_at_their_levels_and_a_click_starts_an_alert(browser: Br
     seed_day(app)
     context, page, errors = open_range(browser, stack, width)
     dialog = page.locator("#chart-modal")
-    # A level between the highest price shown and the axis' top: on the chart, not reached.
-    level = page.evaluate(
-        """(() => { const c = Chart.getChart('chart-canvas');
-                   const highs = c.data.datasets[0].data.map((p) => p.h ?? p.y);
-                   return Math.round((Math.max(...highs) + c.scales.y.max) / 2); })()"""
-    )
-    made = requests.post(
-        f"{stack.base_url}/api/alerts",
-        json={"symbol": "BTC-USD", "rule": "above", "threshold": level},
-        headers=stack.headers,
-        timeout=10,
-    )
-    assert made.status_code == 201
+    level = level_above_prices(page)
+    made = post_alert(stack, {"symbol": "BTC-USD", "rule": "above", "threshold": level})
     expect(dialog).to_have_attribute("data-alert-lines", str(level), timeout=10_000)  # the socket told the page
     line = page.evaluate(
         """(id) => { const c = Chart.getChart('chart-canvas');
                     const line = window['chartjs-plugin-annotation'].getAnnotations(c).find((a) => a.options.id === id);
                     const at = c.scales.y.getPixelForValue(line.options.yMin);
                     return [line.y, line.y2, at, line.label.options.content]; }""",
-        f"alert-{made.json()['alert']['id']}",
+        f"alert-{made['id']}",
     )
     assert line[0] == pytest.approx(line[2], abs=0.5) and line[1] == pytest.approx(line[2], abs=0.5)
     assert line[3].startswith("at or above ")
@@ -342,17 +346,8 @@ def test_dragging_an_alert_line_moves_that_alert_and_the_chart_does_not_pan(
     seed_day(app)
     context, page, errors = open_range(browser, stack, width)
     dialog = page.locator("#chart-modal")
-    level = page.evaluate(
-        """(() => { const c = Chart.getChart('chart-canvas');
-                   const highs = c.data.datasets[0].data.map((p) => p.h ?? p.y);
-                   return Math.round((Math.max(...highs) + c.scales.y.max) / 2); })()"""
-    )
-    made = requests.post(
-        f"{stack.base_url}/api/alerts",
-        json={"symbol": "BTC-USD", "rule": "above", "threshold": level, "note": "kept"},
-        headers=stack.headers,
-        timeout=10,
-    ).json()["alert"]
+    level = level_above_prices(page)
+    made = post_alert(stack, {"symbol": "BTC-USD", "rule": "above", "threshold": level, "note": "kept"})
     expect(dialog).to_have_attribute("data-alert-lines", str(level), timeout=10_000)
     before = x_scale(page)
     line_y = page.evaluate(f"Chart.getChart('chart-canvas').scales.y.getPixelForValue({level})")
@@ -386,12 +381,9 @@ def test_dragging_an_alert_line_moves_that_alert_and_the_chart_does_not_pan(
 def test_an_alert_is_edited_in_place_from_the_list_and_every_tab_follows(browser: Browser, stack: Stack):
     context, page, errors = open_page(browser, stack.base_url, width=1440, height=900)
     other_context, other, _ = open_page(browser, stack.base_url, width=1024, height=768)
-    made = requests.post(
-        f"{stack.base_url}/api/alerts",
-        json={"symbol": "ETH-USD", "rule": "above", "threshold": 5000, "frequency": "every_time", "cooldown": "1h"},
-        headers=stack.headers,
-        timeout=10,
-    ).json()["alert"]
+    made = post_alert(
+        stack, {"symbol": "ETH-USD", "rule": "above", "threshold": 5000, "frequency": "every_time", "cooldown": "1h"}
+    )
     item = page.locator(f'#active-alerts li[data-id="{made["id"]}"]')
     item.get_by_role("button", name=re.compile("^Edit alert")).click()
     expect(page.locator("#alert-editing")).to_contain_text("Editing ETH-USD at or above 5,000.00")

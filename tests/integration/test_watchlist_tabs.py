@@ -69,7 +69,7 @@ def test_a_list_made_filled_ordered_chosen_renamed_and_deleted(browser: Browser,
         expect(card(page, "DOGE-USD").locator(".price")).not_to_have_text("–")  # its card kept its price
         card(page, "DOGE-USD").get_by_role("button", name="Move DOGE-USD earlier").click()
         wait_for(lambda: stored(stack)[1] == ("Crypto", ["DOGE-USD", "ETH-USD"]), 10, "the new order stored")
-        assert shown(page) == ["DOGE-USD", "ETH-USD"]
+        wait_for(lambda: shown(page) == ["DOGE-USD", "ETH-USD"], 10, "the cards in the stored order")
         assert stored(stack)[0] == ("Watchlist", CONFIGURED)  # the other list keeps its own order
 
         page.click("#watch-view [data-view=table]")

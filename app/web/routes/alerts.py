@@ -52,10 +52,7 @@ def create_alert() -> tuple[Response, int]:
 @bp.get("/api/alerts/<int:alert_id>")
 @documented(answers(200, S.OneAlert, 404), "alerts")
 def get_alert(alert_id: int) -> Response:
-    alert = alerts.get_alert(alert_id)
-    if alert is None:
-        raise ApiError(404, f"no alert with id {alert_id}")
-    return jsonify(alert=alert)
+    return jsonify(alert=_found(alert_id))
 
 
 @bp.patch("/api/alerts/<int:alert_id>")
@@ -73,10 +70,15 @@ def edit_alert(alert_id: int) -> Response:
 @documented(answers(200, S.AlertEvents, 404), "alerts")
 def alert_events(alert_id: int) -> Response:
     """The alert's fires (each with its deliveries) and its edits, newest first."""
+    alert = _found(alert_id)
+    return jsonify(alert=alert, events=alerts.alert_events(alert_id), edits=edits.alert_edits(alert_id))
+
+
+def _found(alert_id: int) -> dict:
     alert = alerts.get_alert(alert_id)
     if alert is None:
         raise ApiError(404, f"no alert with id {alert_id}")
-    return jsonify(alert=alert, events=alerts.alert_events(alert_id), edits=edits.alert_edits(alert_id))
+    return alert
 
 
 @bp.delete("/api/alerts/<int:alert_id>")

@@ -13,6 +13,7 @@ const simulatedEl = document.getElementById("simulated");
 const cards = new Map();
 const markets = new Map(); // symbol -> its market session (the fetch judges it from the exchange's calendar)
 const SVG = "http://www.w3.org/2000/svg";
+const ARROWS = { up: "▲", down: "▼", flat: "■" }; // a move's direction, in words that need no colour
 const SPARK_BUCKET_MS = 1_800_000; // the server's 30-minute sparkline buckets
 const DAY_MS = 86_400_000;
 const TOUCH = window.matchMedia("(pointer: coarse)"); // a finger is the main pointer
@@ -52,6 +53,18 @@ function tool(label, text, action) {
   return button;
 }
 
+// The 24 h sparkline's drawing (its points come with drawSpark): on the cards and the table's rows.
+export function sparkline() {
+  const spark = document.createElementNS(SVG, "svg");
+  spark.setAttribute("class", "spark");
+  spark.setAttribute("viewBox", "0 0 100 24");
+  spark.setAttribute("preserveAspectRatio", "none");
+  spark.setAttribute("aria-hidden", "true");
+  const line = document.createElementNS(SVG, "polyline");
+  spark.append(line);
+  return { spark, line };
+}
+
 function card(symbol) {
   if (cards.has(symbol)) return cards.get(symbol);
   const el = element("div", "card");
@@ -71,13 +84,7 @@ function card(symbol) {
   const change = element("span", "change", "no change yet");
   const dayLine = element("span", "day-line");
   const day = element("span", "day-change", "24h –");
-  const spark = document.createElementNS(SVG, "svg");
-  spark.setAttribute("class", "spark");
-  spark.setAttribute("viewBox", "0 0 100 24");
-  spark.setAttribute("preserveAspectRatio", "none");
-  spark.setAttribute("aria-hidden", "true");
-  const line = document.createElementNS(SVG, "polyline");
-  spark.append(line);
+  const { spark, line } = sparkline();
   dayLine.append(day, spark);
   const meta = element("span", "meta", "no price yet");
   const history = element("span", "history"); // "loading history: 43 %" while its past loads
@@ -180,7 +187,7 @@ export function showPrice(tick, previous) {
   if (before !== null && before !== undefined) {
     const delta = tick.price - before;
     const direction = delta > 0 ? "up" : delta < 0 ? "down" : "flat";
-    const arrow = { up: "▲", down: "▼", flat: "■" }[direction];
+    const arrow = ARROWS[direction];
     const percent = before ? ((delta / before) * 100).toFixed(2) : "0.00";
     const sign = delta > 0 ? "+" : delta < 0 ? "−" : "";
     c.change.textContent = `${arrow} ${sign}${formatPrice(Math.abs(delta), tick.price, tick.symbol)} (${sign}${percent.replace("-", "")}%)`;
@@ -228,7 +235,7 @@ function showDayChange(c, price) {
   const direction = percent > 0 ? "up" : percent < 0 ? "down" : "flat";
   const sign = percent > 0 ? "+" : percent < 0 ? "−" : "";
   const label = c.dayAt && Date.now() - c.dayAt < DAY_MS - 3_600_000 ? `since ${hourMinute(c.dayAt)}` : "24h";
-  c.dayShort = `${{ up: "▲", down: "▼", flat: "■" }[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
+  c.dayShort = `${ARROWS[direction]} ${sign}${Math.abs(percent).toFixed(2)}%`;
   c.day.textContent = `${label} ${c.dayShort}`;
   c.day.dataset.direction = direction;
   c.line.dataset.direction = direction;

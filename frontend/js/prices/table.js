@@ -6,6 +6,7 @@
 
 import { element } from "../core/dom.js";
 import { formatPrice } from "../core/format.js";
+import { sparkline } from "./cards.js";
 import { contextValues } from "./context.js";
 
 const box = document.getElementById("watch-table-box");
@@ -13,7 +14,6 @@ const body = document.getElementById("watch-table-body");
 const cardsEl = document.getElementById("cards");
 const viewButtons = [...document.querySelectorAll("#watch-view button")];
 const headers = [...document.querySelectorAll("#watch-table th[data-sort]")];
-const SVG = "http://www.w3.org/2000/svg";
 const VOLUME = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 2 });
 const rows = new Map(); // symbol -> { tr, cells, view }
 let order = []; // the watchlist's order
@@ -61,13 +61,8 @@ function row(symbol) {
   };
   cells.symbol.scope = "row";
   cells.symbol.append(open);
-  const spark = document.createElementNS(SVG, "svg");
-  spark.setAttribute("class", "spark");
-  spark.setAttribute("viewBox", "0 0 100 24");
-  spark.setAttribute("preserveAspectRatio", "none");
-  spark.setAttribute("aria-hidden", "true");
-  cells.line = document.createElementNS(SVG, "polyline");
-  spark.append(cells.line);
+  const { spark, line } = sparkline();
+  cells.line = line;
   cells.spark.append(spark);
   cells.priceText = element("span", "", "–");
   cells.state = element("span", "row-state"); // "stale, last price 21 s ago", "market closed"
