@@ -49,8 +49,9 @@ def edit_alert(alert_id: int, change: object) -> dict[str, Any] | None:
         if alert.status != "active":
             db.session.rollback()
             raise ApiError(CONFLICT, f"alert {alert_id} is {alert.status}: only an active alert can be edited")
-        spec = _laid_over(alert, change)
-        changes = _changes(alert, spec)
+        channels = _channel_ids(alert.id)
+        spec = _laid_over(alert, channels, change)
+        changes = _changes(alert, channels, spec)
         if not changes:
             db.session.rollback()
             return with_channels([alert])[0]
@@ -61,11 +62,11 @@ def edit_alert(alert_id: int, change: object) -> dict[str, Any] | None:
     raise ApiError(CONFLICT, f"alert {alert_id} kept changing while it was edited: try again")
 
 
-def _laid_over(alert: Alert, change: dict[str, Any]) -> AlertSpec:
+def _laid_over(alert: Alert, channels: list[int], change: dict[str, Any]) -> AlertSpec:
     """The change over the alert as it stands, checked as a new alert is."""
     if "symbol" in change and str(change["symbol"]).strip().upper() != alert.symbol:
         raise ApiError(UNPROCESSABLE, "symbol cannot change: make a new alert for another symbol", "symbol")
-    body = _as_body(alert)
+    body = _as_body(alert, channels)
     if change.get("rule", alert.rule) != alert.rule:
         body = {k: v for k, v in body.items() if k not in RULE_FIELDS}  # another kind of rule: its own fields
     if "frequency" in change:
@@ -76,7 +77,7 @@ def _laid_over(alert: Alert, change: dict[str, Any]) -> AlertSpec:
     return replace(spec, expires_at=alert.expires_at) if keep_expiry else spec
 
 
-def _as_body(alert: Alert) -> dict[str, Any]:
+def _as_body(alert: Alert, channels: list[int]) -> dict[str, Any]:
     """The alert as the body of POST /api/alerts that would make it."""
     body: dict[str, Any] = {"symbol": alert.symbol, "rule": alert.rule, "direction": alert.direction}
     if alert.rule == "change":
@@ -87,7 +88,7 @@ def _as_body(alert: Alert) -> dict[str, Any]:
     if alert.frequency == "every_time":
         body["cooldown"] = alert.cooldown_seconds
     body["note"] = alert.note
-    body["channels"] = _channel_ids(alert.id)
+    body["channels"] = channels
     return body
 
 
@@ -96,7 +97,7 @@ def _channel_ids(alert_id: int) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def _changes(alert: Alert, spec: AlertSpec) -> dict[str, list[Any]]:
+def _changes(alert: Alert, channels: list[int], spec: AlertSpec) -> dict[str, list[Any]]:
     """Each field the edit changes: [before, after], as JSON."""
     after = {
         "rule": spec.rule, "direction": spec.direction, "threshold": spec.threshold,
@@ -108,9 +109,8 @@ def _changes(alert: Alert, spec: AlertSpec) -> dict[str, list[Any]]:
         for field, column in COLUMNS.items()
         if getattr(alert, column) != after[field]
     }
-    before_channels, after_channels = _channel_ids(alert.id), sorted(spec.channels)
-    if before_channels != after_channels:
-        changes["channels"] = [before_channels, after_channels]
+    if channels != sorted(spec.channels):
+        changes["channels"] = [channels, sorted(spec.channels)]
     return changes
 
 

@@ -228,7 +228,8 @@ def delete_list(list_id: int) -> dict[str, Any]:
     db.session.delete(target)  # its entries with it (ON DELETE CASCADE)
     db.session.flush()
     _settle()
-    unwatched = sorted(s for s in gone["symbols"] if not is_watched(s))
+    off = select(Symbol.symbol).where(Symbol.symbol.in_(gone["symbols"]), ~Symbol.active)
+    unwatched = sorted(db.session.scalars(off))
     db.session.commit()
     return {"watchlist": gone, "unwatched": unwatched}
 
