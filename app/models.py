@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -53,6 +54,10 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     calendar: Mapped[str | None] = mapped_column(String(16))
     # Decimals the source quotes it in (Yahoo's priceHint: 2 for a stock, 4 for a currency pair).
     price_hint: Mapped[int | None] = mapped_column(SmallInteger)
+    # The windows of its active change alerts, for the alert check's reference prices: set under
+    # this row's lock by every create, edit and cancel (app/alerting/alerts.py); a fire or an
+    # expiry may leave a window no alert uses any more, which costs a lookup, never a missed alert.
+    alert_windows: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -192,6 +197,21 @@ class Alert(db.Model):  # type: ignore[name-defined]
         # The alert check's range scans: the active alerts of a symbol and rule past a price.
         Index(
             "ix_alerts_active_check", "symbol", "rule", "armed", "threshold", postgresql_where=text("status = 'active'")
+        ),
+        # The change rules' scans, per symbol: the armed alerts whose percentage the batch's
+        # largest move reaches, and the disarmed ones of a direction the batch can re-arm.
+        Index(
+            "ix_alerts_armed_change",
+            "symbol",
+            "change_percent",
+            postgresql_where=text("status = 'active' AND rule = 'change' AND armed"),
+        ),
+        Index(
+            "ix_alerts_disarmed_change",
+            "symbol",
+            "direction",
+            "change_percent",
+            postgresql_where=text("status = 'active' AND rule = 'change' AND NOT armed"),
         ),
         # One active alert per rule: a second identical one would only fire twice.
         Index(

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
@@ -29,56 +28,108 @@ from app.pipeline.progress import Span
 from app.web.errors import CONFLICT, ApiError
 from app.web.validation import AlertSpec
 
-# Candidates only: each branch is one range scan of ix_alerts_active_check (symbol, rule, armed,
-# threshold), so the work follows the alerts the batch can change, not every active alert. An
-# armed threshold rule can fire only if the batch reaches it; a disarmed one (every_time, after a
-# fire) can only re-arm if the batch leaves it. Change rules are all candidates (their reference
-# price is per tick).
+# Candidates only: each branch is one range scan of a partial index per batch symbol, so the work
+# follows the batch's symbols and the alerts it can change, not the number of active alerts. An
+# armed rule can fire only if the batch reaches it; a disarmed one (every_time, after a fire) can
+# only re-arm if the batch leaves it.
+# - above / below: ix_alerts_active_check (symbol, rule, armed, threshold) against the batch's
+#   high and low per symbol.
+# - change: the batch's moves per symbol (every tick against the reference of every window the
+#   symbol's change alerts use): ix_alerts_armed_change (symbol, percent) for the
+#   armed ones its largest move reaches, ix_alerts_disarmed_change (symbol, direction, percent)
+#   for the disarmed ones it can re-arm. A window's move may pass another window's alert: it is a
+#   candidate only, ``rules.evaluate`` decides.
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
 _CANDIDATES = text(
     """
     WITH batch AS (
-        SELECT symbol, max(price) AS high, min(price) AS low
-        FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[])) AS b(symbol, price)
+        SELECT * FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]),
+                             CAST(:observed AS timestamptz[])) AS b(symbol, price, observed_at)
+    ),
+    prices AS (SELECT symbol, max(price) AS high, min(price) AS low FROM batch GROUP BY symbol),
+    -- each tick against each window its symbol's change alerts use (symbols.alert_windows): the
+    -- price ``window`` before it, the last stored one at or before then, or with less history than
+    -- that, the oldest one since (one index probe on ticks (symbol, observed_at) each)
+    refs AS (
+        SELECT b.symbol, w.window_seconds, b.observed_at, b.price, coalesce(
+            (SELECT t.price FROM ticks t
+             WHERE t.symbol = b.symbol AND t.observed_at <= b.observed_at - make_interval(secs => w.window_seconds)
+             ORDER BY t.observed_at DESC LIMIT 1),
+            (SELECT t.price FROM ticks t
+             WHERE t.symbol = b.symbol AND t.observed_at > b.observed_at - make_interval(secs => w.window_seconds)
+               AND t.observed_at < b.observed_at
+             ORDER BY t.observed_at LIMIT 1)) AS reference
+        FROM batch b
+        JOIN symbols s ON s.symbol = b.symbol
+        CROSS JOIN LATERAL unnest(s.alert_windows) AS w(window_seconds)
+    ),
+    -- per symbol, over its ticks and windows, in %: the largest |move| (armed alerts it reaches)
+    -- and the smallest move, -move and |move| (disarmed ones it re-arms); a tick without history is
+    -- no move, as rules.holds has it. In float8 (numeric division is most of this step's cost):
+    -- the margin keeps its rounding on the side of more candidates; rules.evaluate decides exactly.
+    moves AS (
+        SELECT symbol, CAST(max(abs(move)) + 1e-6 AS numeric) AS largest, CAST(min(move) - 1e-6 AS numeric) AS up,
+               CAST(-max(move) - 1e-6 AS numeric) AS down, CAST(min(abs(move)) - 1e-6 AS numeric) AS either
+        FROM (SELECT symbol, coalesce((CAST(price AS float8) / CAST(reference AS float8) - 1) * 100, 0) AS move
+              FROM refs) m
         GROUP BY symbol
+    ),
+    candidates AS (
+        SELECT a.* FROM prices b CROSS JOIN LATERAL (
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+                AND a.rule = 'above' AND a.armed AND a.threshold <= b.high
+            UNION ALL
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+                AND a.rule = 'above' AND NOT a.armed AND a.threshold > b.low
+            UNION ALL
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+                AND a.rule = 'below' AND a.armed AND a.threshold >= b.low
+            UNION ALL
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
+                AND a.rule = 'below' AND NOT a.armed AND a.threshold < b.high
+        ) a
+        UNION ALL
+        SELECT a.* FROM moves m CROSS JOIN LATERAL (
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.rule = 'change' AND a.armed
+                AND a.symbol = m.symbol AND a.change_percent <= m.largest
+            UNION ALL
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.rule = 'change' AND NOT a.armed
+                AND a.symbol = m.symbol AND a.direction = 'up' AND a.change_percent > m.up
+            UNION ALL
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.rule = 'change' AND NOT a.armed
+                AND a.symbol = m.symbol AND a.direction = 'down' AND a.change_percent > m.down
+            UNION ALL
+            SELECT * FROM alerts a WHERE a.status = 'active' AND a.rule = 'change' AND NOT a.armed
+                AND a.symbol = m.symbol AND a.direction = 'either' AND a.change_percent > m.either
+        ) a
+    ),
+    -- the references the candidates' rules.evaluate needs: only their (symbol, window)s
+    wanted AS (
+        SELECT r.symbol, r.window_seconds, array_agg(r.observed_at) AS ref_times,
+               array_agg(r.reference) AS ref_prices
+        FROM refs r
+        WHERE (r.symbol, r.window_seconds) IN (SELECT symbol, window_seconds FROM candidates WHERE rule = 'change')
+        GROUP BY r.symbol, r.window_seconds
     )
     SELECT a.id, a.version, a.symbol, a.rule, a.direction, a.threshold, a.change_percent,
-           a.window_seconds, a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at
-    FROM batch b
-    CROSS JOIN LATERAL (
-        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
-            AND a.rule = 'above' AND a.armed AND a.threshold <= b.high
-        UNION ALL
-        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
-            AND a.rule = 'above' AND NOT a.armed AND a.threshold > b.low
-        UNION ALL
-        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
-            AND a.rule = 'below' AND a.armed AND a.threshold >= b.low
-        UNION ALL
-        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol
-            AND a.rule = 'below' AND NOT a.armed AND a.threshold < b.high
-        UNION ALL
-        SELECT * FROM alerts a WHERE a.status = 'active' AND a.symbol = b.symbol AND a.rule = 'change'
-    ) a
+           a.window_seconds, a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at,
+           w.ref_times, w.ref_prices
+    FROM candidates a
+    LEFT JOIN wanted w ON w.symbol = a.symbol AND w.window_seconds = a.window_seconds
     WHERE a.expires_at IS NULL OR a.expires_at > statement_timestamp()
     """
 )
 
-# The price `window` before each tick: the last stored one at or before then, or with less
-# history than that, the oldest one since. One index probe on ticks (symbol, observed_at) each.
-_REFERENCES = text(
+# Under the symbol's row lock (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it lets
+# be), the windows are read in the next statement, after every create that held the lock committed.
+_LOCK_SYMBOL = text("SELECT 1 FROM symbols WHERE symbol = :symbol FOR NO KEY UPDATE")
+_SET_WINDOWS = text(
     """
-    SELECT q.symbol, q.window_seconds, q.observed_at, coalesce(
-        (SELECT t.price FROM ticks t
-         WHERE t.symbol = q.symbol AND t.observed_at <= q.observed_at - make_interval(secs => q.window_seconds)
-         ORDER BY t.observed_at DESC LIMIT 1),
-        (SELECT t.price FROM ticks t
-         WHERE t.symbol = q.symbol AND t.observed_at > q.observed_at - make_interval(secs => q.window_seconds)
-           AND t.observed_at < q.observed_at
-         ORDER BY t.observed_at LIMIT 1)) AS reference
-    FROM unnest(CAST(:symbols AS text[]), CAST(:windows AS int[]), CAST(:observed AS timestamptz[]))
-         AS q(symbol, window_seconds, observed_at)
+    UPDATE symbols SET alert_windows = coalesce(
+        (SELECT array_agg(DISTINCT window_seconds ORDER BY window_seconds) FROM alerts
+         WHERE symbol = :symbol AND status = 'active' AND rule = 'change'), '{}')
+    WHERE symbol = :symbol
     """
 )
 
@@ -173,17 +224,11 @@ def _state(row: Any) -> AlertState:
     )
 
 
-def _references(candidates: list[Any], by_symbol: dict[str, list[Tick]]) -> dict[tuple[str, int, Any], Decimal]:
-    """Reference price of every (symbol, window, tick time) the change candidates need."""
-    wanted = {(c.symbol, c.window_seconds) for c in candidates if c.rule == "change"}
-    keys = [(symbol, window, t.observed_at) for symbol, window in wanted for t in by_symbol[symbol]]
-    if not keys:
-        return {}
-    rows = db.session.execute(
-        _REFERENCES,
-        {"symbols": [k[0] for k in keys], "windows": [k[1] for k in keys], "observed": [k[2] for k in keys]},
-    )
-    return {(r.symbol, r.window_seconds, r.observed_at): r.reference for r in rows if r.reference is not None}
+def set_change_windows(symbol: str) -> None:
+    """Record the windows of the symbol's active change alerts, for ``_CANDIDATES``; called in the
+    transaction of every create, edit and cancel, before its commit."""
+    db.session.execute(_LOCK_SYMBOL, {"symbol": symbol})
+    db.session.execute(_SET_WINDOWS, {"symbol": symbol})
 
 
 def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResult:
@@ -203,17 +248,24 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
     for t in ticks:
         by_symbol[t.symbol].append(t)
     candidates = db.session.execute(
-        _CANDIDATES, {"symbols": [t.symbol for t in ticks], "prices": [t.price for t in ticks]}
+        _CANDIDATES,
+        {
+            "symbols": [t.symbol for t in ticks],
+            "prices": [t.price for t in ticks],
+            "observed": [t.observed_at for t in ticks],
+        },
     ).all()
-    references = _references(candidates, by_symbol)
     changes: list[tuple[Any, Outcome]] = []
+    seen: dict[tuple[str, int | None], list[Observation]] = {}  # the same observations for every alert
     for row in candidates:
-        window = row.window_seconds
-        observations = [
-            Observation(t.price, t.observed_at, t.received_at, references.get((row.symbol, window, t.observed_at)))
-            for t in by_symbol[row.symbol]
-        ]
-        outcome = evaluate(_state(row), observations)
+        key = (row.symbol, row.window_seconds)
+        if key not in seen:
+            references = dict(zip(row.ref_times or (), row.ref_prices or (), strict=True))
+            seen[key] = [
+                Observation(t.price, t.observed_at, t.received_at, references.get(t.observed_at))
+                for t in by_symbol[row.symbol]
+            ]
+        outcome = evaluate(_state(row), seen[key])
         if outcome is not None:
             changes.append((row, outcome))
     if not changes:
@@ -267,6 +319,8 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         raise duplicate_of(spec) from None
     if spec.channels:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
+    if spec.rule == "change":
+        set_change_windows(spec.symbol)
     db.session.commit()
     return with_channels([alert])[0]
 
@@ -303,6 +357,8 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     row = db.session.execute(
         update(Alert).where(Alert.id == alert_id, Alert.status == "active").values(status="cancelled").returning(Alert)
     ).scalar_one_or_none()
+    if row is not None and row.rule == "change":
+        set_change_windows(row.symbol)
     db.session.commit()
     if row is None:
         row = db.session.get(Alert, alert_id)

@@ -28,8 +28,11 @@ def test_alerts_benchmark_runs(ctx):
         return 0.001
 
     results = run_alerts(once, rounds=1, large=100)
-    assert set(results) == {"spread over 500 symbols", "all on one symbol", "hot symbol (batch of one symbol)"}
-    assert len(calls) == 6
+    shapes = ("spread over 500 symbols", "all on one symbol", "hot symbol (batch of one symbol)")
+    assert set(results) == {
+        (kind, shape) for kind in ("above/below", "change", "mixed, 20 % change") for shape in shapes
+    }
+    assert len(calls) == 18
 
 
 def test_ingest_benchmark_stores_every_tick(app, server_env, tmp_path):
