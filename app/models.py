@@ -241,6 +241,9 @@ class Alert(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     triggered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     triggered_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    # Not checked while paused (since then) or snoozed (until then); still active, still expiring.
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    snoozed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Channel(db.Model):  # type: ignore[name-defined]
@@ -253,6 +256,12 @@ class Channel(db.Model):  # type: ignore[name-defined]
     url: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Its health, from every delivery attempt (app/alerting/deliveries.py): failing since the first
+    # failed attempt after the last message it took; null while its last attempt went through.
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AlertChannel(db.Model):  # type: ignore[name-defined]
@@ -263,13 +272,21 @@ class AlertChannel(db.Model):  # type: ignore[name-defined]
 
 
 class AlertEvent(db.Model):  # type: ignore[name-defined]
-    """One occurrence of an alert firing: the tick that fired it."""
+    """What an alert's channels are told of: a fire (the tick that fired it) or its expiry (at
+    ``observed_at``, the alert's expires_at, with no price)."""
 
     __tablename__ = "alert_events"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'fired' AND price IS NOT NULL) OR (kind = 'expired' AND price IS NULL)",
+            name="ck_alert_events_kind",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
-    price: Mapped[Decimal] = mapped_column(PRICE)
+    kind: Mapped[str] = mapped_column(String(7), server_default=text("'fired'"))
+    price: Mapped[Decimal | None] = mapped_column(PRICE)
     reference_price: Mapped[Decimal | None] = mapped_column(PRICE)
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

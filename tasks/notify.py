@@ -92,9 +92,13 @@ def sweep() -> int:
     settings: Settings = current_app.config["SETTINGS"]
     client = redis_client()
     expired = expire_alerts()
-    if expired:
-        log.info("expired %d alerts: %s", len(expired), [a["id"] for a in expired])
-        publish(client, ALERTS_CHANNEL, [{"type": "alert_expired", "alert": a} for a in expired])
+    if expired.fired:
+        log.info(
+            "expired %d alerts: %s; telling their channels (%d deliveries)",
+            len(expired.fired), [a["id"] for a in expired.fired], len(expired.deliveries),
+        )  # fmt: skip
+        publish(client, ALERTS_CHANNEL, [{"type": "alert_expired", "alert": a} for a in expired.fired])
+        enqueue_deliveries(expired.deliveries)
     due = claim_due(stale_seconds=settings.broker_visibility_timeout_seconds)
     if due:
         log.info("queueing %d due deliveries (retries, or tasks lost with a worker)", len(due))

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.channels import check_channel_ids
-from app.alerting.rules import AlertState, Observation, Outcome, describe_rule, evaluate
+from app.alerting.channels import channel_health, check_channel_ids
+from app.alerting.rules import AlertState, Observation, Outcome, describe_alert, evaluate
 from app.extensions import db
 from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
@@ -117,7 +118,8 @@ _CANDIDATES = text(
            w.ref_times, w.ref_prices
     FROM candidates a
     LEFT JOIN wanted w ON w.symbol = a.symbol AND w.window_seconds = a.window_seconds
-    WHERE a.expires_at IS NULL OR a.expires_at > statement_timestamp()
+    WHERE (a.expires_at IS NULL OR a.expires_at > statement_timestamp()) AND a.paused_at IS NULL
+      AND (a.snoozed_until IS NULL OR a.snoozed_until <= statement_timestamp())
     """
 )
 
@@ -178,12 +180,14 @@ _APPLY = text(
 
 @dataclass(frozen=True)
 class CheckResult:
-    fired: list[dict[str, Any]]  # alert_json of each alert that fired, with its event id
+    fired: list[dict[str, Any]]  # alert_json of each alert that fired (with its event id) or expired
     deliveries: list[int]  # delivery ids to send, one per fired alert and channel
 
 
 def alert_json(alert: Any) -> dict[str, Any]:
-    """An alert row (model or result row) as the API and the relay show it."""
+    """An alert row (model or result row) as the API and the relay show it. ``checked``: whether
+    the alert check looks at it now (active, neither paused nor snoozed)."""
+    snoozed = alert.snoozed_until is not None and alert.snoozed_until > datetime.now(UTC)
     return {
         "id": alert.id,
         "symbol": alert.symbol,
@@ -192,9 +196,7 @@ def alert_json(alert: Any) -> dict[str, Any]:
         "threshold": None if alert.threshold is None else float(alert.threshold),
         "percent": None if alert.change_percent is None else float(alert.change_percent),
         "window": alert.window_seconds,
-        "condition": describe_rule(
-            alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds
-        ),
+        "condition": describe_alert(alert),
         "frequency": alert.frequency,
         "cooldown": alert.cooldown_seconds if alert.frequency == "every_time" else None,
         "expires_at": alert.expires_at.isoformat() if alert.expires_at else None,
@@ -204,6 +206,9 @@ def alert_json(alert: Any) -> dict[str, Any]:
         "created_at": alert.created_at.isoformat(),
         "triggered_at": alert.triggered_at.isoformat() if alert.triggered_at else None,
         "triggered_price": None if alert.triggered_price is None else float(alert.triggered_price),
+        "paused_at": alert.paused_at.isoformat() if alert.paused_at else None,
+        "snoozed_until": alert.snoozed_until.isoformat() if snoozed else None,
+        "checked": alert.status == "active" and alert.paused_at is None and not snoozed,
     }
 
 
@@ -348,7 +353,7 @@ def duplicate_of(spec: AlertSpec) -> ApiError:
     same = [getattr(Alert, name) == getattr(spec, name) for name in ALERT_IDENTITY]
     existing = db.session.scalars(select(Alert).where(Alert.status == "active", *same)).first()
     name = f"#{existing.id} " if existing else ""
-    rule = describe_rule(spec.rule, spec.direction, spec.threshold, spec.change_percent, spec.window_seconds)
+    rule = describe_alert(spec)
     return ApiError(409, f"an identical alert is already active: {name}{spec.symbol} {rule}, {spec.frequency}")
 
 
@@ -365,16 +370,39 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     return None if row is None else with_channels([row])[0]
 
 
-def expire_alerts() -> list[dict[str, Any]]:
-    """Mark active alerts past their expires_at as expired; returns them."""
-    rows = db.session.scalars(
-        update(Alert)
-        .where(Alert.status == "active", Alert.expires_at <= text("statement_timestamp()"))
-        .values(status="expired", version=Alert.version + 1)
-        .returning(Alert)
-    ).all()
+_EXPIRE = text(
+    """
+    WITH expired AS (
+        UPDATE alerts SET status = 'expired', version = version + 1
+        WHERE status = 'active' AND expires_at <= statement_timestamp()
+        RETURNING id, expires_at
+    ),
+    events AS (
+        INSERT INTO alert_events (alert_id, kind, observed_at)
+        SELECT id, 'expired', expires_at FROM expired
+        RETURNING id, alert_id
+    ),
+    queued AS (
+        INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
+        SELECT e.id, ch.id, ch.name, statement_timestamp()
+        FROM events e
+        JOIN alert_channels ac ON ac.alert_id = e.alert_id
+        JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
+        RETURNING id
+    )
+    SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM expired) AS alerts,
+           (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM queued) AS deliveries
+    """
+)
+
+
+def expire_alerts() -> CheckResult:
+    """Mark active alerts past their expires_at as expired, each with an ``expired`` event and a
+    delivery to each of its channels (the message says it expired), in one transaction."""
+    ids, deliveries = db.session.execute(_EXPIRE).one()
     db.session.commit()
-    return [alert_json(r) for r in rows]
+    expired = db.session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id)) if ids else []
+    return CheckResult([alert_json(a) for a in expired], list(deliveries))
 
 
 def list_alerts(status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -399,13 +427,17 @@ def with_channels(alerts: list[Alert]) -> list[dict[str, Any]]:
     deliveries: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if ids:
         rows = db.session.execute(
-            select(AlertChannel.alert_id, Channel.id, Channel.name)
+            select(AlertChannel.alert_id, Channel)
             .join(Channel, Channel.id == AlertChannel.channel_id)
             .where(AlertChannel.alert_id.in_(ids))
             .order_by(Channel.name)
         )
-        for alert_id, channel_id, name in rows:
-            channels[alert_id].append({"id": channel_id, "name": name})
+        for alert_id, channel in rows:
+            health = channel_health(channel)
+            channels[alert_id].append(
+                {"id": channel.id, "name": channel.name, "enabled": channel.enabled}
+                | {k: health[k] for k in ("failing_since", "last_error")}
+            )
         latest = (
             select(AlertEvent.alert_id, db.func.max(AlertEvent.id).label("event_id"))
             .where(AlertEvent.alert_id.in_(ids))
@@ -435,7 +467,7 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
 
 
 def alert_events(alert_id: int, limit: int = 100) -> list[dict[str, Any]]:
-    """The alert's fires, newest first, each with its deliveries."""
+    """The alert's fires and its expiry (``kind``), newest first, each with its deliveries."""
     events = list(
         db.session.scalars(
             select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id.desc()).limit(limit)
@@ -449,7 +481,8 @@ def alert_events(alert_id: int, limit: int = 100) -> list[dict[str, Any]]:
     return [
         {
             "id": e.id,
-            "price": float(e.price),
+            "kind": e.kind,
+            "price": None if e.price is None else float(e.price),
             "reference_price": None if e.reference_price is None else float(e.reference_price),
             "observed_at": e.observed_at.isoformat(),
             "fired_at": e.fired_at.isoformat(),
@@ -466,7 +499,7 @@ def fires_after(after: int | None, limit: int) -> dict[str, Any]:
     """Fires (events) with an id above ``after``, oldest first, at most ``limit``; without ``after``,
     the newest ``limit``. With the newest event id, so that a page that was away asks for what it
     missed, and then from there."""
-    query = select(AlertEvent, Alert).join(Alert, Alert.id == AlertEvent.alert_id)
+    query = select(AlertEvent, Alert).join(Alert, Alert.id == AlertEvent.alert_id).where(AlertEvent.kind == "fired")
     if after is None:
         rows = list(db.session.execute(query.order_by(AlertEvent.id.desc()).limit(limit)))[::-1]
         more = False
@@ -474,7 +507,7 @@ def fires_after(after: int | None, limit: int) -> dict[str, Any]:
         rows = list(db.session.execute(query.where(AlertEvent.id > after).order_by(AlertEvent.id).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
-    newest = db.session.scalar(select(func.max(AlertEvent.id))) or 0
+    newest = db.session.scalar(select(func.max(AlertEvent.id)).where(AlertEvent.kind == "fired")) or 0
     fired = [
         {
             "event_id": event.id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -20,8 +21,9 @@ from apprise.manager_plugins import NotificationManager
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.alerting.rules import describe_alert
 from app.extensions import db
-from app.models import Channel
+from app.models import Alert, AlertChannel, Channel
 from app.pipeline.deadline import DeadlineExceeded, call_with_deadline
 from app.web.errors import CONFLICT, INVALID, UNPROCESSABLE, ApiError
 from app.web.validation import parse_name
@@ -144,6 +146,16 @@ def channel_json(channel: Channel) -> dict[str, Any]:
         "service": type(apprise.Apprise.instantiate(channel.url)).__name__.removeprefix("Notify"),
         "enabled": channel.enabled,
         "created_at": channel.created_at.isoformat(),
+    } | channel_health(channel)
+
+
+def channel_health(channel: Any) -> dict[str, Any]:
+    """``failing_since`` (null: its last attempt went through, or none yet), the last error and when."""
+    return {
+        "failing_since": channel.failing_since.isoformat() if channel.failing_since else None,
+        "last_error": channel.last_error if channel.failing_since else None,
+        "last_error_at": channel.last_error_at.isoformat() if channel.last_error_at else None,
+        "last_sent_at": channel.last_sent_at.isoformat() if channel.last_sent_at else None,
     }
 
 
@@ -167,7 +179,26 @@ def create_channel(body: Any, max_channels: int | None = None) -> dict[str, Any]
 
 
 def list_channels() -> list[dict[str, Any]]:
-    return [channel_json(c) for c in db.session.scalars(select(Channel).order_by(Channel.name))]
+    """Every channel with the active alerts that use it (the page names them before a delete)."""
+    used = _active_alerts()
+    channels = db.session.scalars(select(Channel).order_by(Channel.name))
+    return [channel_json(c) | {"alerts": used[c.id]} for c in channels]
+
+
+def _active_alerts(channel_id: int | None = None) -> dict[int, list[dict[str, Any]]]:
+    """The active alerts of each channel (or of one): id, symbol, condition."""
+    query = (
+        select(AlertChannel.channel_id, Alert)
+        .join(Alert, Alert.id == AlertChannel.alert_id)
+        .where(Alert.status == "active")
+        .order_by(Alert.symbol, Alert.id)
+    )
+    if channel_id is not None:
+        query = query.where(AlertChannel.channel_id == channel_id)
+    used: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for channel, alert in db.session.execute(query):
+        used[channel].append({"id": alert.id, "symbol": alert.symbol, "condition": describe_alert(alert)})
+    return used
 
 
 def get_channel(channel_id: int) -> Channel:
@@ -187,8 +218,9 @@ def set_enabled(channel_id: int, enabled: object) -> dict[str, Any]:
 
 
 def delete_channel(channel_id: int) -> dict[str, Any]:
-    """Forget the channel and its URL; past deliveries keep its name."""
-    shown = channel_json(get_channel(channel_id))
+    """Forget the channel and its URL; past deliveries keep its name. The answer names the active
+    alerts it was taken from (``alerts``)."""
+    shown = channel_json(get_channel(channel_id)) | {"alerts": _active_alerts(channel_id)[channel_id]}
     db.session.execute(delete(Channel).where(Channel.id == channel_id))
     db.session.commit()
     return shown

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from app.alerting.channels import send
-from app.alerting.rules import describe_fire, describe_rule, format_duration, format_price
+from app.alerting.rules import describe_alert, describe_fire, format_duration, format_price
 from app.extensions import db
 from app.market.watchlist import decimals_of
 from app.models import Alert, AlertEvent, Channel, Delivery
@@ -44,6 +44,28 @@ _CLAIM_DUE = text(
 )
 
 
+# A channel's health after an attempt. Attempts may commit out of order (two workers): each
+# statement keeps the newest outcome, and a success clears the failure only if it came after it.
+_SENT = text(
+    """
+    UPDATE channels SET
+        last_sent_at = greatest(last_sent_at, :at),
+        failing_since = CASE WHEN last_error_at IS NULL OR last_error_at < :at THEN NULL ELSE failing_since END
+    WHERE id = :id
+    """
+)
+_FAILED = text(
+    """
+    UPDATE channels SET
+        last_error = CASE WHEN last_error_at IS NULL OR last_error_at <= :at THEN :error ELSE last_error END,
+        last_error_at = greatest(last_error_at, :at),
+        failing_since = CASE WHEN failing_since IS NULL AND (last_sent_at IS NULL OR last_sent_at < :at) THEN :at
+                             ELSE failing_since END
+    WHERE id = :id
+    """
+)
+
+
 @dataclass(frozen=True)
 class Attempt:
     """What one try did: ``retry_in`` seconds when it failed and will be tried again."""
@@ -61,29 +83,37 @@ def backoff_seconds(attempts: int, base: float) -> float:
 def message(
     alert: Alert, event: AlertEvent, public_url: str, zone: tzinfo | None = None, decimals: int | None = None
 ) -> tuple[str, str]:
-    """(title, body) of the notification for one fire: times in ``zone`` (the server's if None),
-    named; prices in the symbol's ``decimals`` (its source's), else by magnitude."""
-    what = describe_fire(
-        alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price, decimals
-    )
+    """(title, body) of the notification for one fire or expiry: times in ``zone`` (the server's
+    if None), named; prices in the symbol's ``decimals`` (its source's), else by magnitude."""
     when = event.observed_at.astimezone(zone)
-    rule = describe_rule(
-        alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds, decimals
-    )
+    rule = describe_alert(alert, decimals)
     frequency = (
         f"every time, at most every {format_duration(alert.cooldown_seconds)}"
         if alert.frequency == "every_time"
         else "once"
     )
-    lines = [
-        f"{alert.symbol} {what}",
-        f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",
-        f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
-    ]
+    if event.kind == "expired":
+        fired = f"it fired {alert.fire_count} times" if alert.fire_count != 1 else "it fired once"
+        lines = [
+            f"Alert #{alert.id} on {alert.symbol} expired at {when:%Y-%m-%d %H:%M:%S %Z}:"
+            f" {fired if alert.fire_count else 'it never fired'}.",
+            f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
+        ]
+        title = f"Stock Ticker: alert on {alert.symbol} expired ({rule})"
+    else:
+        what = describe_fire(
+            alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price, decimals
+        )
+        lines = [
+            f"{alert.symbol} {what}",
+            f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",
+            f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
+        ]
+        title = f"Stock Ticker: {alert.symbol} {what}"
     if alert.note:
         lines.append(f"Note: {alert.note}")
     lines.append(f"Dashboard: {public_url}")
-    return f"Stock Ticker: {alert.symbol} {what}", "\n".join(lines)
+    return title, "\n".join(lines)
 
 
 def attempt_delivery(delivery_id: int, settings: Settings, requeue_within: float = 0.0) -> Attempt:
@@ -114,6 +144,8 @@ def attempt_delivery(delivery_id: int, settings: Settings, requeue_within: float
     delivery.attempts += 1
     delivery.last_error = error
     now = datetime.now(UTC)
+    if delivery.channel_id is not None:
+        db.session.execute(_SENT if error is None else _FAILED, {"id": delivery.channel_id, "at": now, "error": error})
     result: Attempt
     if error is None:
         delivery.status, delivery.sent_at = "sent", now

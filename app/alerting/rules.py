@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 MIN_WINDOW_SECONDS = 5 * 60
 MAX_WINDOW_SECONDS = 7 * 24 * 3600
@@ -140,6 +141,13 @@ def describe_rule(
     way = {"up": "up ", "down": "down ", "either": ""}[direction]
     either = " either way" if direction == "either" else ""
     return f"moves {way}{format_percent(percent)}{either} within {format_duration(window)}"  # type: ignore[arg-type]
+
+
+def describe_alert(alert: Any, decimals: int | None = None) -> str:
+    """``describe_rule`` of an alert row (model or result row)."""
+    return describe_rule(
+        alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds, decimals
+    )
 
 
 def describe_fire(

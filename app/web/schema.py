@@ -384,9 +384,19 @@ class AlertEditOut(Struct):
     changes: Annotated[dict[str, list[Any]], Meta(description="each changed field: [before, after]")]
 
 
+class Snooze(Struct):
+    """One of: ``until`` a time, or ``for`` a duration (1 min to 30 d)."""
+
+    until: Instant | None = None
+    for_: Annotated[int, Meta(ge=60, le=30 * 86400)] | DurationText | None = field(default=None, name="for")
+
+
 class ChannelRef(Struct):
     id: int
     name: str
+    enabled: bool = True
+    failing_since: datetime | None = None  # its last delivery attempts failed since then
+    last_error: str | None = None
 
 
 class Delivery(Struct):
@@ -417,6 +427,9 @@ class Alert(Struct):
     created_at: datetime
     triggered_at: datetime | None
     triggered_price: float | None
+    paused_at: datetime | None = None
+    snoozed_until: datetime | None = None  # while ahead
+    checked: bool = True  # whether the alert check looks at it now: active, neither paused nor snoozed
     channels: list[ChannelRef] = []
     last_deliveries: list[Delivery] = []
 
@@ -431,7 +444,8 @@ class AlertList(Struct):
 
 class AlertEvent(Struct):
     id: int
-    price: float
+    kind: Literal["fired", "expired"]
+    price: float | None  # the tick that fired it; null for an expiry
     reference_price: float | None
     observed_at: datetime
     fired_at: datetime
@@ -480,6 +494,12 @@ class ChannelChange(Struct):
     enabled: bool
 
 
+class ChannelAlert(Struct):
+    id: int
+    symbol: str
+    condition: str
+
+
 class Channel(Struct):
     id: int
     name: str
@@ -487,6 +507,11 @@ class Channel(Struct):
     service: str
     enabled: bool
     created_at: datetime
+    failing_since: datetime | None = None  # its delivery attempts have failed since then (null: healthy)
+    last_error: str | None = None  # while failing
+    last_error_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    alerts: list[ChannelAlert] = []  # the active alerts that use it (a delete takes it from them)
 
 
 class OneChannel(Struct):

@@ -37,7 +37,8 @@ def test_an_edit_keeps_the_alert_its_fires_and_says_what_changed(client, ctx):
     assert (alert["id"], alert["threshold"], alert["note"]) == (alert_id, 105000.0, "take profit")
     assert alert["fire_count"] == 1
     assert alert["condition"] == "at or above 105,000.00"
-    assert alert["channels"] == [{"id": phone, "name": "phone"}] and alert["status"] == "active"
+    healthy = {"enabled": True, "failing_since": None, "last_error": None}
+    assert alert["channels"] == [{"id": phone, "name": "phone"} | healthy] and alert["status"] == "active"
     assert client.get(f"/api/alerts/{alert_id}").json["alert"] == alert
     history = client.get(f"/api/alerts/{alert_id}/events").json
     assert len(history["events"]) == 1  # the fire before the edit, with its delivery

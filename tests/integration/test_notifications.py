@@ -216,6 +216,10 @@ def test_a_receiver_failing_twice_gets_one_message_on_the_third_attempt(api, app
     assert [r.status_code for _, r in httpserver.log] == [500, 500, 200]
     assert len(posts(httpserver)) == 1
     assert len({request.headers["Idempotency-Key"] for request, _ in httpserver.log}) == 1  # one key, 3 tries
+    # the two failures made it failing; the message it took made it healthy again
+    channel = api.call("GET", "/api/channels").json()["channels"][0]
+    assert (channel["failing_since"], channel["last_error"]) == (None, None)
+    assert channel["last_sent_at"] > channel["last_error_at"]
 
 
 def test_a_receiver_slower_than_apprises_own_4_s_is_waited_for_up_to_the_timeout(httpserver: HTTPServer):
@@ -244,7 +248,34 @@ def test_a_receiver_down_for_good_fails_while_the_other_channel_is_sent(api, app
     rows = {d.channel_name: d for d in wait_for(settled, 60, "one delivery failed, one sent")}
     assert rows["dead"].attempts == MAX_ATTEMPTS and "Connection error" in rows["dead"].last_error
     assert rows["alive"].attempts == 1 and len(posts(httpserver)) == 1
-    assert_no_secret(rows["dead"].last_error, stack.dump_logs())
+    # the channel says it is failing, since its first attempt, with the error, here and on the alert
+    channels = {c["name"]: c for c in api.call("GET", "/api/channels").json()["channels"]}
+    assert channels["dead"]["last_error"] == rows["dead"].last_error
+    assert datetime.fromisoformat(channels["dead"]["failing_since"]) < rows["dead"].next_attempt_at
+    assert (channels["alive"]["failing_since"], channels["alive"]["last_error"]) == (None, None)
+    alert = api.call("GET", "/api/alerts").json()["alerts"][0]
+    on_alert = {c["name"]: (c["failing_since"], c["last_error"]) for c in alert["channels"]}
+    assert on_alert == {
+        "alive": (None, None),
+        "dead": (channels["dead"]["failing_since"], channels["dead"]["last_error"]),
+    }
+    assert_no_secret(rows["dead"].last_error, stack.dump_logs(), *api.seen)
+
+
+def test_an_expired_alert_tells_its_channel_once(api, app, httpserver):
+    httpserver.expect_request(f"/hook/{SECRET}", method="POST").respond_with_data("ok")
+    hook = api.channel("hook", webhook_url(httpserver))
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    alert_id = api.alert(symbol="BTC-USD", rule="above", threshold=10**9, expires_at=soon, channels=[hook], note="x")
+    # the sweep (every 10 s) expires it and queues the message
+    wait_for(lambda: [d.status for d in deliveries(app)] == ["sent"], 45, "the expiry told to the channel")
+    [post] = posts(httpserver)
+    assert post["title"] == "Stock Ticker: alert on BTC-USD expired (at or above 1,000,000,000.00)"
+    assert f"Alert #{alert_id} on BTC-USD expired at " in post["message"] and "it never fired." in post["message"]
+    assert api.call("GET", f"/api/alerts/{alert_id}").json()["alert"]["status"] == "expired"
+    assert [(e["kind"], e["price"], len(e["deliveries"])) for e in api.events(alert_id)] == [("expired", None, 1)]
+    time.sleep(1)
+    assert len(posts(httpserver)) == 1
 
 
 def postdated_alerts(api: Api, app, seconds: int, **body) -> list[int]:

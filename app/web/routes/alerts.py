@@ -1,10 +1,10 @@
-"""Alerts: list, create, cancel, and each one's fires with their deliveries."""
+"""Alerts: list, create, edit, pause, snooze, cancel and restore, and each one's fires with their deliveries."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.alerting import alerts, edits
+from app.alerting import alerts, edits, pausing
 from app.market import prices
 from app.models import STATUSES
 from app.pipeline.pubsub import tell_pages
@@ -62,6 +62,42 @@ def edit_alert(alert_id: int) -> Response:
     alert = edits.edit_alert(alert_id, json_body())
     if alert is None:
         raise ApiError(404, f"no alert with id {alert_id}")
+    tell_pages(redis_client(), {"type": "alert_changed", "alert": alert})
+    return jsonify(alert=alert)
+
+
+@bp.post("/api/alerts/<int:alert_id>/pause")
+@documented(answers(200, S.OneAlert, 404, 409), "alerts")
+def pause_alert(alert_id: int) -> Response:
+    """Stop checking the alert until it is resumed; it stays active and still expires."""
+    return _changed(pausing.pause(alert_id))
+
+
+@bp.post("/api/alerts/<int:alert_id>/snooze")
+@documented(answers(200, S.OneAlert, 404, 409, 413, 415, 422), "alerts", json=S.Snooze)
+def snooze_alert(alert_id: int) -> Response:
+    """Stop checking the alert until a time, given as ``until`` or as a duration ``for``."""
+    return _changed(pausing.snooze(alert_id, json_body()))
+
+
+@bp.post("/api/alerts/<int:alert_id>/resume")
+@documented(answers(200, S.OneAlert, 404, 409), "alerts")
+def resume_alert(alert_id: int) -> Response:
+    """End the alert's pause and snooze: it is checked from the next tick."""
+    return _changed(pausing.resume(alert_id))
+
+
+@bp.post("/api/alerts/<int:alert_id>/restore")
+@documented(answers(200, S.OneAlert, 404, 409), "alerts")
+def restore_alert(alert_id: int) -> Response:
+    """Make a cancelled alert active again, with its id, fires and deliveries (the page's Undo)."""
+    settings = current_app.config["SETTINGS"]
+    alert = pausing.restore(alert_id, settings.max_active_alerts, settings.max_alerts_per_symbol)
+    tell_pages(redis_client(), {"type": "alert_created", "alert": alert})
+    return jsonify(alert=alert)
+
+
+def _changed(alert: dict) -> Response:
     tell_pages(redis_client(), {"type": "alert_changed", "alert": alert})
     return jsonify(alert=alert)
 
