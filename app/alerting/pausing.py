@@ -66,8 +66,11 @@ def pause(alert_id: int) -> dict[str, Any]:
 def snooze(alert_id: int, body: object, now: datetime | None = None) -> dict[str, Any]:
     """Stop checking the alert until a time: ``{"until": ISO time}`` or ``{"for": "1h"}``
     (1 min to 30 d ahead). A new snooze replaces the one before."""
-    if not isinstance(body, dict) or ("until" in body) == ("for" in body):
-        raise ApiError(INVALID, 'send {"until": "2026-12-07T09:00:00Z"} or {"for": "1h"}', "until")
+    example = 'send {"until": "2026-12-07T09:00:00Z"} or {"for": "1h"}'
+    if not isinstance(body, dict):
+        raise ApiError(INVALID, example, "until")
+    if (body.get("until") is None) == (body.get("for") is None):  # neither, or both
+        raise ApiError(UNPROCESSABLE, f"{example}: one of the two", "until")
     now = now or datetime.now(UTC)
     if "for" in body:
         until = now + timedelta(seconds=parse_duration(body["for"], "for", MIN_SNOOZE_SECONDS, MAX_SNOOZE_SECONDS))

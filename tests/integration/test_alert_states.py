@@ -57,8 +57,9 @@ def test_snooze_until_a_time_and_its_refusals(client, ctx):
     assert datetime.fromisoformat(answer.json["alert"]["snoozed_until"]) == later
     version = db.session.scalar(select(Alert.version).where(Alert.id == alert_id))
     refusals = {
-        "both": ({"until": later.isoformat(), "for": "1h"}, 400, "until"),
-        "neither": ({}, 400, "until"),
+        "both": ({"until": later.isoformat(), "for": "1h"}, 422, "until"),
+        "neither": ({}, 422, "until"),
+        "not an object": ([], 400, "until"),
         "past": ({"until": "2020-01-01T00:00:00Z"}, 422, "until"),
         "too far": ({"for": "31d"}, 422, "for"),
         "not a duration": ({"for": "soon"}, 400, "for"),

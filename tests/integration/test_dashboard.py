@@ -18,6 +18,7 @@ from app.market.sources.simulated import next_price
 from app.models import Alert
 from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL
 from devstack.processes import Stack
+from devstack.servers import free_port
 from tests.conftest import ARTIFACTS
 from tests.integration.browser import LOGIN_ENV, XSS, card, older_tick, open_page, wait_for_prices
 from tests.integration.helpers import make_alert, wait_for
@@ -93,6 +94,70 @@ def test_an_alert_can_be_created_and_deleted(page: Page, stack: Stack):
         "alerts"
     ]
     assert [a["id"] for a in cancelled] == [alert_id]
+    # Undo, for 10 s: the same alert back (its id), active again
+    undo = page.locator("#undo")
+    expect(undo).to_contain_text("Deleted alert ETH-USD at or below 12.5000.")
+    undo.get_by_role("button", name="Undo").click()
+    expect(undo).to_contain_text("Alert ETH-USD at or below 12.5000 is back.")
+    expect(item).to_have_count(1)
+    assert item.get_attribute("data-id") == str(alert_id)
+    active = requests.get(f"{stack.base_url}/api/alerts?status=active", headers=stack.headers, timeout=5).json()
+    assert [a["id"] for a in active["alerts"]] == [alert_id]
+    expect(undo).to_be_hidden(timeout=15_000)  # the offer goes after 10 s
+
+
+def test_alerts_are_paused_snoozed_and_resumed_and_every_tab_follows(browser, stack: Stack):
+    context, page, errors = open_page(browser, stack.base_url, width=1440, color_scheme="dark")
+    other_context, other, other_errors = open_page(browser, stack.base_url, width=390, height=844)
+    made = requests.post(
+        f"{stack.base_url}/api/alerts",
+        json={"symbol": "BTC-USD", "rule": "above", "threshold": 10**9},
+        headers=stack.headers,
+        timeout=5,
+    ).json()["alert"]
+    item, there = (p.locator(f'#active-alerts li[data-id="{made["id"]}"]') for p in (page, other))
+    words = "BTC-USD at or above 1,000,000,000.00"
+    item.get_by_role("button", name=f"Pause alert {words}").click()
+    for shown in (item, there):
+        expect(shown.locator(".resting")).to_contain_text("Paused since ")
+        expect(shown).to_have_attribute("data-resting", "true")
+    expect(item.get_by_role("button", name=f"Resume alert {words}")).to_be_focused()
+    page.screenshot(path=str(ARTIFACTS / "alerts-paused-1440-dark.png"))
+    item.get_by_role("button", name=f"Resume alert {words}").click()
+    expect(there.locator(".resting")).to_have_count(0)
+    other.locator(".alert-lists").screenshot(path=str(ARTIFACTS / "alerts-active-390.png"))
+    other.get_by_role("combobox", name=f"Snooze alert {words}").select_option("8h")
+    expect(there.locator(".resting")).to_contain_text("Snoozed until ")
+    expect(item.locator(".resting")).to_contain_text("Snoozed until ")
+    other.locator(".alert-lists").screenshot(path=str(ARTIFACTS / "alerts-snoozed-390.png"))
+    # at 390 px the words keep the width; the tools wrap under them
+    box, tools = there.locator(".alert-text").bounding_box(), there.locator(".actions").bounding_box()
+    assert box["width"] > 250 and tools["y"] >= box["y"] + box["height"] - 1
+    stored = requests.get(f"{stack.base_url}/api/alerts/{made['id']}", headers=stack.headers, timeout=5).json()
+    until = datetime.fromisoformat(stored["alert"]["snoozed_until"])
+    assert timedelta(hours=7, minutes=59) < until - datetime.now(UTC) <= timedelta(hours=8)
+    assert stored["alert"]["checked"] is False
+    context.close()
+    other_context.close()
+    assert errors == [] and other_errors == []
+
+
+def test_an_expiry_is_announced_and_listed_under_expired(page: Page, stack: Stack, app):
+    soon = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    made = requests.post(
+        f"{stack.base_url}/api/alerts",
+        json={"symbol": "ETH-USD", "rule": "below", "threshold": 1, "expires_at": soon},
+        headers=stack.headers,
+        timeout=5,
+    ).json()["alert"]
+    expect(page.locator(f'#active-alerts li[data-id="{made["id"]}"]')).to_have_count(1)
+    # the sweep (every 10 s) expires it: the page says so and moves it
+    expired = page.locator(f'#expired-alerts li[data-id="{made["id"]}"]')
+    expect(expired).to_contain_text("ETH-USD at or below 1.0000: expired, never fired", timeout=30_000)
+    expect(page.locator("#banners")).to_contain_text("Alert expired: ETH-USD at or below 1.0000, it never fired.")
+    expect(page.locator(f'#active-alerts li[data-id="{made["id"]}"]')).to_have_count(0)
+    page.reload()
+    expect(page.locator(f'#expired-alerts li[data-id="{made["id"]}"]')).to_contain_text("expired, never fired")
 
 
 def test_bad_input_is_explained_next_to_the_field_and_nothing_is_saved(page: Page, stack: Stack):
@@ -305,6 +370,40 @@ def test_channels_are_added_masked_tested_and_chosen_for_a_change_alert(page: Pa
     assert (body["rule"], body["direction"], body["percent"], body["window"], body["cooldown"]) == (
         "change", "down", 7.5, 86400, 3600,
     )  # fmt: skip
+    # deleting a channel that an alert uses asks first, naming the alert; "Keep it" keeps it
+    item.get_by_role("button", name="Delete channel team hook").click()
+    confirm = item.locator(".channel-confirm")
+    expect(confirm).to_contain_text("1 active alert sends to team hook")
+    expect(confirm).to_contain_text(f"#{body['id']} DOGE-USD moves down 7.5 % within 24 h")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-1440-channel-delete-confirm.png"))
+    confirm.get_by_role("button", name="Keep it").click()
+    expect(confirm).to_have_count(0)
+    expect(item).to_have_count(1)
+    item.get_by_role("button", name="Delete channel team hook").click()
+    item.locator(".channel-confirm").get_by_role("button", name="Delete team hook").click()
+    expect(page.locator("#channels li")).to_have_count(0)
+
+
+def test_a_failing_channel_says_so_on_the_channel_and_on_its_alerts(page: Page, stack: Stack, app):
+    dead = f"json://127.0.0.1:{free_port()}/down/{SECRET}"
+    made = requests.post(
+        f"{stack.base_url}/api/channels", json={"name": "pager", "url": dead}, headers=stack.headers, timeout=5
+    ).json()["channel"]
+    alert = {"symbol": "BTC-USD", "rule": "above", "threshold": "0.01", "channels": [made["id"]]}
+    requests.post(f"{stack.base_url}/api/alerts", json=alert, headers=stack.headers, timeout=5)
+    # it fires at the next price; its first attempt fails (nothing listens there)
+    channel = page.locator("#channels li")
+
+    def failing() -> bool:
+        page.reload()
+        return page.locator("#channels li .failing").count() == 1
+
+    wait_for(failing, 45, "the channel shown failing")
+    expect(channel.locator(".failing")).to_contain_text("Failing since ")
+    expect(channel.locator(".failing")).to_contain_text("Connection error")
+    triggered = page.locator("#triggered-alerts li").first
+    expect(triggered.locator(".meta").first).to_contain_text("→ pager (failing since ")
+    assert SECRET not in page.content()
 
 
 @pytest.mark.parametrize("width", [390, 1440])

@@ -67,7 +67,7 @@ def test_a_refused_symbol_is_explained_beside_the_box_and_what_was_typed_stays(p
     assert order(page) == ["BTC-USD", "ETH-USD", "DOGE-USD"]
 
 
-def test_a_removed_card_goes_in_every_tab_and_its_alert_shows_paused(browser: Browser, page: Page, stack: Stack):
+def test_a_removed_card_goes_everywhere_its_alert_waits_undo_puts_it_back(browser: Browser, page: Page, stack: Stack):
     wait_for_prices(page)
     created = requests.post(
         f"{stack.base_url}/api/alerts",
@@ -87,9 +87,16 @@ def test_a_removed_card_goes_in_every_tab_and_its_alert_shows_paused(browser: Br
         expect(card(other, "ETH-USD")).to_have_count(0)  # told through the socket
         paused = page.locator("#active-alerts li").filter(has_text="ETH-USD")
         expect(paused.locator(".distance")).to_have_text(
-            "paused: ETH-USD is not on the watchlist (add it again to resume)"
+            "waiting: ETH-USD is not on a watchlist (add it again to check it)"
         )
         assert stored_order(stack) == ["BTC-USD", "DOGE-USD"]
+        # Undo puts it back where it was, for every tab
+        page.locator("#undo").get_by_role("button", name="Undo").click()
+        expect(page.locator("#undo")).to_contain_text("ETH-USD is back on Watchlist.")
+        wait_for(lambda: stored_order(stack) == ["BTC-USD", "ETH-USD", "DOGE-USD"], 10, "the card back in its place")
+        expect(other.locator("#cards .card")).to_have_count(3)
+        assert order(other) == ["BTC-USD", "ETH-USD", "DOGE-USD"]
+        expect(paused.locator(".distance")).not_to_contain_text("waiting")
         assert errors == []
     finally:
         other_context.close()

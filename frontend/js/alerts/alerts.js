@@ -5,6 +5,7 @@ import { api, ApiError } from "../core/api.js";
 import { element, showMessage } from "../core/dom.js";
 import { formatDateTime, formatPrice, formatTime, readNumber } from "../core/format.js";
 import { clearErrorsOnEdit, fieldError as showFieldError, showFailure } from "../core/forms.js";
+import { offerUndo } from "../core/undo.js";
 import { notice } from "./notice.js";
 
 const form = document.getElementById("alert-form");
@@ -14,6 +15,7 @@ const noChannelChoice = document.getElementById("no-channel-choice");
 const formError = document.getElementById("form-error");
 const activeList = document.getElementById("active-alerts");
 const triggeredList = document.getElementById("triggered-alerts");
+const expiredList = document.getElementById("expired-alerts");
 const notifyButton = document.getElementById("notify");
 const eventsDialog = document.getElementById("events-modal");
 const eventsTitle = document.getElementById("events-title");
@@ -22,6 +24,8 @@ const eventsList = document.getElementById("events");
 const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "window", "frequency", "cooldown",
   "expires_at", "note", "channels"];
 const RECENT_TRIGGERED = 10;
+const RECENT_EXPIRED = 10;
+const SNOOZES = [["1h", "1 hour"], ["8h", "8 hours"], ["24h", "1 day"], ["7d", "1 week"]];
 const FREQUENCY = { once: "once", every_time: "every time" };
 
 function input(field) {
@@ -148,16 +152,36 @@ function alertText(alert) {
   return `${alert.symbol} ${condition(alert)}`;
 }
 
+// A delivery in words: "sent", "pending (2 attempts)", "gave up after 5 attempts".
+function deliveryState(d) {
+  const attempts = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`;
+  if (d.status === "failed") return `gave up after ${attempts}`;
+  return d.status === "pending" && d.attempts ? `pending (${attempts})` : d.status;
+}
+
 function deliverySummary(deliveries) {
-  return deliveries.map((d) => `${d.channel} ${d.status}`).join(", ");
+  return deliveries.map((d) => `${d.channel} ${deliveryState(d)}`).join(", ");
+}
+
+// A channel as an alert lists it; a failing one says since when and why.
+function channelState(c) {
+  if (c.enabled === false) return `${c.name} (off)`;
+  return c.failing_since ? `${c.name} (failing since ${formatDateTime(c.failing_since)}: ${c.last_error})` : c.name;
 }
 
 function alertMeta(alert) {
   const parts = [FREQUENCY[alert.frequency] ?? alert.frequency];
-  if (alert.channels?.length) parts.push(`→ ${alert.channels.map((c) => c.name).join(", ")}`);
-  if (alert.expires_at) parts.push(`expires ${formatDateTime(alert.expires_at)}`);
+  if (alert.channels?.length) parts.push(`→ ${alert.channels.map(channelState).join(", ")}`);
+  if (alert.expires_at) parts.push(`${alert.status === "expired" ? "expired" : "expires"} ${formatDateTime(alert.expires_at)}`);
   if (alert.last_deliveries?.length) parts.push(`last: ${deliverySummary(alert.last_deliveries)}`);
   return parts.join(" · ");
+}
+
+// Why the check passes an active alert by, or "" when it is checked.
+function restingState(alert) {
+  if (alert.paused_at) return `Paused since ${formatDateTime(alert.paused_at)}: not checked until resumed.`;
+  if (alert.snoozed_until) return `Snoozed until ${formatDateTime(alert.snoozed_until)}: not checked till then.`;
+  return "";
 }
 
 function historyButton(alert) {
@@ -178,18 +202,52 @@ function listItem(alert, text, meta, ...buttons) {
   return li;
 }
 
+function button(className, text, label, onClick) {
+  const b = element("button", className, text);
+  b.type = "button";
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+// Pause, or snooze for a while (a menu of durations); Resume for one that rests.
+function restingTools(alert) {
+  const words = alertText(alert);
+  if (!alert.checked) return [button("secondary resume", "Resume", `Resume alert ${words}`, (e) => rest(alert, e.target, "resume"))];
+  const pause = button("secondary pause", "Pause", `Pause alert ${words}`, (e) => rest(alert, e.target, "pause"));
+  const snooze = element("select", "snooze");
+  snooze.setAttribute("aria-label", `Snooze alert ${words}`);
+  snooze.append(new Option("Snooze…", ""), ...SNOOZES.map(([value, text]) => new Option(`for ${text}`, value)));
+  snooze.addEventListener("change", () => snooze.value && rest(alert, snooze, "snooze", snooze.value));
+  return [pause, snooze];
+}
+
+async function rest(alert, control, action, duration) {
+  control.disabled = true;
+  try {
+    const changed = await {
+      pause: () => api.pauseAlert(alert.id),
+      resume: () => api.resumeAlert(alert.id),
+      snooze: () => api.snoozeAlert(alert.id, duration),
+    }[action]();
+    upsertActive(changed);
+    activeList.querySelector(`li[data-id="${alert.id}"] .actions :is(.pause, .resume, .snooze)`)?.focus();
+  } catch (error) {
+    control.disabled = false;
+    showFormError(`Could not ${action} ${alertText(alert)}: ${error.message}`);
+  }
+}
+
 function activeItem(alert) {
-  const remove = element("button", "danger", "Delete");
-  remove.type = "button";
-  remove.setAttribute("aria-label", `Delete alert ${alertText(alert)}`);
-  remove.addEventListener("click", () => deleteAlert(alert, remove));
-  const edit = element("button", "secondary edit", "Edit");
-  edit.type = "button";
-  edit.setAttribute("aria-label", `Edit alert ${alertText(alert)}`);
-  edit.addEventListener("click", () => startEdit(alert));
+  const words = alertText(alert);
+  const remove = button("danger", "Delete", `Delete alert ${words}`, (e) => deleteAlert(alert, e.target));
+  const edit = button("secondary edit", "Edit", `Edit alert ${words}`, () => startEdit(alert));
   const fired = alert.triggered_at ? ` · last fired ${formatDateTime(alert.triggered_at)}` : "";
-  const li = listItem(alert, alertText(alert), `${alertMeta(alert)}${fired}`, historyButton(alert), edit, remove);
+  const li = listItem(alert, words, `${alertMeta(alert)}${fired}`, historyButton(alert), ...restingTools(alert), edit, remove);
   li.alert = alert;
+  li.dataset.resting = String(!alert.checked);
+  const resting = restingState(alert);
+  if (resting) li.append(element("span", "meta resting", resting));
   li.append(element("span", "meta distance"));
   return li;
 }
@@ -208,10 +266,10 @@ export function refreshDistances() {
   const items = [...activeList.children];
   const away = new Map(items.map((li) => [li, distance(li.alert)]));
   for (const [li, value] of away) {
-    const paused = !watched.has(li.alert.symbol);
-    li.dataset.paused = String(paused);
-    li.querySelector(".distance").textContent = paused
-      ? `paused: ${li.alert.symbol} is not on the watchlist (add it again to resume)`
+    const unwatched = !watched.has(li.alert.symbol);
+    li.dataset.unwatched = String(unwatched);
+    li.querySelector(".distance").textContent = unwatched
+      ? `waiting: ${li.alert.symbol} is not on a watchlist (add it again to check it)`
       : value === null
         ? ""
         : value === 0
@@ -230,9 +288,15 @@ function triggeredItem(alert) {
     historyButton(alert));
 }
 
+function expiredItem(alert) {
+  const text = `${alertText(alert)}: expired${alert.fire_count ? ` after ${alert.fire_count} fire${alert.fire_count === 1 ? "" : "s"}` : ", never fired"}`;
+  return listItem(alert, text, alertMeta(alert), historyButton(alert));
+}
+
 function syncEmpty() {
   document.getElementById("no-active").hidden = activeList.children.length > 0;
   document.getElementById("no-triggered").hidden = triggeredList.children.length > 0;
+  document.getElementById("no-expired").hidden = expiredList.children.length > 0;
   alertsChanged(); // every change of the lists comes through here: the chart redraws its lines
 }
 
@@ -287,9 +351,10 @@ export async function loadAlerts() {
   const arrived = [];
   arrivedWhileLoading = arrived;
   try {
-    const [active, triggered] = await Promise.all([api.alerts("active"), api.alerts("triggered")]);
+    const [active, triggered, expired] = await Promise.all(["active", "triggered", "expired"].map(api.alerts));
     activeList.replaceChildren(...active.map(activeItem));
     triggeredList.replaceChildren(...recentlyTriggered(active, triggered).map(triggeredItem));
+    expiredList.replaceChildren(...expired.slice(0, RECENT_EXPIRED).map(expiredItem));
     arrived.forEach((apply) => apply());
   } finally {
     if (arrivedWhileLoading === arrived) arrivedWhileLoading = null;
@@ -319,6 +384,10 @@ async function deleteAlert(alert, button) {
   try {
     await api.deleteAlert(alert.id);
     removeActive(alert.id, hadFocus);
+    offerUndo(`Deleted alert ${alertText(alert)}.`, async () => {
+      upsertActive(await api.restoreAlert(alert.id));
+      return `Alert ${alertText(alert)} is back.`;
+    });
   } catch (error) {
     delete item.dataset.deleting;
     button.disabled = false;
@@ -435,11 +504,11 @@ function eventItem(symbol, event) {
   const li = element("li");
   const price = (value) => formatPrice(value, value, symbol);
   const reference = event.reference_price === null ? "" : ` (from ${price(event.reference_price)})`;
-  li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${price(event.price)}${reference}`));
+  const what = event.kind === "expired" ? "expired" : `${price(event.price)}${reference}`;
+  li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${what}`));
   const deliveries = event.deliveries.map((d) => {
-    const attempts = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`;
     const error = d.status !== "sent" && d.last_error ? `: ${d.last_error}` : "";
-    return `${d.channel} ${d.status} (${attempts})${error}`;
+    return `${d.channel} ${deliveryState(d)}${d.status === "sent" && d.attempts > 1 ? ` (${d.attempts} attempts)` : ""}${error}`;
   });
   li.append(element("span", "meta", deliveries.length ? deliveries.join(" · ") : "this page only"));
   return li;
@@ -454,7 +523,8 @@ async function openEvents(alert, opener) {
   try {
     const { events } = await api.alertEvents(alert.id);
     eventsList.replaceChildren(...events.map((event) => eventItem(alert.symbol, event)));
-    eventsStatus.textContent = events.length ? `Fired ${events.length} time${events.length === 1 ? "" : "s"}.` : "Not fired yet.";
+    const fires = events.filter((e) => e.kind !== "expired").length;
+    eventsStatus.textContent = fires ? `Fired ${fires} time${fires === 1 ? "" : "s"}.` : "Not fired yet.";
   } catch (error) {
     eventsStatus.textContent = `Could not load the history: ${error.message}`;
   }
@@ -561,9 +631,16 @@ function announce(alert, away = "") {
   }
 }
 
-// An alert past its expiry leaves the active list.
+// An alert past its expiry leaves the active list for Expired, and is said once.
 export function alertExpired(alert) {
-  applyEvent(() => removeActive(alert.id));
+  applyEvent(() => {
+    removeActive(alert.id);
+    expiredList.querySelector(`li[data-id="${alert.id}"]`)?.remove();
+    expiredList.prepend(expiredItem(alert));
+    while (expiredList.children.length > RECENT_EXPIRED) expiredList.lastElementChild.remove();
+    syncEmpty();
+  });
+  notice(`Alert expired: ${alertText(alert)}${alert.fire_count ? "" : ", it never fired"}.`);
 }
 
 // What will happen, before saving: a threshold the price is already past fires on the next tick.

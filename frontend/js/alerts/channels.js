@@ -1,8 +1,10 @@
-// Notification channels: the list (URLs come masked from the server), add, test-send, delete.
+// Notification channels: the list (URLs come masked from the server), each one's health (failing
+// since when, and why), add, test-send, delete (naming the alerts that use it first).
 // The URL field is cleared once the server has it: the page never keeps a channel's secret.
 
 import { api, ApiError } from "../core/api.js";
 import { element } from "../core/dom.js";
+import { formatDateTime } from "../core/format.js";
 import { clearErrorsOnEdit, fieldError as showFieldError, showFailure } from "../core/forms.js";
 
 const list = document.getElementById("channels");
@@ -49,7 +51,7 @@ function item(channel) {
   const remove = element("button", "danger", "Delete");
   remove.type = "button";
   remove.setAttribute("aria-label", `Delete channel ${channel.name}`);
-  remove.addEventListener("click", async () => {
+  const deleteNow = async () => {
     remove.disabled = true;
     try {
       await api.deleteChannel(channel.id);
@@ -58,10 +60,59 @@ function item(channel) {
       remove.disabled = false;
       result.textContent = `could not delete: ${error.message}`;
     }
+  };
+  // A channel that alerts use is not deleted at the first click: the alerts it would leave are
+  // named, as the server has them now (alerts come and go in other tabs and scripts).
+  remove.addEventListener("click", async () => {
+    remove.disabled = true;
+    try {
+      const now = (await api.channels()).find((c) => c.id === channel.id);
+      if (now?.alerts?.length) {
+        remove.disabled = false;
+        confirmDelete(li, now, deleteNow);
+      } else await deleteNow();
+    } catch (error) {
+      remove.disabled = false;
+      result.textContent = `could not delete: ${error.message}`;
+    }
   });
   actions.append(test, remove);
-  li.append(text, actions, meta, result);
+  li.append(text, actions, meta);
+  if (channel.failing_since) {
+    li.dataset.failing = "true";
+    li.append(element("span", "meta failing",
+      `Failing since ${formatDateTime(channel.failing_since)}: ${channel.last_error}`));
+  }
+  li.append(result);
   return li;
+}
+
+function confirmDelete(li, channel, deleteNow) {
+  li.querySelector(".channel-confirm")?.remove();
+  const box = element("div", "channel-confirm");
+  box.setAttribute("role", "group");
+  const count = channel.alerts.length;
+  const question = element("p", "", `${count} active alert${count === 1 ? " sends" : "s send"} to ${channel.name}; `
+    + "deleting it stops their messages here:");
+  question.id = `channel-confirm-${channel.id}`;
+  box.setAttribute("aria-labelledby", question.id);
+  const names = element("ul", "meta");
+  names.append(...channel.alerts.map((a) => element("li", "", `#${a.id} ${a.symbol} ${a.condition}`)));
+  const yes = element("button", "danger", `Delete ${channel.name}`);
+  yes.type = "button";
+  yes.addEventListener("click", () => {
+    box.remove();
+    deleteNow();
+  });
+  const no = element("button", "secondary", "Keep it");
+  no.type = "button";
+  no.addEventListener("click", () => {
+    box.remove();
+    li.querySelector("button.danger")?.focus();
+  });
+  box.append(question, names, yes, no);
+  li.append(box);
+  no.focus();
 }
 
 export async function loadChannels() {

@@ -75,6 +75,10 @@ export const api = {
   createAlert: (alert) => request("POST", "/api/alerts", alert).then((d) => d.alert),
   deleteAlert: (id) => request("DELETE", `/api/alerts/${id}`).then((d) => d.alert),
   editAlert: (id, change) => request("PATCH", `/api/alerts/${id}`, change).then((d) => d.alert),
+  pauseAlert: (id) => request("POST", `/api/alerts/${id}/pause`).then((d) => d.alert),
+  snoozeAlert: (id, duration) => request("POST", `/api/alerts/${id}/snooze`, { for: duration }).then((d) => d.alert),
+  resumeAlert: (id) => request("POST", `/api/alerts/${id}/resume`).then((d) => d.alert),
+  restoreAlert: (id) => request("POST", `/api/alerts/${id}/restore`).then((d) => d.alert),
   alertEvents: (id) => request("GET", `/api/alerts/${id}/events`),
   firedAfter: (eventId) =>
     request("GET", eventId === null ? "/api/alerts/fired?limit=1" : `/api/alerts/fired?after=${eventId}`),

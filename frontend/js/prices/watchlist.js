@@ -6,6 +6,7 @@ import { api } from "../core/api.js";
 import { cardOrder, focusCardTool, onDragReorder, onWatchlistEdit } from "./cards.js";
 import { activeList, listCount, startListEditing } from "./lists.js";
 import { showMessage } from "../core/dom.js";
+import { offerUndo } from "../core/undo.js";
 import { spoken } from "../core/forms.js";
 
 const form = document.getElementById("add-symbol");
@@ -82,9 +83,21 @@ async function remove(symbol) {
     await load(api.symbols());
     if (neighbour) focusCardTool(neighbour, REMOVE_TOOL);
     else input.focus(); // the last card went: the add box is what is left to use
+    offerUndo(`Removed ${symbol}${from}.`, () => putBack(list, symbol, order));
   } catch (failure) {
     say(failure.message, false);
   }
+}
+
+// Undo of a removed card: the symbol on its list again, in the place it had.
+async function putBack(list, symbol, order) {
+  await api.addToList(list.id, symbol);
+  const now = (await api.symbols()).watchlists.find((w) => w.id === list.id)?.symbols ?? [];
+  const wanted = order.filter((s) => now.includes(s));
+  const kept = [...wanted, ...now.filter((s) => !wanted.includes(s))]; // added meanwhile elsewhere: at the end
+  await api.changeList(list.id, { order: kept });
+  await load(api.symbols());
+  return `${symbol} is back on ${list.name}.`;
 }
 
 // `loadWatchlist(request)` draws the watchlist a request answers (cards, alert form), unless a
