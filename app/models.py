@@ -27,15 +27,19 @@ from app.extensions import db
 
 PRICE = Numeric(24, 10)
 VOLUME = Numeric(30, 8)  # shares, or coins to 8 decimals (a satoshi)
-RULES = ("above", "below", "change")
+RULES = ("above", "below", "change", "cross", "rsi")
 CHANGE_DIRECTIONS = ("up", "down", "either")
 DIRECTIONS = ("above", "below", *CHANGE_DIRECTIONS)
 FREQUENCIES = ("once", "every_time")
 STATUSES = ("active", "triggered", "cancelled", "expired")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
+MOVING_AVERAGES = ("sma", "ema")  # what a cross rule's price crosses
+TIMEFRAMES = {"1m": 60, "1h": 3600, "1d": 86400}  # the candles an indicator rule reads: bucket seconds
+CANDLE_TABLES = {"1m": "candles_1m", "1h": "candles_1h", "1d": "candles_1d"}
 # What makes two alerts the same rule (notes and channels aside).
 ALERT_IDENTITY = (
-    "symbol", "rule", "direction", "threshold", "change_percent", "window_seconds", "frequency", "cooldown_seconds",
+    "symbol", "rule", "direction", "threshold", "change_percent", "window_seconds", "indicator", "period",
+    "timeframe", "level", "frequency", "cooldown_seconds",
 )  # fmt: skip
 
 
@@ -58,6 +62,8 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     # this row's lock by every create, edit and cancel (app/alerting/alerts.py); a fire or an
     # expiry may leave a window no alert uses any more, which costs a lookup, never a missed alert.
     alert_windows: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
+    # Likewise the indicators its active cross and RSI alerts read: "1h:sma:20", "1d:rsi:14".
+    alert_indicators: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -176,6 +182,19 @@ class BackfillChunk(db.Model):  # type: ignore[name-defined]
     done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+# Each rule's own fields, and no other rule's.
+RULE_FIELDS = (
+    "(rule IN ('above', 'below') AND direction = rule AND threshold IS NOT NULL"
+    " AND change_percent IS NULL AND indicator IS NULL AND level IS NULL)"
+    " OR (rule = 'change' AND direction IN ('up', 'down', 'either') AND change_percent > 0 AND window_seconds > 0"
+    " AND threshold IS NULL AND indicator IS NULL AND level IS NULL)"
+    " OR (rule = 'cross' AND direction IN ('above', 'below') AND indicator IN ('sma', 'ema')"
+    " AND period BETWEEN 2 AND 500 AND timeframe IN ('1m', '1h', '1d') AND threshold IS NULL AND level IS NULL)"
+    " OR (rule = 'rsi' AND direction IN ('above', 'below') AND indicator = 'rsi' AND period BETWEEN 2 AND 500"
+    " AND timeframe IN ('1m', '1h', '1d') AND level > 0 AND level < 100 AND threshold IS NULL)"
+)
+
+
 class Alert(db.Model):  # type: ignore[name-defined]
     """A rule on one symbol. ``direction`` is above/below for those rules, up/down/either for
     ``change``. ``version`` changes with every state change the alert check makes, so a check
@@ -183,13 +202,8 @@ class Alert(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint("rule IN ('above', 'below', 'change')", name="ck_alerts_rule"),
-        CheckConstraint(
-            "(rule IN ('above', 'below') AND direction = rule AND threshold IS NOT NULL)"
-            " OR (rule = 'change' AND direction IN ('up', 'down', 'either')"
-            " AND change_percent > 0 AND window_seconds > 0)",
-            name="ck_alerts_rule_fields",
-        ),
+        CheckConstraint("rule IN ('above', 'below', 'change', 'cross', 'rsi')", name="ck_alerts_rule"),
+        CheckConstraint(RULE_FIELDS, name="ck_alerts_rule_fields"),
         CheckConstraint("status IN ('active', 'triggered', 'cancelled', 'expired')", name="ck_alerts_status"),
         CheckConstraint("frequency IN ('once', 'every_time')", name="ck_alerts_frequency"),
         CheckConstraint("threshold > 0", name="ck_alerts_threshold_positive"),
@@ -213,6 +227,18 @@ class Alert(db.Model):  # type: ignore[name-defined]
             "change_percent",
             postgresql_where=text("status = 'active' AND rule = 'change' AND NOT armed"),
         ),
+        # The indicator rules' scans, per symbol and indicator: crosses by armed state, RSI levels by range.
+        Index(
+            "ix_alerts_active_indicator",
+            "symbol",
+            "timeframe",
+            "indicator",
+            "period",
+            "direction",
+            "armed",
+            "level",
+            postgresql_where=text("status = 'active' AND rule IN ('cross', 'rsi')"),
+        ),  # fmt: skip
         # One active alert per rule: a second identical one would only fire twice.
         Index(
             "uq_alerts_active_rule",
@@ -230,6 +256,11 @@ class Alert(db.Model):  # type: ignore[name-defined]
     threshold: Mapped[Decimal | None] = mapped_column(PRICE)
     change_percent: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
     window_seconds: Mapped[int | None]
+    # cross: the price crosses SMA/EMA(period); rsi: RSI(period) reaches level; on timeframe candles
+    indicator: Mapped[str | None] = mapped_column(String(3))
+    period: Mapped[int | None] = mapped_column(SmallInteger)
+    timeframe: Mapped[str | None] = mapped_column(String(2))
+    level: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
     frequency: Mapped[str] = mapped_column(String(10), server_default=text("'once'"))
     cooldown_seconds: Mapped[int] = mapped_column(server_default=text("0"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from app.alerting.alerts import _CANDIDATES, check_ticks, set_change_windows
+from app.alerting.alerts import _CANDIDATES, check_ticks, set_lookups
 from app.extensions import db
 from app.market.partitions import ensure_partitions
 from app.market.ticks import Tick
@@ -93,7 +93,7 @@ def _setup(count: int, spread: int, change_fifths: int) -> None:
         },
     )
     for symbol in SYMBOLS:  # a symbol's windows stay after TRUNCATE: set them again
-        set_change_windows(symbol)
+        set_lookups(symbol)
     db.session.commit()
     # As autovacuum leaves it: statistics, and a visibility map for the index-only scans.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -1,7 +1,8 @@
 """Price alerts: create, cancel, list, expire, and check a batch of ticks against them.
 
 The check is three steps: one query for the candidate alerts of the batch's symbols (and the
-reference prices of ``change`` rules), the rules in plain Python (``app.alerting.rules``), then ONE
+reference prices of ``change`` rules), and one for the indicator rules' (``indicator_rules``, with
+each tick's SMA/EMA/RSI), the rules in plain Python (``app.alerting.rules``), then ONE
 statement that applies every state change, records each fire as an event and queues one
 delivery per channel. That statement only updates an alert whose ``version`` is still the one
 the check read, so two checks racing on the same ticks fire each occurrence exactly once: the
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from app.alerting import indicator_rules
 from app.alerting.channels import channel_health, check_channel_ids
 from app.alerting.rules import AlertState, Observation, Outcome, describe_alert, evaluate
 from app.extensions import db
@@ -40,6 +42,7 @@ from app.web.validation import AlertSpec
 #   armed ones its largest move reaches, ix_alerts_disarmed_change (symbol, direction, percent)
 #   for the disarmed ones it can re-arm. A window's move may pass another window's alert: it is a
 #   candidate only, ``rules.evaluate`` decides.
+LOOKED_UP = ("change", "cross", "rsi")  # rules whose check reads symbols.alert_windows / alert_indicators
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
 _CANDIDATES = text(
@@ -115,7 +118,7 @@ _CANDIDATES = text(
     )
     SELECT a.id, a.version, a.symbol, a.rule, a.direction, a.threshold, a.change_percent,
            a.window_seconds, a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at,
-           w.ref_times, w.ref_prices
+           a.level, w.ref_times, w.ref_prices
     FROM candidates a
     LEFT JOIN wanted w ON w.symbol = a.symbol AND w.window_seconds = a.window_seconds
     WHERE (a.expires_at IS NULL OR a.expires_at > statement_timestamp()) AND a.paused_at IS NULL
@@ -124,13 +127,17 @@ _CANDIDATES = text(
 )
 
 # Under the symbol's row lock (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it lets
-# be), the windows are read in the next statement, after every create that held the lock committed.
+# be), its lookups are read in the next statement, after every create that held the lock committed.
 _LOCK_SYMBOL = text("SELECT 1 FROM symbols WHERE symbol = :symbol FOR NO KEY UPDATE")
-_SET_WINDOWS = text(
+_SET_LOOKUPS = text(
     """
-    UPDATE symbols SET alert_windows = coalesce(
-        (SELECT array_agg(DISTINCT window_seconds ORDER BY window_seconds) FROM alerts
-         WHERE symbol = :symbol AND status = 'active' AND rule = 'change'), '{}')
+    UPDATE symbols SET
+        alert_windows = coalesce(
+            (SELECT array_agg(DISTINCT window_seconds ORDER BY window_seconds) FROM alerts
+             WHERE symbol = :symbol AND status = 'active' AND rule = 'change'), '{}'),
+        alert_indicators = coalesce(
+            (SELECT array_agg(DISTINCT timeframe || ':' || indicator || ':' || period) FROM alerts
+             WHERE symbol = :symbol AND status = 'active' AND rule IN ('cross', 'rsi')), '{}')
     WHERE symbol = :symbol
     """
 )
@@ -196,6 +203,10 @@ def alert_json(alert: Any) -> dict[str, Any]:
         "threshold": None if alert.threshold is None else float(alert.threshold),
         "percent": None if alert.change_percent is None else float(alert.change_percent),
         "window": alert.window_seconds,
+        "indicator": alert.indicator,
+        "period": alert.period,
+        "timeframe": alert.timeframe,
+        "level": None if alert.level is None else float(alert.level),
         "condition": describe_alert(alert),
         "frequency": alert.frequency,
         "cooldown": alert.cooldown_seconds if alert.frequency == "every_time" else None,
@@ -226,14 +237,16 @@ def _state(row: Any) -> AlertState:
         armed=row.armed,
         created_at=row.created_at,
         triggered_at=row.triggered_at,
+        level=row.level,
     )
 
 
-def set_change_windows(symbol: str) -> None:
-    """Record the windows of the symbol's active change alerts, for ``_CANDIDATES``; called in the
-    transaction of every create, edit and cancel, before its commit."""
+def set_lookups(symbol: str) -> None:
+    """Record what the check looks up for the symbol's active alerts: the windows of its change
+    alerts, the indicators of its cross and RSI alerts. Called in the transaction of every create,
+    edit, cancel and restore, before its commit."""
     db.session.execute(_LOCK_SYMBOL, {"symbol": symbol})
-    db.session.execute(_SET_WINDOWS, {"symbol": symbol})
+    db.session.execute(_SET_LOOKUPS, {"symbol": symbol})
 
 
 def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResult:
@@ -260,12 +273,17 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
             "observed": [t.observed_at for t in ticks],
         },
     ).all()
+    indicator_values = indicator_rules.values(by_symbol)
+    candidates = [*candidates, *indicator_rules.candidates(by_symbol, indicator_values)]
     changes: list[tuple[Any, Outcome]] = []
-    seen: dict[tuple[str, int | None], list[Observation]] = {}  # the same observations for every alert
+    seen: dict[tuple[str, Any], list[Observation]] = {}  # the same observations for every alert
     for row in candidates:
-        key = (row.symbol, row.window_seconds)
+        key = (row.symbol, getattr(row, "key", None) or row.window_seconds)
         if key not in seen:
-            references = dict(zip(row.ref_times or (), row.ref_prices or (), strict=True))
+            if row.rule in ("cross", "rsi"):
+                references = indicator_values[key]
+            else:
+                references = dict(zip(row.ref_times or (), row.ref_prices or (), strict=True))
             seen[key] = [
                 Observation(t.price, t.observed_at, t.received_at, references.get(t.observed_at))
                 for t in by_symbol[row.symbol]
@@ -309,10 +327,15 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         threshold=spec.threshold,
         change_percent=spec.change_percent,
         window_seconds=spec.window_seconds,
+        indicator=spec.indicator,
+        period=spec.period,
+        timeframe=spec.timeframe,
+        level=spec.level,
         frequency=spec.frequency,
         cooldown_seconds=spec.cooldown_seconds,
         expires_at=spec.expires_at,
         note=spec.note,
+        armed=spec.rule != "cross",  # a cross fires at a crossing: first the price on the other side
     )
     db.session.add(alert)
     try:
@@ -324,8 +347,8 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         raise duplicate_of(spec) from None
     if spec.channels:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
-    if spec.rule == "change":
-        set_change_windows(spec.symbol)
+    if spec.rule in LOOKED_UP:
+        set_lookups(spec.symbol)
     db.session.commit()
     return with_channels([alert])[0]
 
@@ -362,8 +385,8 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     row = db.session.execute(
         update(Alert).where(Alert.id == alert_id, Alert.status == "active").values(status="cancelled").returning(Alert)
     ).scalar_one_or_none()
-    if row is not None and row.rule == "change":
-        set_change_windows(row.symbol)
+    if row is not None and row.rule in LOOKED_UP:
+        set_lookups(row.symbol)
     db.session.commit()
     if row is None:
         row = db.session.get(Alert, alert_id)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.alerts import duplicate_of, set_change_windows, with_channels
+from app.alerting.alerts import LOOKED_UP, duplicate_of, set_lookups, with_channels
 from app.alerting.channels import check_channel_ids
 from app.extensions import db
 from app.models import Alert, AlertChannel, AlertEdit
@@ -25,15 +25,17 @@ from app.web.errors import CONFLICT, INVALID, UNPROCESSABLE, ApiError
 from app.web.validation import AlertSpec, parse_alert
 
 ATTEMPTS = 5  # re-reads when a fire changed the alert between the read and the update
-RULE_FIELDS = ("direction", "threshold", "percent", "window")  # what a rule of another kind does not take
+# what a rule of another kind does not take
+RULE_FIELDS = ("direction", "threshold", "percent", "window", "indicator", "period", "timeframe", "level")
 # The stored column of each field the API names, as compared and recorded.
 COLUMNS = {
     "rule": "rule", "direction": "direction", "threshold": "threshold", "percent": "change_percent",
-    "window": "window_seconds", "frequency": "frequency", "cooldown": "cooldown_seconds",
-    "expires_at": "expires_at", "note": "note",
+    "window": "window_seconds", "indicator": "indicator", "period": "period", "timeframe": "timeframe",
+    "level": "level", "frequency": "frequency", "cooldown": "cooldown_seconds", "expires_at": "expires_at",
+    "note": "note",
 }  # fmt: skip
 # What makes the check see the alert anew: a new condition is armed again, as a new alert is.
-CONDITION = ("rule", "direction", "threshold", "percent", "window")
+CONDITION = ("rule", "direction", "threshold", "percent", "window", "indicator", "period", "timeframe", "level")
 
 
 def edit_alert(alert_id: int, change: object) -> dict[str, Any] | None:
@@ -82,6 +84,10 @@ def _as_body(alert: Alert, channels: list[int]) -> dict[str, Any]:
     body: dict[str, Any] = {"symbol": alert.symbol, "rule": alert.rule, "direction": alert.direction}
     if alert.rule == "change":
         body |= {"percent": str(alert.change_percent), "window": alert.window_seconds}
+    elif alert.rule in ("cross", "rsi"):
+        body |= {"indicator": alert.indicator, "period": alert.period, "timeframe": alert.timeframe}
+        if alert.level is not None:
+            body["level"] = str(alert.level)
     else:
         body["threshold"] = str(alert.threshold)
     body["frequency"] = alert.frequency
@@ -101,7 +107,8 @@ def _changes(alert: Alert, channels: list[int], spec: AlertSpec) -> dict[str, li
     """Each field the edit changes: [before, after], as JSON."""
     after = {
         "rule": spec.rule, "direction": spec.direction, "threshold": spec.threshold,
-        "percent": spec.change_percent, "window": spec.window_seconds, "frequency": spec.frequency,
+        "percent": spec.change_percent, "window": spec.window_seconds, "indicator": spec.indicator,
+        "period": spec.period, "timeframe": spec.timeframe, "level": spec.level, "frequency": spec.frequency,
         "cooldown": spec.cooldown_seconds, "expires_at": spec.expires_at, "note": spec.note,
     }  # fmt: skip
     changes = {
@@ -128,11 +135,12 @@ def _apply(alert: Alert, spec: AlertSpec, changes: dict[str, list[Any]]) -> bool
     values: dict[str, Any] = {
         "rule": spec.rule, "direction": spec.direction, "threshold": spec.threshold,
         "change_percent": spec.change_percent, "window_seconds": spec.window_seconds,
+        "indicator": spec.indicator, "period": spec.period, "timeframe": spec.timeframe, "level": spec.level,
         "frequency": spec.frequency, "cooldown_seconds": spec.cooldown_seconds,
         "expires_at": spec.expires_at, "note": spec.note, "version": Alert.version + 1,
     }  # fmt: skip
     if any(field in changes for field in CONDITION):
-        values["armed"] = True
+        values["armed"] = spec.rule != "cross"  # as a new alert: a cross waits for the other side first
     statement = (
         update(Alert)
         .where(Alert.id == alert.id, Alert.version == alert.version, Alert.status == "active")
@@ -151,8 +159,8 @@ def _apply(alert: Alert, spec: AlertSpec, changes: dict[str, list[Any]]) -> bool
         db.session.execute(delete(AlertChannel).where(AlertChannel.alert_id == alert.id))
         if spec.channels:
             db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
-    if "change" in (alert.rule, spec.rule):
-        set_change_windows(alert.symbol)
+    if alert.rule in LOOKED_UP or spec.rule in LOOKED_UP:
+        set_lookups(alert.symbol)
     db.session.add(AlertEdit(alert_id=alert.id, changes=changes))
     return True
 

@@ -7,6 +7,13 @@ prices; everything about *whether* an alert fires lives here, testable without s
 - ``change``: the price moved by at least ``change_percent`` % (up, down or either) against the
   reference price: the last stored price at or before ``window`` ago (or, with less history
   than that, the oldest one inside the window).
+- ``cross``: the price crosses above / below SMA(n) or EMA(n) of ``timeframe`` candles (the
+  forming candle's close is the tick's price). A new cross alert starts disarmed: it fires at a
+  crossing, not because the price is already on that side, and once per crossing (it re-arms when
+  the price is back on the other side).
+- ``rsi``: RSI(n) of ``timeframe`` candles at or above / at or below ``level``.
+- The indicator values come from ``app.market.indicators`` (the chart's own), one per tick, as
+  ``Observation.reference``.
 - ``once`` alerts fire on the first tick that holds and are done. ``every_time`` alerts fire,
   disarm, re-arm when a tick no longer holds, and fire again on a tick that holds once armed and
   at least ``cooldown`` after the previous fire. At most one fire per alert per batch.
@@ -28,6 +35,7 @@ MAX_COOLDOWN_SECONDS = 30 * 24 * 3600
 DEFAULT_COOLDOWN_SECONDS = 300
 MAX_CHANGE_PERCENT = Decimal(1000)
 MAX_NOTE_LENGTH = 200
+TIMEFRAME_WORDS = {"1m": "1-minute", "1h": "hourly", "1d": "daily"}  # the candles an indicator rule reads
 
 
 @dataclass(frozen=True)
@@ -46,11 +54,13 @@ class AlertState:
     armed: bool
     created_at: datetime
     triggered_at: datetime | None
+    level: Decimal | None = None  # rsi
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One tick as one alert sees it; ``reference`` is the change rule's price ``window`` ago."""
+    """One tick as one alert sees it; ``reference`` is the change rule's price ``window`` ago, or
+    the indicator rule's value at this tick (SMA/EMA for cross, RSI for rsi)."""
 
     price: Decimal
     observed_at: datetime
@@ -76,7 +86,11 @@ def holds(alert: AlertState, obs: Observation) -> bool:
     if alert.rule == "below":
         return obs.price <= alert.threshold  # type: ignore[operator]
     if obs.reference is None:
-        return False  # no stored history to compare with yet
+        return False  # no stored history to compare with yet (or too little for the indicator)
+    if alert.rule == "cross":
+        return obs.price >= obs.reference if alert.direction == "above" else obs.price <= obs.reference
+    if alert.rule == "rsi":
+        return obs.reference >= alert.level if alert.direction == "above" else obs.reference <= alert.level  # type: ignore[operator]
     moved = change_percent(obs.price, obs.reference)
     limit = alert.change_percent
     return {"up": moved >= limit, "down": moved <= -limit, "either": abs(moved) >= limit}[alert.direction]  # type: ignore[operator]
@@ -90,6 +104,8 @@ def evaluate(alert: AlertState, observations: Iterable[Observation]) -> Outcome 
     for obs in sorted(observations, key=lambda o: o.observed_at):
         if obs.received_at < alert.created_at:
             continue
+        if obs.reference is None and alert.rule in ("cross", "rsi"):
+            continue  # too few candles for the indicator yet: neither side of it
         if not holds(alert, obs):
             armed = True
             continue
@@ -143,11 +159,29 @@ def describe_rule(
     return f"moves {way}{format_percent(percent)}{either} within {format_duration(window)}"  # type: ignore[arg-type]
 
 
+def describe_indicator(alert: Any) -> str:
+    """'SMA(20) of hourly candles', 'RSI(14) of daily candles'."""
+    return f"{alert.indicator.upper()}({alert.period}) of {TIMEFRAME_WORDS[alert.timeframe]} candles"
+
+
 def describe_alert(alert: Any, decimals: int | None = None) -> str:
-    """``describe_rule`` of an alert row (model or result row)."""
+    """An alert row's condition (model, result row or spec): ``describe_rule``'s words, and for
+    the indicator rules 'crosses above SMA(20) of hourly candles', 'RSI(14) of daily candles at or above 70'."""
+    if alert.rule == "cross":
+        return f"crosses {alert.direction} {describe_indicator(alert)}"
+    if alert.rule == "rsi":
+        return f"{describe_indicator(alert)} at or {alert.direction} {alert.level.normalize():f}"
     return describe_rule(
         alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds, decimals
     )
+
+
+def describe_indicator_fire(alert: Any, value: Decimal, decimals: int | None = None) -> str:
+    """What happened, for the message: 'crossed above SMA(20) of hourly candles (94,321.50)',
+    'RSI(14) of daily candles reached 71.3 (at or above 70)'."""
+    if alert.rule == "cross":
+        return f"crossed {alert.direction} {describe_indicator(alert)} ({format_price(value, decimals)})"
+    return f"{describe_indicator(alert)} reached {value:.1f} (at or {alert.direction} {alert.level.normalize():f})"
 
 
 def describe_fire(

@@ -15,13 +15,17 @@ indicator is still warming up (fewer closes than it needs). The definitions are 
 
 EMA and RSI remember their whole past; a caller that shows a window computes them over
 ``lookback(spec)`` extra buckets before it, which brings them within 1e-8 of the infinite past.
+
+``extend(spec, closes)`` is the same value one close further, for a close not known yet: the alert
+check asks it for every tick of a batch (the forming bucket's close is the tick's price), at O(1)
+a tick after one pass over the finished buckets.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 Series = list[float | None]
@@ -159,3 +163,41 @@ def compute(spec: Spec, closes: Sequence[float]) -> Series | dict[str, Series]:
     if spec.kind == "rsi":
         return rsi(closes, spec.period)
     return bollinger(closes, spec.period, spec.width or 2.0)
+
+
+def extend(spec: Spec, closes: Sequence[float]) -> Callable[[float], float | None]:
+    """A function of one more close: the spec's value at it after ``closes`` (SMA, EMA, RSI), what
+    ``compute(spec, [*closes, close])[-1]`` gives, without going over ``closes`` again."""
+    n, count = spec.period, len(closes)
+    if spec.kind == "sma":
+        if count < n - 1:
+            return lambda close: None
+        total = sum(closes[count - (n - 1) :])
+        return lambda close: (total + close) / n
+    if spec.kind == "ema":
+        if count < n - 1:
+            return lambda close: None
+        if count == n - 1:
+            seed = sum(closes)
+            return lambda close: (seed + close) / n
+        before: float = ema(closes, n)[-1]  # type: ignore[assignment] - n closes or more: a value
+        alpha = 2 / (n + 1)
+        return lambda close: before + alpha * (close - before)
+    if spec.kind == "rsi":
+        if count < n:
+            return lambda close: None
+        last = closes[-1]
+        changes = [b - a for a, b in zip(closes, closes[1:], strict=False)]
+        if count == n:  # the next change is the n-th: the first averages are plain means
+            gain = sum(max(c, 0.0) for c in changes)
+            loss = sum(max(-c, 0.0) for c in changes)
+            return lambda close: _rsi_of((gain + max(close - last, 0.0)) / n, (loss + max(last - close, 0.0)) / n)
+        gain = sum(max(c, 0.0) for c in changes[:n]) / n
+        loss = sum(max(-c, 0.0) for c in changes[:n]) / n
+        for change in changes[n:]:
+            gain = (gain * (n - 1) + max(change, 0.0)) / n
+            loss = (loss * (n - 1) + max(-change, 0.0)) / n
+        return lambda close: _rsi_of(
+            (gain * (n - 1) + max(close - last, 0.0)) / n, (loss * (n - 1) + max(last - close, 0.0)) / n
+        )
+    raise SpecError(f"{spec.key}: an alert compares with SMA, EMA or RSI")

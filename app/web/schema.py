@@ -360,11 +360,15 @@ class AlertChange(Struct):
     takes its own fields afresh; ``null`` clears expires_at, note and channels."""
 
     symbol: SymbolText | None = None
-    rule: Literal["above", "below", "change"] | None = None
+    rule: Literal["above", "below", "change", "cross", "rsi"] | None = None
     direction: Literal["above", "below", "up", "down", "either"] | None = None
     threshold: Price | NumberText | None = None
     percent: Annotated[float, Meta(ge=float(MIN_PRICE), le=float(MAX_CHANGE_PERCENT))] | NumberText | None = None
     window: Annotated[int, Meta(ge=MIN_WINDOW_SECONDS, le=MAX_WINDOW_SECONDS)] | DurationText | None = None
+    indicator: Literal["sma", "ema", "rsi"] | None = None  # cross: sma or ema; rsi: rsi (or left out)
+    period: Annotated[int, Meta(ge=indicators.MIN_PERIOD, le=indicators.MAX_PERIOD)] | None = None  # rsi: 14
+    timeframe: Literal["1m", "1h", "1d"] | None = None  # the candles an indicator is of; default 1h
+    level: Annotated[float, Meta(gt=0, lt=100)] | NumberText | None = None  # rsi: required
     frequency: Literal["once", "every_time"] | None = None
     cooldown: Annotated[int, Meta(ge=MIN_COOLDOWN_SECONDS, le=MAX_COOLDOWN_SECONDS)] | DurationText | None = None
     expires_at: Instant | None = None
@@ -373,7 +377,9 @@ class AlertChange(Struct):
 
 
 class NewAlert(AlertChange, kw_only=True):
-    """rule above/below needs threshold; change needs percent and window (direction up, down, either)."""
+    """rule above/below needs threshold; change needs percent and window (direction up, down,
+    either); cross needs direction (above, below), indicator (sma, ema) and period; rsi needs
+    direction and level (period 14 unless given). Indicator rules read timeframe candles (1h)."""
 
     symbol: SymbolText
 
@@ -417,6 +423,10 @@ class Alert(Struct):
     threshold: float | None
     percent: float | None
     window: int | None
+    indicator: str | None
+    period: int | None
+    timeframe: str | None
+    level: float | None
     condition: str
     frequency: str
     cooldown: int | None

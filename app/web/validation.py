@@ -18,8 +18,9 @@ from app.alerting.rules import (
     MIN_WINDOW_SECONDS,
     format_duration,
 )
+from app.market.indicators import MAX_PERIOD, MIN_PERIOD
 from app.market.ticks import TickError, parse_price
-from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, RULES
+from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, MOVING_AVERAGES, RULES, TIMEFRAMES
 from app.web.errors import INVALID, UNPROCESSABLE, ApiError
 
 MAX_QUERY_PARAMS = 10  # a request's query: parameters, and characters in a name or a value
@@ -40,6 +41,7 @@ NUMBER_PATTERN = r"^ *(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9
 DURATION_PATTERN = r"^ *([0-9]+) *(s|m|min|h|d)? *$"  # 90s, 15m, 4h, 7d; a bare number is seconds
 WHOLE_RE = re.compile(r"([0-9]+)(?:\.0+)?")
 MAX_ID = 2**62  # ids are PostgreSQL bigints
+DEFAULT_RSI_PERIOD = 14  # Wilder's
 SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, DURATION_RE = (
     re.compile(p) for p in (SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, DURATION_PATTERN)
 )
@@ -71,6 +73,10 @@ class AlertSpec:
     threshold: Decimal | None = None
     change_percent: Decimal | None = None
     window_seconds: int | None = None
+    indicator: str | None = None
+    period: int | None = None
+    timeframe: str | None = None
+    level: Decimal | None = None
     frequency: str = "once"
     cooldown_seconds: int = 0
     expires_at: datetime | None = None
@@ -98,8 +104,10 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
     if rule is None and direction in ("above", "below"):
         rule = direction
     if rule is None:
-        raise ApiError(UNPROCESSABLE, "rule is required (above, below or change)", "rule")
-    if rule == "change":
+        raise ApiError(UNPROCESSABLE, "rule is required (above, below, change, cross or rsi)", "rule")
+    if rule in ("cross", "rsi"):
+        spec = _indicator_rule(symbol, rule, direction, body)
+    elif rule == "change":
         if direction not in (None, *CHANGE_DIRECTIONS):
             raise ApiError(UNPROCESSABLE, f"direction must be one of {', '.join(CHANGE_DIRECTIONS)}", "direction")
         spec = AlertSpec(
@@ -150,6 +158,45 @@ def _percent(value: object) -> Decimal:
         message = f"percent must be greater than 0 and at most {MAX_CHANGE_PERCENT}"
         raise ApiError(_range_status(value), message, "percent")
     return percent
+
+
+def _indicator_rule(symbol: str, rule: str, direction: str | None, body: dict[str, Any]) -> AlertSpec:
+    """cross: the price crosses above / below SMA or EMA(period); rsi: RSI(period) at or above /
+    at or below level; both on timeframe candles (1m, 1h, 1d; default 1h)."""
+    if direction not in ("above", "below"):
+        raise ApiError(UNPROCESSABLE, f"direction must be above or below for the {rule} rule", "direction")
+    timeframe = body.get("timeframe", "1h")
+    if timeframe not in TIMEFRAMES:
+        raise ApiError(INVALID, f"timeframe must be one of {', '.join(TIMEFRAMES)}", "timeframe")
+    default = DEFAULT_RSI_PERIOD if rule == "rsi" else None
+    period = _whole_in(body.get("period", default), "period", MIN_PERIOD, MAX_PERIOD)
+    indicator = body.get("indicator")
+    if rule == "rsi":
+        if indicator not in (None, "rsi"):
+            raise ApiError(UNPROCESSABLE, "indicator is rsi (or left out) for the rsi rule", "indicator")
+        level = body.get("level")
+        if level is None:
+            raise ApiError(UNPROCESSABLE, "level is required for the rsi rule (e.g. 70)", "level")
+        number = _number(level, "level")
+        if not number < 100:
+            raise ApiError(_range_status(level), "level must be greater than 0 and less than 100", "level")
+        return AlertSpec(symbol, rule, direction, indicator="rsi", period=period, timeframe=timeframe, level=number)
+    if indicator is None:
+        raise ApiError(UNPROCESSABLE, "indicator is required for the cross rule: sma or ema", "indicator")
+    if indicator not in MOVING_AVERAGES:
+        raise ApiError(INVALID, "indicator must be sma or ema for the cross rule", "indicator")
+    return AlertSpec(symbol, rule, direction, indicator=indicator, period=period, timeframe=timeframe)
+
+
+def _whole_in(value: object, field: str, minimum: int, maximum: int) -> int:
+    if value is None:
+        raise ApiError(UNPROCESSABLE, f"{field} is required", field)
+    whole = whole_number(value)
+    if whole is None:
+        raise ApiError(INVALID, f"{field} must be a whole number", field)
+    if not minimum <= whole <= maximum:
+        raise ApiError(_range_status(value), f"{field} must be from {minimum} to {maximum}", field)
+    return whole
 
 
 UNIT_SECONDS = {None: 1, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}

@@ -1,6 +1,7 @@
 """The alert check reads only candidate alerts (index range scans on the batch's bounds): it must
 fire and re-arm exactly what running every active alert through ``rules.evaluate`` would, with
-reference prices worked out here from every stored tick."""
+reference prices worked out here from every stored tick and indicator values from the chart's
+series over the stored candles."""
 
 import random
 from datetime import UTC, datetime, timedelta
@@ -11,9 +12,11 @@ from sqlalchemy import select
 from app.alerting.alerts import _state, cancel_alert, check_ticks
 from app.alerting.rules import Observation, evaluate
 from app.extensions import db
+from app.market import indicators
+from app.market.indicators import Spec
 from app.market.prices import store_ticks
 from app.market.ticks import Tick
-from app.models import Alert
+from app.models import Alert, Candle1m
 from app.models import Tick as StoredTick
 from tests.integration.helpers import make_alert
 
@@ -32,6 +35,16 @@ def reference(history: list[tuple[datetime, Decimal]], observed: datetime, windo
     return since[0] if since else None
 
 
+def indicator_value(alert: Alert, tick: Tick) -> Decimal | None:
+    """The chart's series (indicators.compute) over the finished minute candles and the tick's price."""
+    bucket = tick.observed_at.replace(second=0, microsecond=0)
+    closes = db.session.scalars(
+        select(Candle1m.close).where(Candle1m.symbol == tick.symbol, Candle1m.bucket < bucket).order_by(Candle1m.bucket)
+    )
+    value = indicators.compute(Spec(alert.indicator, alert.period), [*map(float, closes), float(tick.price)])[-1]
+    return None if value is None else Decimal(repr(value))
+
+
 def expected(batch: list[Tick]) -> tuple[set[int], dict[int, bool]]:
     """What every active alert would do with the batch: the ids that fire, each alert's armed after."""
     stored: dict[str, list[tuple[datetime, Decimal]]] = {s: [] for s in SYMBOLS}
@@ -39,15 +52,14 @@ def expected(batch: list[Tick]) -> tuple[set[int], dict[int, bool]]:
         stored[row.symbol].append((row.observed_at, row.price))
     fires, armed = set(), {}
     for alert in db.session.scalars(select(Alert).where(Alert.status == "active")):
+
+        def known(t: Tick, alert: Alert = alert) -> Decimal | None:
+            if alert.rule == "change":
+                return reference(stored[t.symbol], t.observed_at, alert.window_seconds)
+            return indicator_value(alert, t) if alert.rule in ("cross", "rsi") else None
+
         observations = [
-            Observation(
-                t.price,
-                t.observed_at,
-                t.received_at,
-                reference(stored[t.symbol], t.observed_at, alert.window_seconds) if alert.rule == "change" else None,
-            )
-            for t in batch
-            if t.symbol == alert.symbol
+            Observation(t.price, t.observed_at, t.received_at, known(t)) for t in batch if t.symbol == alert.symbol
         ]
         outcome = evaluate(_state(alert), observations)
         armed[alert.id] = alert.armed if outcome is None else outcome.armed
@@ -90,6 +102,16 @@ def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
             made.append(
                 make_alert(symbol, "change", percent=str(percent), window=window, direction=direction, **frequency)
             )  # noqa: E501
+    # indicator rules on minute candles: crosses of SMA and EMA (each way), RSI levels
+    for n in range(24):
+        symbol = SYMBOLS[n % 3]
+        frequency = {"frequency": "every_time", "cooldown": 60} if n % 2 else {}
+        fields = {"direction": "above" if n % 4 < 2 else "below", "timeframe": "1m", **frequency}
+        if n % 3 == 2:  # a level of its own each: no two the same rule
+            made.append(make_alert(symbol, "rsi", period=6, level=str(30 + 2 * n), **fields))
+        else:
+            indicator, period = ("sma", 5 + n) if n % 3 == 0 else ("ema", 4 + n)
+            made.append(make_alert(symbol, "cross", indicator=indicator, period=period, **fields))
     # one cancelled: its window may stay in symbols.alert_windows, which costs a lookup, nothing else
     cancel_alert(made[1])
 
@@ -113,3 +135,5 @@ def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
         store_ticks(batch)  # as the pipeline does: the next batch's references may be these
     # the walk crossed many rules both ways: the test saw fires and re-arms, not only quiet batches
     assert fired_total >= 15 and rearmed >= 5, (fired_total, rearmed)
+    kinds = {rule for (rule,) in db.session.execute(select(Alert.rule).where(Alert.fire_count > 0))}
+    assert kinds >= {"above", "below", "change", "cross", "rsi"}, kinds

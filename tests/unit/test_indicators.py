@@ -158,3 +158,25 @@ def test_the_parser_and_the_documented_pattern_agree_on_the_form(raw: str):
     except SpecError:
         form = False
     assert form == documented
+
+
+@given(
+    kind=st.sampled_from(["sma", "ema", "rsi"]),
+    period=st.integers(2, 30),
+    closes=st.lists(st.floats(1, 1e6, allow_nan=False), max_size=120),
+    close=st.floats(1, 1e6, allow_nan=False),
+)
+def test_extend_gives_the_series_next_value(kind, period, closes, close):
+    """The alert check's one-more-close value is the chart's series' last value."""
+    spec = Spec(kind, period)
+    expected = indicators.compute(spec, [*closes, close])[-1]
+    got = indicators.extend(spec, closes)(close)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_extend_knows_no_bollinger_bands():
+    with pytest.raises(SpecError, match="SMA, EMA or RSI"):
+        indicators.extend(Spec("bb", 20, 2.0), [1.0] * 30)

@@ -6,7 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from app.alerting.rules import AlertState, Observation, Outcome, describe_fire, describe_rule, evaluate, format_price
+from app.alerting.deliveries import message
+from app.alerting.rules import (
+    AlertState,
+    Observation,
+    Outcome,
+    describe_alert,
+    describe_fire,
+    describe_indicator_fire,
+    describe_rule,
+    evaluate,
+    format_price,
+)
+from app.models import Alert, AlertEvent
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ABOVE = AlertState(
@@ -112,3 +124,71 @@ def test_prices_in_words_take_the_symbols_decimals_when_its_source_gave_them():
     assert format_price(Decimal("500")) == "500.0000"  # crypto, or not known: by magnitude
     assert describe_rule("above", "above", Decimal("500"), None, None, 2) == "at or above 500.00"
     assert describe_fire("below", Decimal("279.9"), None, Decimal("279"), None, 2) == "fell below 279.90"
+
+
+CROSS = replace(ABOVE, rule="cross", threshold=None, armed=False)  # a new cross starts disarmed
+RSI = replace(ABOVE, rule="rsi", threshold=None, level=Decimal(70))
+
+
+def ma(price: str, second: int, average: str | None) -> Observation:
+    return obs(price, second, average)
+
+
+def test_a_cross_fires_at_a_crossing_not_because_the_price_is_already_over():
+    assert evaluate(CROSS, [ma("101", 0, "100"), ma("102", 2, "100.5")]) is None  # over since it was made
+    # under the average (armed), then over it: the crossing fires, once
+    outcome = evaluate(CROSS, [ma("99", 0, "100"), ma("100.2", 2, "100.1"), ma("99", 4, "100")])
+    assert outcome == Outcome(ma("100.2", 2, "100.1"), False)
+    below = replace(CROSS, direction="below")
+    assert evaluate(below, [ma("101", 0, "100"), ma("99.9", 2, "100")]) == Outcome(ma("99.9", 2, "100"), False)
+    # too few candles for a value: no side of it, so nothing changes (a change rule would re-arm)
+    assert evaluate(CROSS, [ma("99", 0, None)]) is None
+
+
+def test_an_every_time_cross_fires_once_per_crossing():
+    every = replace(CROSS, frequency="every_time", cooldown_seconds=60)
+    first = evaluate(every, [ma("99", 0, "100"), ma("101", 2, "100")])
+    assert first is not None and first.fire is not None and first.armed is False
+    fired = replace(every, triggered_at=T0, armed=False)
+    assert evaluate(fired, [ma("102", 70, "100"), ma("103", 72, "100")]) is None  # still over: no second fire
+    assert evaluate(fired, [ma("99", 74, "100")]) == Outcome(None, True)  # back under: armed again
+    again = evaluate(replace(fired, armed=True), [ma("101", 76, "100")])
+    assert again is not None and again.fire == ma("101", 76, "100")
+
+
+def test_rsi_levels():
+    assert evaluate(RSI, [ma("1", 0, "69.9")]) is None
+    assert evaluate(RSI, [ma("1", 0, "69.9"), ma("1", 2, "70")]) == Outcome(ma("1", 2, "70"), False)
+    low = replace(RSI, direction="below", level=Decimal(30))
+    assert evaluate(low, [ma("1", 0, "30.5"), ma("1", 2, "29.2")]) == Outcome(ma("1", 2, "29.2"), False)
+
+
+def test_indicator_rules_in_words():
+    class Row:
+        rule, direction, indicator, period, timeframe, level = "cross", "above", "sma", 20, "1h", None
+
+    assert describe_alert(Row) == "crosses above SMA(20) of hourly candles"
+    assert describe_indicator_fire(Row, Decimal("94321.5")) == "crossed above SMA(20) of hourly candles (94,321.50)"
+    Row.rule, Row.direction, Row.indicator, Row.period, Row.timeframe, Row.level = (
+        "rsi", "below", "rsi", 14, "1d", Decimal("30.0000"),
+    )  # fmt: skip
+    assert describe_alert(Row) == "RSI(14) of daily candles at or below 30"
+    assert describe_indicator_fire(Row, Decimal("28.04")) == "RSI(14) of daily candles reached 28.0 (at or below 30)"
+
+
+def test_the_message_of_an_indicator_fire_and_of_an_expiry():
+    alert = Alert(
+        id=7, symbol="BTC-USD", rule="cross", direction="above", indicator="ema", period=50, timeframe="1d",
+        frequency="once", cooldown_seconds=0, note="", fire_count=1,
+    )  # fmt: skip
+    event = AlertEvent(kind="fired", price=Decimal("95000"), reference_price=Decimal("94321.5"), observed_at=T0)
+    title, body = message(alert, event, "https://ticker.example.org/", UTC)
+    assert title == "Stock Ticker: BTC-USD crossed above EMA(50) of daily candles (94,321.50)"
+    assert body.splitlines()[1:3] == [
+        "Price: 95,000.00 at 2026-11-25 12:00:00 UTC",
+        "Alert #7: BTC-USD crosses above EMA(50) of daily candles, once",
+    ]
+    expiry = AlertEvent(kind="expired", price=None, observed_at=T0)
+    title, body = message(alert, expiry, "https://ticker.example.org/", UTC)
+    assert title == "Stock Ticker: alert on BTC-USD expired (crosses above EMA(50) of daily candles)"
+    assert body.startswith("Alert #7 on BTC-USD expired at 2026-11-25 12:00:00 UTC: it fired once.")

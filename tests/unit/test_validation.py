@@ -9,6 +9,15 @@ from app.web.validation import AlertSpec, normalise_symbol, parse_alert, parse_d
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GOOD = {"symbol": "btc-usd", "direction": "above", "threshold": 100000}
 CHANGE = {"symbol": "DOGE-USD", "rule": "change", "percent": 5, "window": "1h"}
+CROSS = {
+    "symbol": "BTC-USD",
+    "rule": "cross",
+    "direction": "above",
+    "indicator": "ema",
+    "period": 50,
+    "timeframe": "1d",
+}
+RSI = {"symbol": "BTC-USD", "rule": "rsi", "direction": "above", "level": 70}
 
 
 DIRECTIONS = "direction must be one of above, below, up, down, either"
@@ -62,6 +71,15 @@ def test_defaults_every_time_cooldown_five_minutes_change_either_way():
 )
 def test_durations(value, seconds):
     assert parse_duration(value, "window", 300, 604800) == seconds
+
+
+def test_indicator_rules_are_read_with_their_defaults():
+    cross = parse_alert(CROSS)
+    assert (cross.rule, cross.direction, cross.indicator, cross.period, cross.timeframe, cross.level) == (
+        "cross", "above", "ema", 50, "1d", None,
+    )  # fmt: skip
+    rsi = parse_alert({"symbol": "eth-usd", "rule": "rsi", "direction": "below", "level": "30"})
+    assert (rsi.indicator, rsi.period, rsi.timeframe, rsi.level, rsi.threshold) == ("rsi", 14, "1h", Decimal(30), None)
 
 
 @pytest.mark.parametrize(
@@ -118,6 +136,18 @@ def test_durations(value, seconds):
         (CHANGE | {"percent": "1001"}, 422, "percent", "percent must be greater than 0 and at most 1000"),
         (GOOD | {"expires_at": "0001-01-01T00:00:00+14:00"}, 422, "expires_at", "expires_at is out of range in UTC"),
         (GOOD | {"note": "\nbreak"}, 400, "note", "note must be one line of text without control characters"),
+        (CROSS | {"direction": "up"}, 422, "direction", "direction must be above or below for the cross rule"),
+        ({k: v for k, v in CROSS.items() if k != "indicator"}, 422, "indicator", "indicator is required for the cross"),
+        (CROSS | {"indicator": "rsi"}, 400, "indicator", "indicator must be sma or ema for the cross rule"),
+        ({k: v for k, v in CROSS.items() if k != "period"}, 422, "period", "period is required"),
+        (CROSS | {"period": 1}, 400, "period", "period must be from 2 to 500"),
+        (CROSS | {"period": "20"}, 400, "period", "period must be a whole number"),
+        (CROSS | {"timeframe": "5m"}, 400, "timeframe", "timeframe must be one of 1m, 1h, 1d"),
+        (RSI | {"level": None}, 422, "level", "level is required for the rsi rule"),
+        (RSI | {"level": 100}, 400, "level", "level must be greater than 0 and less than 100"),
+        (RSI | {"level": "100"}, 422, "level", "level must be greater than 0 and less than 100"),
+        (RSI | {"level": 0}, 400, "level", "level must be greater than 0"),
+        (RSI | {"indicator": "sma"}, 422, "indicator", "indicator is rsi (or left out) for the rsi rule"),
     ],
 )
 def test_bad_alerts_name_the_field(body, status, field, message):
