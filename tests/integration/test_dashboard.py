@@ -506,3 +506,48 @@ def test_the_24_h_change_is_the_cards_figure(browser, stack, width):
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_indicator_alerts_are_made_and_edited_from_the_form(browser, stack: Stack, width: int):
+    context, page, errors = open_page(
+        browser, stack.base_url, width=width, color_scheme="dark" if width > 400 else "light"
+    )
+    page.select_option("#alert-symbol", "BTC-USD")
+    page.select_option("#alert-rule", "cross")
+    expect(page.locator("#alert-threshold")).to_be_hidden()
+    expect(page.locator("#alert-level")).to_be_hidden()
+    page.select_option("#alert-side", "below")
+    page.select_option("#alert-indicator", "ema")
+    page.get_by_role("button", name="Add alert").click()
+    expect(page.locator("#period-error")).to_have_text("period is required")  # caught before a round trip
+    page.fill("#alert-period", "50")
+    page.select_option("#alert-timeframe", "1d")
+    page.get_by_role("button", name="Add alert").click()
+    cross = page.locator("#active-alerts li").filter(has_text="EMA")
+    expect(cross.locator(".alert-text")).to_have_text("BTC-USD crosses below EMA(50) of daily candles")
+
+    page.select_option("#alert-rule", "rsi")
+    expect(page.locator("#alert-indicator")).to_be_hidden()
+    page.fill("#alert-level", "120")
+    page.get_by_role("button", name="Add alert").click()
+    expect(page.locator("#level-error")).to_have_text("level must be greater than 0 and less than 100")
+    page.fill("#alert-level", "70")
+    page.select_option("#alert-side", "above")  # the form keeps the last alert's daily candles
+    page.get_by_role("button", name="Add alert").click()
+    rsi = page.locator("#active-alerts li").filter(has_text="RSI")
+    expect(rsi.locator(".alert-text")).to_have_text("BTC-USD RSI(14) of daily candles at or above 70")
+    rsi.get_by_role("button", name=re.compile("^Edit alert")).click()
+    expect(page.locator("#alert-level")).to_be_focused()
+    expect(page.locator("#alert-period")).to_have_value("14")
+    page.fill("#alert-level", "75")
+    page.select_option("#alert-timeframe", "1h")
+    page.locator("#alert-form button[type=submit]").click()
+    expect(rsi.locator(".alert-text")).to_have_text("BTC-USD RSI(14) of hourly candles at or above 75")
+    page.screenshot(path=str(ARTIFACTS / f"alerts-indicator-{width}.png"), full_page=width > 400)
+    stored = requests.get(f"{stack.base_url}/api/alerts?status=active", headers=stack.headers, timeout=5).json()
+    shown = sorted((a["rule"], a["direction"], a["indicator"], a["period"], a["timeframe"], a["level"])
+                   for a in stored["alerts"])  # fmt: skip
+    assert shown == [("cross", "below", "ema", 50, "1d", None), ("rsi", "above", "rsi", 14, "1h", 75.0)]
+    context.close()
+    assert errors == []

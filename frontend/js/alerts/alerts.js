@@ -21,15 +21,19 @@ const eventsDialog = document.getElementById("events-modal");
 const eventsTitle = document.getElementById("events-title");
 const eventsStatus = document.getElementById("events-status");
 const eventsList = document.getElementById("events");
-const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "window", "frequency", "cooldown",
-  "expires_at", "note", "channels"];
+const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "window", "side", "indicator", "period",
+  "level", "timeframe", "frequency", "cooldown", "expires_at", "note", "channels"];
+const INDICATOR_RULES = ["cross", "rsi"];
 const RECENT_TRIGGERED = 10;
 const RECENT_EXPIRED = 10;
 const SNOOZES = [["1h", "1 hour"], ["8h", "8 hours"], ["24h", "1 day"], ["7d", "1 week"]];
 const FREQUENCY = { once: "once", every_time: "every time" };
 
 function input(field) {
-  return field === "channels" ? channelBoxes.querySelector("input") ?? channelBoxes : form.elements[field];
+  if (field === "channels") return channelBoxes.querySelector("input") ?? channelBoxes;
+  // an indicator rule's direction is its own select (above / below, not up / down)
+  if (field === "direction" && INDICATOR_RULES.includes(form.elements.rule.value)) return form.elements.side;
+  return form.elements[field];
 }
 
 function fieldError(field, message) {
@@ -62,6 +66,7 @@ function syncVisibleFields() {
   const frequency = form.elements.frequency.value;
   form.querySelectorAll("[data-rule]").forEach((el) => (el.hidden = !el.dataset.rule.split(" ").includes(rule)));
   form.querySelectorAll("[data-frequency]").forEach((el) => (el.hidden = el.dataset.frequency !== frequency));
+  form.elements.period.placeholder = rule === "rsi" ? "14 (Wilder's)" : "e.g. 20"; // RSI's when left empty
 }
 form.elements.rule.addEventListener("change", syncVisibleFields);
 form.elements.frequency.addEventListener("change", syncVisibleFields);
@@ -89,6 +94,22 @@ function readForm() {
     const problem = positiveNumber(body.percent, "percent", "percent is required for a change rule");
     if (problem) errors.percent = problem;
     else if (Number(body.percent) > 1000) errors.percent = "percent must be greater than 0 and at most 1000";
+  } else if (INDICATOR_RULES.includes(body.rule)) {
+    body.direction = values.side.value;
+    body.timeframe = values.timeframe.value;
+    if (body.rule === "cross") body.indicator = values.indicator.value;
+    const period = values.period.value.trim();
+    if (!period) {
+      if (body.rule === "cross") errors.period = "period is required"; // RSI's is 14 unless given
+    } else if (!/^[0-9]+$/.test(period) || Number(period) < 2 || Number(period) > 500) {
+      errors.period = "period must be from 2 to 500";
+    } else body.period = Number(period);
+    if (body.rule === "rsi") {
+      body.level = readNumber(values.level.value);
+      const problem = positiveNumber(body.level, "level", "level is required for the rsi rule (e.g. 70)");
+      if (problem) errors.level = problem;
+      else if (Number(body.level) >= 100) errors.level = "level must be greater than 0 and less than 100";
+    }
   } else {
     body.threshold = readNumber(values.threshold.value);
     const problem = positiveNumber(body.threshold, "threshold", "threshold is required");
@@ -436,6 +457,13 @@ function startEdit(alert) {
   values.percent.value = alert.percent ?? "";
   if (alert.rule === "change") values.direction.value = alert.direction;
   if (alert.window !== null) chooseDuration(values.window, alert.window);
+  if (INDICATOR_RULES.includes(alert.rule)) {
+    values.side.value = alert.direction;
+    values.timeframe.value = alert.timeframe;
+    values.period.value = alert.period;
+    if (alert.rule === "cross") values.indicator.value = alert.indicator;
+  }
+  values.level.value = alert.level ?? "";
   if (alert.cooldown !== null) chooseDuration(values.cooldown, alert.cooldown);
   values.expires_at.value = alert.expires_at ? localInput(alert.expires_at) : "";
   values.note.value = alert.note;
@@ -446,7 +474,7 @@ function startEdit(alert) {
   submitButton.textContent = "Save changes";
   updatePreview();
   form.scrollIntoView({ block: "center" });
-  (alert.rule === "change" ? values.percent : values.threshold).focus();
+  ({ change: values.percent, cross: values.period, rsi: values.level }[alert.rule] ?? values.threshold).focus();
 }
 
 function endEdit() {
@@ -547,7 +575,7 @@ form.addEventListener("submit", async (event) => {
   }
   const submit = submitButton;
   submit.disabled = true;
-  const cleared = ["threshold", "percent", "note", "expires_at"];
+  const cleared = ["threshold", "percent", "period", "level", "note", "expires_at"];
   const sent = Object.fromEntries(cleared.map((field) => [field, form.elements[field].value]));
   try {
     if (editing) {
@@ -656,7 +684,7 @@ export function updatePreview() {
   const threshold = Number(readNumber(form.elements.threshold.value));
   const price = priceOf(symbolSelect.value);
   let text = "";
-  if (rule !== "change" && threshold > 0 && price !== null) {
+  if ((rule === "above" || rule === "below") && threshold > 0 && price !== null) {
     const holds = rule === "above" ? price >= threshold : price <= threshold;
     if (holds) {
       const [said, now] = [threshold, price].map((value) => formatPrice(value, value, symbolSelect.value));
