@@ -4,8 +4,9 @@ symbol, and a hot symbol (the whole batch is that symbol's ticks). The check mus
 same whatever the number of alerts: ≤ 2x.
 
 Every symbol has a stored price of 100 every 10 minutes over the last 8 days (the change rules'
-references); the batch
-moves prices by at most 0.5 %, which no alert's threshold or percentage reaches.
+references) and 250 finished candles on each timeframe; the batch moves prices by 0.01 % to 0.5 %,
+which no alert's threshold, percentage or level reaches, and crosses no average it did not cross in
+the first check.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from app.alerting.alerts import _CANDIDATES, check_ticks, set_lookups
+from app.alerting.indicator_rules import bucket_of
 from app.extensions import db
 from app.market.partitions import ensure_partitions
 from app.market.ticks import Tick
+from app.models import CANDLE_TABLES, TIMEFRAMES
 from bench.data import add_inactive_symbols
 
 SYMBOLS = [f"B{n:03d}-USD" for n in range(500)]
@@ -30,25 +33,46 @@ WINDOWS = (300, 900, 3600, 4 * 3600, 86400, 7 * 86400)
 HISTORY = timedelta(days=8)  # a stored price every 10 minutes over the longest window and a day
 HISTORY_STEP = timedelta(minutes=10)
 
-# Alert n of a mix: a change rule when (n / 500 + n) % 5 < :change_fifths (1 in 5 for the mixed rows, all for
-# the change rows), else half above the price and half below. A third of each every_time (armed).
-# Change rules: 1 % to 41 %, up / down / either, over the page's windows.
+# Alert n of a mix: with r = (n / 500 + n) % 5 (every symbol gets every kind), a change rule when
+# r < :change_fifths, an indicator rule when r < :change_fifths + :indicator_fifths, else half
+# above the price and half below; a third of the price rules every_time (armed).
+# Change rules: 1 % to 41 %, up / down / either, over the page's windows. Indicator rules: half
+# crosses (every_time, each its own cooldown: no two alike), half RSI levels (above: 60 to 95,
+# below: 5 to 40), over CROSSES and RSIS.
 _MAKE_ALERTS = text(
     """
-    INSERT INTO alerts (symbol, rule, direction, threshold, change_percent, window_seconds,
-                        frequency, cooldown_seconds)
+    INSERT INTO alerts (symbol, rule, direction, threshold, change_percent, window_seconds, indicator, period,
+                        timeframe, level, frequency, cooldown_seconds, armed)
     SELECT (CAST(:symbols AS text[]))[1 + (n % :spread)], k.rule,
-           CASE k.rule WHEN 'change' THEN (ARRAY['up', 'down', 'either'])[1 + (n / 7) % 3] ELSE k.rule END,
+           CASE k.rule WHEN 'change' THEN (ARRAY['up', 'down', 'either'])[1 + (n / 7) % 3]
+                       WHEN 'cross' THEN (ARRAY['above', 'below'])[1 + (n / 7) % 2]
+                       WHEN 'rsi' THEN (ARRAY['above', 'below'])[1 + (n / 7) % 2] ELSE k.rule END,
            CASE k.rule WHEN 'above' THEN 200 + n * 0.01 WHEN 'below' THEN 50 - n * 0.0004 END,
            CASE k.rule WHEN 'change' THEN 1 + n * 0.0004 END,
            CASE k.rule WHEN 'change' THEN (CAST(:windows AS int[]))[1 + (n / 3) % 6] END,
-           CASE WHEN n % 3 = 0 THEN 'every_time' ELSE 'once' END,
-           CASE WHEN n % 3 = 0 THEN 60 ELSE 0 END
+           CASE k.rule WHEN 'cross' THEN split_part(k.spec, ':', 2) WHEN 'rsi' THEN 'rsi' END,
+           CASE WHEN k.rule IN ('cross', 'rsi') THEN CAST(split_part(k.spec, ':', 3) AS int) END,
+           CASE WHEN k.rule IN ('cross', 'rsi') THEN split_part(k.spec, ':', 1) END,
+           CASE WHEN k.rule = 'rsi' AND (n / 7) % 2 = 0 THEN 60 + n % 350000 * 0.0001
+                WHEN k.rule = 'rsi' THEN 5 + n % 350000 * 0.0001 END,
+           CASE WHEN k.rule = 'cross' OR n % 3 = 0 THEN 'every_time' ELSE 'once' END,
+           CASE WHEN k.rule = 'cross' THEN 60 + n WHEN n % 3 = 0 THEN 60 ELSE 0 END,
+           k.rule <> 'cross'
     FROM generate_series(0, :count - 1) AS n
-    CROSS JOIN LATERAL (SELECT CASE WHEN (n / 500 + n) % 5 < :change_fifths THEN 'change'
-                                    WHEN n % 2 = 0 THEN 'above' ELSE 'below' END AS rule) k
+    CROSS JOIN LATERAL (SELECT (n / 500 + n) % 5 AS r) f
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN f.r < :change_fifths THEN 'change'
+                    WHEN f.r < :change_fifths + :indicator_fifths AND (n / 5) % 2 = 0 THEN 'cross'
+                    WHEN f.r < :change_fifths + :indicator_fifths THEN 'rsi'
+                    WHEN n % 2 = 0 THEN 'above' ELSE 'below' END AS rule,
+               CASE WHEN (n / 5) % 2 = 0 THEN (CAST(:crosses AS text[]))[1 + (n / 11) % 3]
+                    ELSE (CAST(:rsis AS text[]))[1 + (n / 11) % 3] END AS spec) k
     """
 )
+# The indicators the indicator rules read: every timeframe, both averages, RSI.
+CROSSES = ["1m:sma:20", "1h:ema:20", "1d:sma:50"]
+RSIS = ["1m:rsi:14", "1h:rsi:14", "1d:rsi:7"]
+CANDLES = 250  # finished candles a symbol has on each timeframe (EMA(20) reads 220)
 
 _MAKE_HISTORY = text(
     """
@@ -58,11 +82,28 @@ _MAKE_HISTORY = text(
     ON CONFLICT DO NOTHING
     """
 )
+# Closes alternating 100 and 101: averages near 100.5, RSI near 50, which no level here reaches.
+_MAKE_CANDLES = {
+    table: text(
+        f"""
+        INSERT INTO {table} (symbol, bucket, open, high, low, close, first_at, last_at, ticks)
+        SELECT s, v.b, v.c, v.c, v.c, v.c, v.b, v.b, 1
+        FROM unnest(CAST(:symbols AS text[])) AS s,
+             generate_series(1, :count) AS i,
+             LATERAL (SELECT CAST(:current AS timestamptz) - i * make_interval(secs => :seconds) AS b,
+                             100 + i % 2 AS c) v
+        ON CONFLICT DO NOTHING
+        """  # noqa: S608 - the three candle tables' names
+    )
+    for table in CANDLE_TABLES.values()
+}
 
-KINDS = {  # name: how many fifths of the alerts are change rules
-    "above/below": 0,
-    "change": 5,
-    "mixed, 20 % change": 1,
+KINDS = {  # name: how many fifths of the alerts are change rules, how many indicator rules
+    "above/below": (0, 0),
+    "change": (5, 0),
+    "indicator": (0, 5),
+    "mixed, 20 % change": (1, 0),
+    "mixed, every kind": (1, 1),
 }
 
 SHAPES = {  # name: (alerts spread over how many symbols, batch of one hot symbol)
@@ -77,21 +118,25 @@ def _history() -> None:
     times = [now - HISTORY + n * HISTORY_STEP for n in range(HISTORY // HISTORY_STEP)]
     ensure_partitions({t.date() for t in times} | {now.date()})
     db.session.execute(_MAKE_HISTORY, {"symbols": SYMBOLS, "times": times})
+    for timeframe, table in CANDLE_TABLES.items():  # the bench's own candles, whatever was there
+        current = bucket_of(now, timeframe)
+        db.session.execute(text(f"DELETE FROM {table} WHERE symbol = ANY(:s)"), {"s": SYMBOLS})  # noqa: S608
+        db.session.execute(
+            _MAKE_CANDLES[table],
+            {"symbols": SYMBOLS, "count": CANDLES, "current": current, "seconds": TIMEFRAMES[timeframe]},
+        )
     db.session.commit()
 
 
-def _setup(count: int, spread: int, change_fifths: int) -> None:
+def _setup(count: int, spread: int, fifths: tuple[int, int]) -> None:
     db.session.execute(text("TRUNCATE alerts CASCADE"))
     db.session.execute(
         _MAKE_ALERTS,
         {
-            "symbols": SYMBOLS,
-            "spread": spread,
-            "count": count,
-            "change_fifths": change_fifths,
-            "windows": list(WINDOWS),
+            "symbols": SYMBOLS, "spread": spread, "count": count, "change_fifths": fifths[0],
+            "indicator_fifths": fifths[1], "windows": list(WINDOWS), "crosses": CROSSES, "rsis": RSIS,
         },
-    )
+    )  # fmt: skip
     for symbol in SYMBOLS:  # a symbol's windows stay after TRUNCATE: set them again
         set_lookups(symbol)
     db.session.commit()
@@ -104,7 +149,7 @@ def _batch(hot: bool) -> list[Tick]:
     now = datetime.now(UTC)
     symbols = [SYMBOLS[0]] * BATCH if hot else SYMBOLS[:BATCH]
     return [
-        Tick(s, PRICE + Decimal(i % 50) / 100, now + timedelta(milliseconds=i), now, "simulated")
+        Tick(s, PRICE + Decimal(i % 50 + 1) / 100, now + timedelta(milliseconds=i), now, "simulated")
         for i, s in enumerate(symbols)
     ]
 
@@ -116,11 +161,11 @@ def run_alerts(
     add_inactive_symbols(SYMBOLS)
     _history()
     results = {}
-    for kind, change_fifths in KINDS.items():
+    for kind, fifths in KINDS.items():
         for shape, (spread, hot) in SHAPES.items():
             timings = []
             for count in (10, large):
-                _setup(count, min(spread, count), change_fifths)
+                _setup(count, min(spread, count), fifths)
                 batch = _batch(hot)
                 fired = check_ticks(batch).fired
                 if fired:
@@ -133,7 +178,7 @@ def run_alerts(
 def explain(large: int, hot: bool) -> str:
     """EXPLAIN ANALYZE of the candidates query for the mixed kind with ``large`` alerts, spread over
     500 symbols or on the batch's one hot symbol."""
-    _setup(large, 1 if hot else 500, KINDS["mixed, 20 % change"])
+    _setup(large, 1 if hot else 500, KINDS["mixed, every kind"])
     batch = _batch(hot)
     rows = db.session.execute(
         text("EXPLAIN (ANALYZE, COSTS OFF) " + _CANDIDATES.text),

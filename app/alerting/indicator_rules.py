@@ -3,9 +3,9 @@
 For every indicator a batch symbol's cross and RSI alerts read (``symbols.alert_indicators``,
 "1h:sma:20"), the finished candles before each tick's bucket give the series, and
 ``indicators.extend`` its value one close further, at the tick's price (the forming candle's close):
-the chart's own implementation, at O(1) a tick. The finished closes of a (symbol, timeframe, bucket)
-are read once and kept for the rest of that bucket in this process, once the bucket is
-``SETTLED_SECONDS`` old (a late batch may still change the bucket before it until then).
+the chart's own implementation, at O(1) a tick. Each (symbol, indicator, bucket)'s function is made
+once and kept for the rest of that bucket in this process, once the bucket is ``SETTLED_SECONDS``
+old (a late batch may still change the bucket before it until then).
 
 Candidates, as for the price rules: one index scan of ix_alerts_active_indicator per (symbol,
 indicator) and branch: crosses by armed state when some tick holds or leaves, RSI levels by range
@@ -16,10 +16,10 @@ follows the distinct (symbol, indicator) pairs, not the alerts.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import text
@@ -102,14 +102,12 @@ _CANDIDATES = text(
 )
 
 
-@dataclass(frozen=True)
-class _Settled:
-    closes: list[float]  # oldest first
+# (symbol, "1h:sma:20", bucket) -> the indicator one close after that bucket's finished candles,
+# kept by this process once the bucket is settled (its finished candles no longer change)
+_settled: dict[tuple[str, str, datetime], Callable[[float], float | None]] = {}
 
 
-_settled: dict[tuple[str, str, datetime], _Settled] = {}  # (symbol, timeframe, bucket): this process's
-
-
+@cache
 def parse_key(key: str) -> tuple[str, Spec]:
     timeframe, kind, period = key.split(":")
     return timeframe, Spec(kind, int(period))
@@ -131,55 +129,59 @@ def values(by_symbol: dict[str, list[Tick]]) -> Values:
     keys = {row.symbol: row.alert_indicators for row in db.session.execute(_KEYS, {"symbols": list(by_symbol)})}
     if not keys:
         return {}
-    wanted: dict[tuple[str, str, datetime], int] = defaultdict(int)  # (symbol, timeframe, bucket) -> depth
+    needed: dict[tuple[str, str, datetime], Spec] = {}  # (symbol, key, bucket) -> spec, not kept yet
     for symbol, symbol_keys in keys.items():
         for key in symbol_keys:
             timeframe, spec = parse_key(key)
             for t in by_symbol[symbol]:
-                at = (symbol, timeframe, bucket_of(t.observed_at, timeframe))
-                wanted[at] = max(wanted[at], depth(spec))
-    closes = _closes(wanted)
+                at = (symbol, key, bucket_of(t.observed_at, timeframe))
+                if at not in _settled:
+                    needed[at] = spec
+    functions = dict(_settled) | _extend(needed)
     answer: Values = {}
     for symbol, symbol_keys in keys.items():
         for key in symbol_keys:
-            timeframe, spec = parse_key(key)
-            per_bucket: dict[datetime, Any] = {}
-            answer[symbol, key] = {}
+            timeframe = parse_key(key)[0]
+            at_tick: dict[datetime, Decimal | None] = {}
             for t in by_symbol[symbol]:
-                bucket = bucket_of(t.observed_at, timeframe)
-                if bucket not in per_bucket:
-                    per_bucket[bucket] = extend(spec, closes[symbol, timeframe, bucket])
-                value = per_bucket[bucket](float(t.price))
-                answer[symbol, key][t.observed_at] = None if value is None else Decimal(repr(value))
+                value = functions[symbol, key, bucket_of(t.observed_at, timeframe)](float(t.price))
+                at_tick[t.observed_at] = None if value is None else Decimal(repr(value))
+            answer[symbol, key] = at_tick
     return answer
 
 
-def _closes(wanted: dict[tuple[str, str, datetime], int]) -> dict[tuple[str, str, datetime], list[float]]:
-    """The finished closes before each bucket, from this process's copy or read in one statement a
-    timeframe."""
-    now = datetime.now(UTC)
-    found = {at: kept.closes for at, n in wanted.items() if (kept := _settled.get(at)) and len(kept.closes) >= n}
-    missing = [at for at in wanted if at not in found]
+def _extend(needed: dict[tuple[str, str, datetime], Spec]) -> dict[tuple[str, str, datetime], Any]:
+    """``indicators.extend`` over the finished closes before each bucket, read in one statement a
+    timeframe (as deep as its deepest indicator needs); kept when the bucket is settled."""
+    depths: dict[tuple[str, str, datetime], int] = defaultdict(int)  # (symbol, timeframe, bucket)
+    for (symbol, key, bucket), spec in needed.items():
+        at = (symbol, parse_key(key)[0], bucket)
+        depths[at] = max(depths[at], depth(spec))
+    closes: dict[tuple[str, str, datetime], list[float]] = {}
     for timeframe, query in _CLOSES.items():
-        ask = [at for at in missing if at[1] == timeframe]
-        if not ask:
-            continue
-        rows = db.session.execute(
-            query,
-            {"symbols": [a[0] for a in ask], "buckets": [a[2] for a in ask], "depths": [wanted[a] for a in ask]},
-        )
-        for row in rows:
-            at = (row.symbol, timeframe, row.bucket)
-            found[at] = list(reversed(row.closes))
-            if now - row.bucket >= timedelta(seconds=SETTLED_SECONDS):
-                _settled[at] = _Settled(found[at])
-    _forget_old(now)
-    return found
+        ask = [at for at in depths if at[1] == timeframe]
+        if ask:
+            rows = db.session.execute(
+                query,
+                {"symbols": [a[0] for a in ask], "buckets": [a[2] for a in ask], "depths": [depths[a] for a in ask]},
+            )
+            closes |= {(row.symbol, timeframe, row.bucket): list(reversed(row.closes)) for row in rows}
+    now = datetime.now(UTC)
+    made = {}
+    for (symbol, key, bucket), spec in needed.items():
+        timeframe = parse_key(key)[0]
+        # its own depth of them, whatever other indicators read: the same value for every alert
+        made[symbol, key, bucket] = extend(spec, closes[symbol, timeframe, bucket][-depth(spec) :])
+        if now - bucket >= timedelta(seconds=SETTLED_SECONDS):
+            _settled[symbol, key, bucket] = made[symbol, key, bucket]
+    if made:  # a new bucket began somewhere: the old ones can go
+        _forget_old(now)
+    return made
 
 
 def _forget_old(now: datetime) -> None:
-    """Drop closes of buckets two of their own lengths old: no tick of a live batch is in them."""
-    for at in [at for at in _settled if now - at[2] > timedelta(seconds=2 * TIMEFRAMES[at[1]])]:
+    """Drop the buckets two of their own lengths old: no tick of a live batch is in them."""
+    for at in [at for at in _settled if now - at[2] > timedelta(seconds=2 * TIMEFRAMES[parse_key(at[1])[0]])]:
         del _settled[at]
 
 

@@ -29,10 +29,9 @@ def test_alerts_benchmark_runs(ctx):
 
     results = run_alerts(once, rounds=1, large=100)
     shapes = ("spread over 500 symbols", "all on one symbol", "hot symbol (batch of one symbol)")
-    assert set(results) == {
-        (kind, shape) for kind in ("above/below", "change", "mixed, 20 % change") for shape in shapes
-    }
-    assert len(calls) == 18
+    kinds = ("above/below", "change", "indicator", "mixed, 20 % change", "mixed, every kind")
+    assert set(results) == {(kind, shape) for kind in kinds for shape in shapes}
+    assert len(calls) == 30
 
 
 def test_ingest_benchmark_stores_every_tick(app, server_env, tmp_path):
