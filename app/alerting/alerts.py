@@ -142,8 +142,17 @@ _SET_LOOKUPS = text(
     """
 )
 
+# One delivery per enabled channel of each alert in ``events`` (a CTE of event ids and alert ids).
+QUEUE_DELIVERIES = """
+        INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
+        SELECT e.id, ch.id, ch.name, statement_timestamp()
+        FROM events e
+        JOIN alert_channels ac ON ac.alert_id = e.alert_id
+        JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
+        RETURNING id, event_id"""
+
 _APPLY = text(
-    """
+    f"""
     WITH changes AS (
         SELECT * FROM unnest(CAST(:ids AS int[]), CAST(:versions AS int[]), CAST(:fire AS boolean[]),
                              CAST(:prices AS numeric[]), CAST(:refs AS numeric[]),
@@ -167,21 +176,14 @@ _APPLY = text(
         SELECT id, triggered_price, reference, fired_observed_at FROM updated WHERE fire
         RETURNING id, alert_id
     ),
-    queued AS (
-        INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
-        SELECT e.id, ch.id, ch.name, statement_timestamp()
-        FROM events e
-        JOIN alert_channels ac ON ac.alert_id = e.alert_id
-        JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
-        RETURNING id, event_id
-    ),
+    queued AS ({QUEUE_DELIVERIES}),
     per_event AS (SELECT event_id, array_agg(id ORDER BY id) AS ids FROM queued GROUP BY event_id)
     -- no join with `updated` here: the planner takes CTEs for one row each and would nest-loop
     -- 10,000 x 10,000; the fired alerts are read back by id in the same transaction instead
-    SELECT e.alert_id, e.id AS event_id, coalesce(p.ids, '{}') AS delivery_ids
+    SELECT e.alert_id, e.id AS event_id, coalesce(p.ids, '{{}}') AS delivery_ids
     FROM events e
     LEFT JOIN per_event p ON p.event_id = e.id
-    """
+    """  # noqa: S608 - QUEUE_DELIVERIES is a constant above
 )
 
 
@@ -371,8 +373,8 @@ def _check_limits(symbol: str, max_active: int | None, max_per_symbol: int | Non
         )
 
 
-def duplicate_of(spec: AlertSpec) -> ApiError:
-    """409 naming the active alert with the same rule."""
+def duplicate_of(spec: AlertSpec | Alert) -> ApiError:
+    """409 naming the active alert with the same rule (``spec``: a new alert's, or a stored one)."""
     same = [getattr(Alert, name) == getattr(spec, name) for name in ALERT_IDENTITY]
     existing = db.session.scalars(select(Alert).where(Alert.status == "active", *same)).first()
     name = f"#{existing.id} " if existing else ""
@@ -394,7 +396,7 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
 
 
 _EXPIRE = text(
-    """
+    f"""
     WITH expired AS (
         UPDATE alerts SET status = 'expired', version = version + 1
         WHERE status = 'active' AND expires_at <= statement_timestamp()
@@ -405,17 +407,10 @@ _EXPIRE = text(
         SELECT id, 'expired', expires_at FROM expired
         RETURNING id, alert_id
     ),
-    queued AS (
-        INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
-        SELECT e.id, ch.id, ch.name, statement_timestamp()
-        FROM events e
-        JOIN alert_channels ac ON ac.alert_id = e.alert_id
-        JOIN channels ch ON ch.id = ac.channel_id AND ch.enabled
-        RETURNING id
-    )
-    SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM expired) AS alerts,
-           (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM queued) AS deliveries
-    """
+    queued AS ({QUEUE_DELIVERIES})
+    SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM expired) AS alerts,
+           (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM queued) AS deliveries
+    """  # noqa: S608 - QUEUE_DELIVERIES is a constant above
 )
 
 

@@ -18,7 +18,7 @@ from app.alerting.alerts import LOOKED_UP, _check_limits, duplicate_of, set_look
 from app.extensions import db
 from app.models import Alert, AlertEdit
 from app.web.errors import CONFLICT, INVALID, UNPROCESSABLE, ApiError
-from app.web.validation import AlertSpec, parse_duration, parse_instant
+from app.web.validation import parse_duration, parse_instant
 
 MAX_SNOOZE_SECONDS = 30 * 24 * 3600
 MIN_SNOOZE_SECONDS = 60
@@ -115,7 +115,7 @@ def restore(alert_id: int, max_active: int | None = None, max_per_symbol: int | 
         db.session.rollback()
         if "uq_alerts_active_rule" not in str(exc.orig):
             raise
-        raise duplicate_of(_spec(alert)) from None
+        raise duplicate_of(alert) from None
     if restored is None:  # restored or changed by another request meanwhile
         db.session.rollback()
         raise ApiError(CONFLICT, f"alert {alert_id} is no longer cancelled")
@@ -124,20 +124,3 @@ def restore(alert_id: int, max_active: int | None = None, max_per_symbol: int | 
     db.session.add(AlertEdit(alert_id=alert_id, changes={"status": ["cancelled", "active"]}))
     db.session.commit()
     return with_channels([db.session.get(Alert, alert_id, populate_existing=True)])[0]
-
-
-def _spec(alert: Alert) -> AlertSpec:
-    return AlertSpec(
-        symbol=alert.symbol,
-        rule=alert.rule,
-        direction=alert.direction,
-        threshold=alert.threshold,
-        change_percent=alert.change_percent,
-        window_seconds=alert.window_seconds,
-        indicator=alert.indicator,
-        period=alert.period,
-        timeframe=alert.timeframe,
-        level=alert.level,
-        frequency=alert.frequency,
-        cooldown_seconds=alert.cooldown_seconds,
-    )
