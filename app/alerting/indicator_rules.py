@@ -5,7 +5,8 @@ For every indicator a batch symbol's cross and RSI alerts read (``symbols.alert_
 ``indicators.extend`` its value one close further, at the tick's price (the forming candle's close):
 the chart's own implementation, at O(1) a tick. Each (symbol, indicator, bucket)'s function is made
 once and kept for the rest of that bucket in this process, once the bucket is ``SETTLED_SECONDS``
-old (a late batch may still change the bucket before it until then).
+old (a late batch may still change the bucket before it until then) and only if the indicator's
+whole depth of finished candles was there (a history still loading is read again next batch).
 
 Candidates, as for the price rules: one index scan of ix_alerts_active_indicator per (symbol,
 indicator) and branch: crosses by armed state when some tick holds or leaves, RSI levels by range
@@ -171,8 +172,11 @@ def _extend(needed: dict[tuple[str, str, datetime], Spec]) -> dict[tuple[str, st
     for (symbol, key, bucket), spec in needed.items():
         timeframe = parse_key(key)[0]
         # its own depth of them, whatever other indicators read: the same value for every alert
-        made[symbol, key, bucket] = extend(spec, closes[symbol, timeframe, bucket][-depth(spec) :])
-        if now - bucket >= timedelta(seconds=SETTLED_SECONDS):
+        before = closes[symbol, timeframe, bucket][-depth(spec) :]
+        made[symbol, key, bucket] = extend(spec, before)
+        # kept only with its whole depth: a symbol whose past is still being loaded (the backfill
+        # of a symbol just added) is read again at the next batch, not left short for the bucket
+        if len(before) == depth(spec) and now - bucket >= timedelta(seconds=SETTLED_SECONDS):
             _settled[symbol, key, bucket] = made[symbol, key, bucket]
     if made:  # a new bucket began somewhere: the old ones can go
         _forget_old(now)

@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.alerting.alerts import _state, cancel_alert, check_ticks
 from app.alerting.rules import Observation, evaluate
@@ -137,3 +137,26 @@ def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
     assert fired_total >= 15 and rearmed >= 5, (fired_total, rearmed)
     kinds = {rule for (rule,) in db.session.execute(select(Alert.rule).where(Alert.fire_count > 0))}
     assert kinds >= {"above", "below", "change", "cross", "rsi"}, kinds
+
+
+def test_an_indicator_whose_past_is_still_loading_is_read_again(ctx):
+    """A symbol just added has its candles loaded by the backfill while its alerts are checked: a
+    value made from too few candles must not stand for the rest of the bucket."""
+    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)  # settled
+    candle = text(
+        "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
+        " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
+    )
+    db.session.execute(candle, {"b": bucket - timedelta(minutes=1)})
+    db.session.commit()
+    alert = make_alert("ETH-USD", "cross", direction="above", indicator="sma", period=3, timeframe="1m")
+
+    def check(price: str, second: int) -> list[int]:
+        tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
+        return [a["id"] for a in check_ticks([tick]).fired]
+
+    assert check("99", 30) == []  # one finished candle of the two SMA(3) needs: no value yet
+    db.session.execute(candle, {"b": bucket - timedelta(minutes=2)})  # the backfill brings the other
+    db.session.commit()
+    assert check("99", 31) == []  # under SMA 99.67: armed
+    assert check("101", 32) == [alert]  # over SMA 100.33: the crossing fires
