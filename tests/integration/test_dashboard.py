@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import requests
 from playwright.sync_api import Page, WebSocketRoute, expect
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.market.prices import store_ticks
@@ -551,3 +551,21 @@ def test_indicator_alerts_are_made_and_edited_from_the_form(browser, stack: Stac
     assert shown == [("cross", "below", "ema", 50, "1d", None), ("rsi", "above", "rsi", 14, "1h", 75.0)]
     context.close()
     assert errors == []
+
+
+def test_an_indicator_fire_says_what_the_price_crossed(page: Page, app):
+    with app.app_context():
+        alert_id = make_alert("BTC-USD", "cross", direction="above", indicator="ema", period=50, timeframe="1d")
+        db.session.execute(
+            text(
+                "INSERT INTO alert_events (alert_id, price, reference_price, observed_at)"
+                " VALUES (:a, 95000, 94321.5, now())"
+            ),
+            {"a": alert_id},
+        )
+        db.session.commit()
+    page.reload()
+    item = page.locator(f'#active-alerts li[data-id="{alert_id}"]')
+    item.get_by_role("button", name="History of alert BTC-USD crosses above EMA(50) of daily candles").click()
+    expect(page.locator("#events li").first.locator(".alert-text")).to_contain_text(": 95,000.00 (EMA(50) 94,321.50)")
+    expect(page.locator("#events-status")).to_have_text("Fired 1 time.")

@@ -528,10 +528,19 @@ export function alertCancelled(alert) {
   });
 }
 
-function eventItem(symbol, event) {
+// The reference beside a fire's price: where a change rule measured from, the average a cross
+// crossed, the RSI an RSI rule reached.
+function referenceText(alert, value, price) {
+  if (value === null) return "";
+  if (alert.rule === "cross") return ` (${alert.indicator.toUpperCase()}(${alert.period}) ${price(value)})`;
+  if (alert.rule === "rsi") return ` (RSI(${alert.period}) ${value.toFixed(1)})`;
+  return ` (from ${price(value)})`;
+}
+
+function eventItem(alert, event) {
   const li = element("li");
-  const price = (value) => formatPrice(value, value, symbol);
-  const reference = event.reference_price === null ? "" : ` (from ${price(event.reference_price)})`;
+  const price = (value) => formatPrice(value, value, alert.symbol);
+  const reference = referenceText(alert, event.reference_price, price);
   const what = event.kind === "expired" ? "expired" : `${price(event.price)}${reference}`;
   li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${what}`));
   const deliveries = event.deliveries.map((d) => {
@@ -550,7 +559,7 @@ async function openEvents(alert, opener) {
   eventsDialog.showModal();
   try {
     const { events } = await api.alertEvents(alert.id);
-    eventsList.replaceChildren(...events.map((event) => eventItem(alert.symbol, event)));
+    eventsList.replaceChildren(...events.map((event) => eventItem(alert, event)));
     const fires = events.filter((e) => e.kind !== "expired").length;
     eventsStatus.textContent = fires ? `Fired ${fires} time${fires === 1 ? "" : "s"}.` : "Not fired yet.";
   } catch (error) {
