@@ -42,6 +42,11 @@ DURATION_PATTERN = r"^ *([0-9]+) *(s|m|min|h|d)? *$"  # 90s, 15m, 4h, 7d; a bare
 WHOLE_RE = re.compile(r"([0-9]+)(?:\.0+)?")
 MAX_ID = 2**62  # ids are PostgreSQL bigints
 DEFAULT_RSI_PERIOD = 14  # Wilder's
+# The fields of one rule (or a few): sent with another, they are refused rather than ignored.
+RULE_FIELDS = {
+    "threshold": ("above", "below"), "percent": ("change",), "window": ("change",),
+    "indicator": ("cross", "rsi"), "period": ("cross", "rsi"), "timeframe": ("cross", "rsi"), "level": ("rsi",),
+}  # fmt: skip
 SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, DURATION_RE = (
     re.compile(p) for p in (SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, DURATION_PATTERN)
 )
@@ -123,6 +128,9 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
         if body.get("threshold") is None:
             raise ApiError(UNPROCESSABLE, f"threshold is required for the {rule} rule", "threshold")
         spec = AlertSpec(symbol, rule, rule, threshold=_number(body["threshold"], "threshold"))
+    for field, used in RULE_FIELDS.items():
+        if body.get(field) is not None and rule not in used:
+            raise ApiError(UNPROCESSABLE, f"{field} does not go with the {rule} rule", field)
     return replace(
         spec,
         **_frequency(body),
@@ -183,8 +191,9 @@ def _indicator_rule(symbol: str, rule: str, direction: str | None, body: dict[st
         return AlertSpec(symbol, rule, direction, indicator="rsi", period=period, timeframe=timeframe, level=number)
     if indicator is None:
         raise ApiError(UNPROCESSABLE, "indicator is required for the cross rule: sma or ema", "indicator")
-    if indicator not in MOVING_AVERAGES:
-        raise ApiError(INVALID, "indicator must be sma or ema for the cross rule", "indicator")
+    if indicator not in MOVING_AVERAGES:  # rsi is a word the API knows, of another rule: 422
+        status = UNPROCESSABLE if indicator == "rsi" else INVALID
+        raise ApiError(status, "indicator must be sma or ema for the cross rule", "indicator")
     return AlertSpec(symbol, rule, direction, indicator=indicator, period=period, timeframe=timeframe)
 
 

@@ -390,15 +390,17 @@ def test_a_failing_channel_says_so_on_the_channel_and_on_its_alerts(page: Page, 
         f"{stack.base_url}/api/channels", json={"name": "pager", "url": dead}, headers=stack.headers, timeout=5
     ).json()["channel"]
     alert = {"symbol": "BTC-USD", "rule": "above", "threshold": "0.01", "channels": [made["id"]]}
-    requests.post(f"{stack.base_url}/api/alerts", json=alert, headers=stack.headers, timeout=5)
+    created = requests.post(f"{stack.base_url}/api/alerts", json=alert, headers=stack.headers, timeout=5)
+    assert created.status_code == 201, created.text
     # it fires at the next price; its first attempt fails (nothing listens there)
-    channel = page.locator("#channels li")
 
     def failing() -> bool:
-        page.reload()
-        return page.locator("#channels li .failing").count() == 1
+        channels = requests.get(f"{stack.base_url}/api/channels", headers=stack.headers, timeout=5).json()
+        return channels["channels"][0]["failing_since"] is not None
 
-    wait_for(failing, 45, "the channel shown failing")
+    wait_for(failing, 45, "the channel failing")
+    page.reload()  # the page learns of it with the lists it loads
+    channel = page.locator("#channels li")
     expect(channel.locator(".failing")).to_contain_text("Failing since ")
     expect(channel.locator(".failing")).to_contain_text("Connection error")
     triggered = page.locator("#triggered-alerts li").first

@@ -138,7 +138,8 @@ def test_indicator_rules_are_read_with_their_defaults():
         (GOOD | {"note": "\nbreak"}, 400, "note", "note must be one line of text without control characters"),
         (CROSS | {"direction": "up"}, 422, "direction", "direction must be above or below for the cross rule"),
         ({k: v for k, v in CROSS.items() if k != "indicator"}, 422, "indicator", "indicator is required for the cross"),
-        (CROSS | {"indicator": "rsi"}, 400, "indicator", "indicator must be sma or ema for the cross rule"),
+        (CROSS | {"indicator": "rsi"}, 422, "indicator", "indicator must be sma or ema for the cross rule"),
+        (CROSS | {"indicator": "wma"}, 400, "indicator", "indicator must be sma or ema for the cross rule"),
         ({k: v for k, v in CROSS.items() if k != "period"}, 422, "period", "period is required"),
         (CROSS | {"period": 1}, 400, "period", "period must be from 2 to 500"),
         (CROSS | {"period": "20"}, 400, "period", "period must be a whole number"),
@@ -148,6 +149,10 @@ def test_indicator_rules_are_read_with_their_defaults():
         (RSI | {"level": "100"}, 422, "level", "level must be greater than 0 and less than 100"),
         (RSI | {"level": 0}, 400, "level", "level must be greater than 0"),
         (RSI | {"indicator": "sma"}, 422, "indicator", "indicator is rsi (or left out) for the rsi rule"),
+        (GOOD | {"percent": 5}, 422, "percent", "percent does not go with the above rule"),
+        (CHANGE | {"threshold": "100"}, 422, "threshold", "threshold does not go with the change rule"),
+        (RSI | {"window": "1h"}, 422, "window", "window does not go with the rsi rule"),
+        (CROSS | {"level": "i:x"}, 422, "level", "level does not go with the cross rule"),
     ],
 )
 def test_bad_alerts_name_the_field(body, status, field, message):
