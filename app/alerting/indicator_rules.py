@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.extensions import db
-from app.market.indicators import MEMORY, Spec, extend
+from app.market.indicators import Spec, extend, lookback
 from app.market.ticks import Tick
 from app.models import CANDLE_TABLES, TIMEFRAMES
 
@@ -115,8 +115,9 @@ def parse_key(key: str) -> tuple[str, Spec]:
 
 
 def depth(spec: Spec) -> int:
-    """Finished closes an indicator's next value needs: SMA n-1; EMA and RSI their memory too."""
-    return spec.period - 1 if spec.kind == "sma" else spec.period * (MEMORY + 1)
+    """Finished closes an indicator's next value needs: the chart's lookback, and for EMA and RSI
+    the period that seeds them on top of it (SMA's lookback, n-1, is all it needs)."""
+    return lookback(spec) + (0 if spec.kind == "sma" else spec.period)
 
 
 def bucket_of(moment: datetime, timeframe: str) -> datetime:
