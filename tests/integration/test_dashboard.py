@@ -20,7 +20,7 @@ from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL
 from devstack.processes import Stack
 from devstack.servers import free_port
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import LOGIN_ENV, XSS, card, older_tick, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, XSS, card, older_tick, open_page, swipe, wait_for_prices
 from tests.integration.helpers import make_alert, wait_for
 
 pytestmark = pytest.mark.browser
@@ -571,3 +571,33 @@ def test_an_indicator_fire_says_what_the_price_crossed(page: Page, app):
     item.get_by_role("button", name="History of alert BTC-USD crosses above EMA(50) of daily candles").click()
     expect(page.locator("#events li").first.locator(".alert-text")).to_contain_text(": 95,000.00 (EMA(50) 94,321.50)")
     expect(page.locator("#events-status")).to_have_text("Fired 1 time.")
+
+
+def test_on_a_phone_a_swipe_on_the_alert_lists_scrolls_the_page(browser, stack: Stack):
+    """At 390 px a thumb swipe starting on an alert scrolled the page 0 px: each list was a box of
+    its own (max-height 24rem, overflow auto) that took the swipe, a scroll trap on a phone, where
+    the lists are most of the screen. There the lists take their full height and the page scrolls."""
+    for n in range(6):
+        requests.post(
+            f"{stack.base_url}/api/alerts",
+            json={"symbol": "BTC-USD", "rule": "above", "threshold": 10**9 + n, "note": "a note " * 8},
+            headers=stack.headers,
+            timeout=5,
+        ).raise_for_status()
+    context, page, errors = open_page(browser, stack.base_url, 390, 844, has_touch=True, is_mobile=True)
+    try:
+        items = page.locator("#active-alerts li")
+        expect(items).to_have_count(6)
+        items.first.scroll_into_view_if_needed()
+        page.evaluate("window.scrollTo(0, document.querySelector('#active-alerts').getBoundingClientRect().top + scrollY - 400)")  # the list mid-screen
+        box = items.first.bounding_box()
+        assert box is not None
+        scrolled = page.evaluate("scrollY")
+        swipe(page, box["x"] + 100, box["y"] + 10, -300)
+        page.wait_for_timeout(800)  # the fling settles
+        assert page.evaluate("scrollY") - scrolled >= 200
+        lists = page.evaluate("[...document.querySelectorAll('.alert-lists ul')].map(l => l.scrollHeight - l.clientHeight)")
+        assert lists and max(lists) <= 1, lists  # no list is a box that scrolls on its own
+        assert errors == []
+    finally:
+        context.close()
