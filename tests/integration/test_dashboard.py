@@ -589,14 +589,16 @@ def test_on_a_phone_a_swipe_on_the_alert_lists_scrolls_the_page(browser, stack: 
         items = page.locator("#active-alerts li")
         expect(items).to_have_count(6)
         items.first.scroll_into_view_if_needed()
-        page.evaluate("window.scrollTo(0, document.querySelector('#active-alerts').getBoundingClientRect().top + scrollY - 400)")  # the list mid-screen
+        mid_screen = "document.querySelector('#active-alerts').getBoundingClientRect().top + scrollY - 400"
+        page.evaluate(f"window.scrollTo(0, {mid_screen})")
         box = items.first.bounding_box()
         assert box is not None
         scrolled = page.evaluate("scrollY")
         swipe(page, box["x"] + 100, box["y"] + 10, -300)
         page.wait_for_timeout(800)  # the fling settles
         assert page.evaluate("scrollY") - scrolled >= 200
-        lists = page.evaluate("[...document.querySelectorAll('.alert-lists ul')].map(l => l.scrollHeight - l.clientHeight)")
+        overflow = "l => l.scrollHeight - l.clientHeight"
+        lists = page.evaluate(f"[...document.querySelectorAll('.alert-lists ul')].map({overflow})")
         assert lists and max(lists) <= 1, lists  # no list is a box that scrolls on its own
         assert errors == []
     finally:
