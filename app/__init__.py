@@ -14,7 +14,7 @@ from config.settings import PROJECT_ROOT, Settings, SettingsError, exit_on, load
 
 FRONTEND_DIR = PROJECT_ROOT / "frontend"
 MAX_BODY_BYTES = 4096
-MAX_WS_MESSAGE_BYTES = 4096
+MAX_WS_MESSAGE_BYTES = 64 * 1024  # a subscription of 2,000 symbols (price_frames.MAX_SYMBOLS) fits
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:

@@ -1,5 +1,10 @@
 """WebSocket relay: Redis pub/sub → every open /ws socket of this process.
 
+Prices go to each socket as it asked (app/web/price_frames.py): a page that subscribed gets the
+symbols it shows at every fetch and the others it keeps every SLOW_SECONDS, in the compact frame;
+a socket that never subscribed gets every price in the frame it always had. Every other message
+goes to every socket as published.
+
 One listener (a thread; a greenlet under gunicorn's gevent worker) per process subscribes to
 the channels and fans each message out to a bounded queue per client; the listener restarts
 with exponential backoff when Redis goes away, and a client is removed in ``finally`` however
@@ -10,6 +15,7 @@ is closed with a reason instead of slowing anyone: its page reconnects and catch
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import queue
@@ -26,6 +32,15 @@ from simple_websocket import ConnectionClosed
 
 from app.extensions import sock
 from app.pipeline.pubsub import CHANNELS
+from app.web.price_frames import (
+    SLOW_SECONDS,
+    Encoder,
+    Subscription,
+    SubscriptionError,
+    error_message,
+    parse_subscription,
+    pick,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +78,7 @@ class Subscriber:
         self.lagging = threading.Event()
         self.going_away = threading.Event()  # the process stops: close with GOING_AWAY
         self.ws: Any = None  # set by the handler, so a stuck send can be cut short
+        self.subscription: Subscription | None = None  # None: every price, in the old frame
 
     def get(self, timeout: float) -> bytes:
         """The next frame; queue.Empty after ``timeout`` seconds without one, or at once when the
@@ -119,6 +135,9 @@ class Relay:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._closed = threading.Event()
+        self._encoder = Encoder()
+        self._latest: dict[str, str] = {}  # symbol -> its newest price, encoded (subscribers only)
+        self._changed: set[str] = set()  # symbols with a newer price since the last slow round
 
     def subscribe(self) -> Subscriber:
         client = Subscriber()
@@ -153,8 +172,54 @@ class Relay:
         frame = text_frame(data)  # framed once for every socket of this process
         with self._lock:
             clients = list(self._clients)
+        subscribers = [c for c in clients if c.subscription is not None]
+        fragments = self._price_fragments(data) if subscribers else None
         for client in clients:
-            client.offer(frame)
+            if fragments is None or client.subscription is None:
+                client.offer(frame)
+        if fragments is None:
+            return
+        self._latest.update(fragments)
+        self._changed.update(fragments)
+        self._offer_each(subscribers, fragments, lambda s: s.live)
+
+    def _price_fragments(self, data: str) -> dict[str, str] | None:
+        """A prices message's ticks encoded for subscribers; None for any other message (and for
+        prices it cannot read: those go on as published, to everyone)."""
+        try:
+            message = json.loads(data)
+            if not isinstance(message, dict) or message.get("type") not in ("prices", "price"):
+                return None
+            return self._encoder.fragments(message["prices"] if message["type"] == "prices" else [message])
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("relaying a prices message as published: cannot read its prices (%r)", exc)
+            return None
+
+    def _send_slow(self) -> None:
+        """The newest price of each symbol that changed since the last round, to the subscribers
+        that keep it without showing it."""
+        changed, self._changed = self._changed, set()
+        with self._lock:
+            subscribers = [c for c in self._clients if c.subscription is not None and c.subscription.slow]
+        if changed and subscribers:
+            self._offer_each(subscribers, {s: self._latest[s] for s in changed}, lambda s: s.slow)
+
+    def _offer_each(
+        self, subscribers: list[Subscriber], fragments: dict[str, str], wanted: Callable[[Subscription], frozenset[str]]
+    ) -> None:
+        """Each subscriber the fragments it wants: one frame per distinct set of symbols."""
+        frames: dict[frozenset[str], bytes | None] = {}
+        for client in subscribers:
+            subscription = client.subscription
+            if subscription is None:
+                continue
+            symbols = wanted(subscription)
+            if symbols not in frames:
+                picked = pick(fragments, symbols)
+                frames[symbols] = text_frame(self._encoder.frame(picked)) if picked else None
+            frame = frames[symbols]
+            if frame is not None:
+                client.offer(frame)
 
     def _listen(self) -> None:
         backoff = 0.5
@@ -164,21 +229,34 @@ class Relay:
                     pubsub.subscribe(*CHANNELS)
                     log.info("WebSocket relay subscribed to %s", ", ".join(CHANNELS))
                     backoff = 0.5
+                    slow_due = time.monotonic() + SLOW_SECONDS
                     while not self._closed.is_set():
                         message = pubsub.get_message(timeout=1.0)
                         if message is not None and message["type"] == "message":
                             self._fan_out(message["data"].decode())
+                        if time.monotonic() >= slow_due:
+                            slow_due = time.monotonic() + SLOW_SECONDS
+                            self._send_slow()
             except redis.RedisError as exc:
                 log.warning("WebSocket relay lost Redis (%s); retrying in %.1f s", exc, backoff)
                 self._closed.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
-def _drop_client_messages(ws: Any) -> None:
-    """The feed only speaks: whatever a client sends is read and dropped, so nothing piles up
+def _read_client_messages(ws: Any, client: Subscriber) -> None:
+    """A subscribe message replaces the socket's subscription; one it cannot take is answered with
+    an error frame naming the field, the subscription left as it was. Anything else is dropped
     (frames over max_message_size already closed that socket with 1009)."""
-    while ws.receive(timeout=0) is not None:
-        pass
+    while (data := ws.receive(timeout=0)) is not None:
+        if not isinstance(data, str):
+            continue
+        try:
+            subscription = parse_subscription(data)
+        except SubscriptionError as exc:
+            client.offer(text_frame(error_message(f"subscribe: {exc}")))
+            continue
+        if subscription is not None:
+            client.subscription = subscription
 
 
 @sock.route("/ws")
@@ -191,7 +269,7 @@ def websocket(ws: Any) -> None:
             if client.lagging.is_set() or client.going_away.is_set():
                 ws.close(*(TOO_SLOW if client.lagging.is_set() else GOING_AWAY))
                 break
-            _drop_client_messages(ws)
+            _read_client_messages(ws, client)
             try:
                 frame = client.get(timeout=1.0)
             except queue.Empty:

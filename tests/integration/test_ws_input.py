@@ -1,24 +1,26 @@
-"""What a client sends up /ws, against the web process under gunicorn: the feed only speaks, so
-text and binary frames are dropped, a frame over 4 KiB or broken UTF-8 closes that socket only,
-and a thousand quick connects and disconnects leave no file, thread or memory behind."""
+"""What a client sends up /ws, against the web process under gunicorn: a subscription is taken,
+other text and binary frames are dropped, a frame over 64 KiB or broken UTF-8 closes that socket
+only, and a thousand quick connects and disconnects leave no file, thread or memory behind."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import socket
 import struct
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from app import MAX_WS_MESSAGE_BYTES
 from app.pipeline.pubsub import PRICES_CHANNEL, publish
 from bench.fanout import group_pids, rss_mb
 from bench.wsclient import client_frame
 from devstack.processes import Stack, running_web
-from tests.integration.helpers import wait_for, ws_handshake
-from tests.integration.test_end_to_end import SocketReader
+from tests.integration.helpers import SocketReader, wait_for, ws_handshake
 
 TEXT, BINARY = 0x1, 0x2
 ROUNDS = 5  # after the first: the rounds a leak must grow in
@@ -55,7 +57,7 @@ def test_frames_from_a_client_are_dropped_or_close_only_that_socket(web: Stack, 
     chatty.sendall(b"".join(client_frame(TEXT, b'{"type": "subscribe", "garbage": ') for _ in range(200)))
     chatty.sendall(b"".join(client_frame(BINARY, bytes(range(256))) for _ in range(200)))
     oversized = ws_handshake(web.base_url)
-    oversized.sendall(client_frame(TEXT, b"x" * 5000))
+    oversized.sendall(client_frame(TEXT, b"x" * (MAX_WS_MESSAGE_BYTES + 1)))
     broken = ws_handshake(web.base_url)
     broken.sendall(client_frame(TEXT, b"\xff\xfe not UTF-8"))
 
@@ -119,3 +121,31 @@ def test_a_thousand_quick_connects_and_disconnects_leave_nothing_behind(web: Sta
     # 0.25 MB a round is 0.25 KB per socket: less than the smallest state a socket could leave.
     assert min(growth) < 0.25, f"memory grew in every round: {[f'{m:.1f}' for m in memory]} MB"
     print(f"1,000 connects in {took:.1f} s a round; files {files} -> {open_files(pids)}; RSS by round {memory}")
+
+
+def test_a_page_that_subscribes_gets_what_it_shows_in_the_compact_frame(web: Stack, redis_client):
+    """Through gunicorn's worker: a subscription is read off the socket and applied; one the relay
+    cannot take is answered with an error naming the field and leaves the last one in force; a
+    socket that never subscribed still gets every price in the old frame."""
+    url = web.base_url.replace("http", "ws") + "/ws"
+    legacy, page = SocketReader(url), SocketReader(url)
+    page.ws.send(json.dumps({"type": "subscribe", "live": ["BTC-USD"], "slow": ["DOGE-USD"]}))
+    page.ws.send(json.dumps({"type": "subscribe", "live": "ETH-USD"}))
+    wait_for(lambda: page.of_type("error"), 10, "the refusal")
+    assert page.of_type("error") == [
+        {"type": "error", "message": "subscribe: 'live' must be a list of at most 2000 symbols of 1 to 32 characters"}
+    ]
+    wait_for(lambda: redis_client.pubsub_numsub(PRICES_CHANNEL)[0][1] >= 1, 10, "the relay's subscription")
+    btc = {"symbol": "BTC-USD", "price": 97000.5, "observed_at": "2026-12-06T07:00:00.123000+00:00",
+           "received_at": "2026-12-06T07:00:00.223000+00:00", "source": "simulated"}  # fmt: skip
+    eth = btc | {"symbol": "ETH-USD", "price": 3000.25}
+    publish(redis_client, PRICES_CHANNEL, [{"type": "prices", "prices": [btc, eth]}])
+    wait_for(lambda: page.of_type("ticks") and legacy.of_type("prices"), 10, "the prices at both sockets")
+    at = round(datetime.fromisoformat(btc["observed_at"]).timestamp() * 1000)
+    assert page.of_type("ticks") == [
+        {"type": "ticks", "sources": ["simulated"], "ticks": [["BTC-USD", 97000.5, at, 100, 0]]}
+    ]
+    assert page.of_type("prices") == []
+    assert legacy.of_type("prices") == [{"type": "prices", "prices": [btc, eth]}]
+    legacy.close()
+    page.close()
