@@ -3,8 +3,8 @@
 import { loadAccount } from "./account/account.js";
 import { api } from "./core/api.js";
 import {
-  alertCancelled, alertChanged, alertCreated, alertExpired, alertsFired, catchUpFires, loadAlerts, onAlertsChange, onPriceLookup, refreshDistances,
-  setChannels, setSymbols, updatePreview,
+  alertCancelled, alertChanged, alertCreated, alertExpired, alertsFired, alertSymbols, catchUpFires, loadAlerts, onAlertsChange, onPriceLookup,
+  refreshDistances, setChannels, setSymbols, updatePreview,
 } from "./alerts/alerts.js";
 import {
   currentPrice, onCardChanged, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines,
@@ -14,7 +14,7 @@ import { onRowSelected, setTableLive, setTableSymbols, showRow } from "./prices/
 import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
 import { keepClearOfTop } from "./alerts/notice.js";
-import { addLivePoint, openChart, refreshAlertLines, refreshChartContext } from "./chart/chart.js";
+import { addLivePoint, chartSymbols, openChart, refreshAlertLines, refreshChartContext } from "./chart/chart.js";
 import { setCompareChoices } from "./chart/compare.js";
 import { setPriceHints } from "./core/format.js";
 import { clearOutages } from "./core/forms.js";
@@ -24,6 +24,7 @@ import { refreshSourceState, setSourceState } from "./prices/source.js";
 import "./prices/search.js"; // the add box's suggestions
 import { startWatchlistEditing } from "./prices/watchlist.js";
 import { activeList, onListChosen, setLists } from "./prices/lists.js";
+import { startSubscribing, subscribe } from "./prices/subscription.js";
 
 async function catchUp() {
   const news = watchlistNews;
@@ -70,11 +71,32 @@ function onPrice(tick) {
   addLivePoint(tick);
 }
 
+// The compact frame a subscribed page gets: [symbol, price, observed_at ms, received_at - observed_at ms, source number].
+function ticksOf(message) {
+  return message.ticks.map(([symbol, price, observedMs, lateMs, source]) => ({
+    symbol,
+    price,
+    observed_at: new Date(observedMs).toISOString(),
+    received_at: new Date(observedMs + lateMs).toISOString(),
+    source: message.sources[source],
+  }));
+}
+
+function pricesOf(message) {
+  if (message.type === "ticks") return ticksOf(message);
+  if (message.type === "prices") return message.prices; // a page that has not subscribed yet (and older servers)
+  if (message.type === "price") return [message];
+  return null;
+}
+
 function onMessage(message) {
-  if (message.type === "price" || message.type === "prices") {
-    (message.type === "prices" ? message.prices : [message]).forEach(onPrice); // a batch is one frame
+  const prices = pricesOf(message);
+  if (prices) {
+    prices.forEach(onPrice);
     updatePreview();
     refreshDistances();
+  } else if (message.type === "error") {
+    console.warn(message.message); // a subscription the server could not take: it keeps the last one
   } else if (message.type === "alerts") {
     alertsFired(message.alerts); // every fire of one batch in one frame
   } else if (message.type === "alert") {
@@ -123,9 +145,16 @@ startWatchlistEditing(loadWatchlist);
 onListChosen(() => showWatchlist(shownWatchlist));
 onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);
+startSubscribing({
+  cards: document.getElementById("cards"),
+  rows: document.getElementById("watch-table-body"),
+  elsewhere: () => [...chartSymbols(), ...alertSymbols()],
+  symbols: () => shownWatchlist.symbols.map((s) => s.symbol),
+});
 connect({
   onMessage,
   onOpen: () => {
+    subscribe(true); // a new socket knows nothing of the last one's subscription
     setLive(true);
     setTableLive(true);
     clearOutages(); // "the server did not answer" under a form no longer holds

@@ -321,6 +321,11 @@ function syncEmpty() {
   alertsChanged(); // every change of the lists comes through here: the chart redraws its lines
 }
 
+// The symbols whose prices the alert lists and the form show (distances, the preview).
+export function alertSymbols() {
+  return [...[...activeList.children].map((li) => li.alert.symbol), symbolSelect.value];
+}
+
 // For the chart: the active alerts at a price level of a symbol (its lines), and a call when
 // the lists change.
 let alertsChanged = () => {};

@@ -433,6 +433,11 @@ for (const button of styleButtons) {
   });
 }
 
+// The symbols the open chart draws (none while it is closed).
+export function chartSymbols() {
+  return current ? [current.symbol, current.compare].filter(Boolean) : [];
+}
+
 // A live price for the open chart's symbol. Live: append it, keep the window's length. A range:
 // fold it into the newest bucket (or open the next one), drop buckets that left the range.
 export function addLivePoint(tick) {

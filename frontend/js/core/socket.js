@@ -8,6 +8,14 @@ const MAX_DELAY_MS = 1600;
 const FIRST_DELAY_MS = 400;
 let connected = false;
 let delayed = false;
+let openSocket = null; // the socket that is open now, for what the page says to the server
+
+// Sends a text on the open socket; false while there is none (it is said again on the next open).
+export function send(text) {
+  if (openSocket?.readyState !== WebSocket.OPEN) return false;
+  openSocket.send(text);
+  return true;
+}
 
 function setState(state, text) {
   label.dataset.state = state;
@@ -54,6 +62,7 @@ export function connect({ onMessage, onOpen, onDown }) {
       if (socket !== current) return;
       attempt = 0;
       connected = true;
+      openSocket = current;
       showConnected();
       onOpen();
     });
@@ -63,6 +72,7 @@ export function connect({ onMessage, onOpen, onDown }) {
     current.addEventListener("close", () => {
       if (socket !== current) return;
       connected = false;
+      openSocket = null;
       onDown();
       if (!navigator.onLine) {
         setState("offline", "offline");

@@ -6,6 +6,7 @@ import { element } from "../core/dom.js";
 import { axisFormatter, formatPrice, formatTime, formatWeekdayTime, sourceName } from "../core/format.js";
 import { contextFigures, widenDay } from "./context.js";
 import { ageSeconds, isStale } from "./freshness.js";
+import { isLive, SLOW_MS } from "./subscription.js";
 
 const cardsEl = document.getElementById("cards");
 const emptyEl = document.getElementById("no-prices");
@@ -182,6 +183,9 @@ export function setHistory(progress) {
 export function showPrice(tick, previous) {
   if (!cards.has(tick.symbol)) return; // not (or no longer) on the watchlist
   const c = cards.get(tick.symbol);
+  // A live price no newer than the one shown (the 10 s round of a symbol that was just shown
+  // live, a catch-up crossing the socket) would show a change of zero: it is news to nobody.
+  if (previous === undefined && c.observedAt && Date.parse(tick.observed_at) <= Date.parse(c.observedAt)) return;
   const before = previous ?? c.last;
   c.price.textContent = formatPrice(tick.price, tick.price, tick.symbol);
   if (before !== null && before !== undefined) {
@@ -295,7 +299,7 @@ function refreshCard(c) {
   const closed = marketClosed(c);
   c.el.dataset.market = closed ? "closed" : "open";
   if (!c.receivedAt && !closed) return changed(viewOf(c));
-  const stale = !closed && isStale(c.receivedAt);
+  const stale = !closed && isStale(c.receivedAt, isLive(c.el.dataset.symbol) ? 0 : SLOW_MS);
   c.el.dataset.stale = String(stale);
   if (closed) {
     const opens = markets.get(c.el.dataset.symbol).next_open;

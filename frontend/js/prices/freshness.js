@@ -23,6 +23,7 @@ export function secondsUntil(iso) {
   return Math.max(0, Math.round((Date.parse(iso) - Date.now() - offsetMs) / 1000));
 }
 
-export function isStale(iso) {
-  return ageSeconds(iso) * 1000 > staleAfterMs;
+// `laterMs`: how much later than every fetch this price comes (a symbol kept but not shown).
+export function isStale(iso, laterMs = 0) {
+  return ageSeconds(iso) * 1000 > staleAfterMs + laterMs;
 }
