@@ -5,6 +5,10 @@ Delivery latency is the client's receive time minus the tick's ``received_at`` (
 answered the fetch; same machine, same clock): produce → Kafka → bridge → persist → Redis → relay
 → socket. A subscriber on the Redis channel splits it: how much is spent before the web tier.
 The clients are ``bench.wsclient`` (see there why not a full client library).
+
+A client either subscribes as a page does (``views``: the symbols it shows, the rest it keeps) and
+must get every tick of the symbols it shows, its latency counted on those; or it never subscribes
+and must get every tick. Bytes per fetch: what all clients received in the window, per fetch.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import time
 import urllib.request
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +37,10 @@ class Frame:
     """One distinct message as every client got it: parsed once, however many sockets carry it."""
 
     number: int
-    keys: frozenset[tuple[str, str]]  # (symbol, observed_at) of its prices
+    keys: frozenset[tuple[str, int]]  # (symbol, observed_at in epoch ms) of its prices
     fetched: dict[float, int]  # fetch time (received_at) -> how many of its prices carry it
+    by_symbol: dict[str, float]  # symbol -> its price's fetch time
+    size: int  # bytes of the message
 
     @property
     def first_fetched(self) -> float:
@@ -48,18 +55,20 @@ class Frames:
         key = (len(raw), zlib.crc32(raw))  # cheaper than hashing 75 KB a thousand times
         frame = self.by_content.get(key)
         if frame is None:
-            prices = prices_in(json.loads(raw))
+            prices = prices_in(json.loads(raw))  # (symbol, observed_at ms, received_at s)
             fetched: dict[float, int] = {}
-            for price in prices:
-                at = datetime.fromisoformat(price["received_at"]).timestamp()
+            for _, _, at in prices:
                 fetched[at] = fetched.get(at, 0) + 1
-            keys = frozenset((p["symbol"], p["observed_at"]) for p in prices)
-            frame = self.by_content[key] = Frame(len(self.by_content), keys, fetched)
+            keys = frozenset((symbol, observed) for symbol, observed, _ in prices)
+            by_symbol = {symbol: at for symbol, _, at in prices}
+            frame = self.by_content[key] = Frame(len(self.by_content), keys, fetched, by_symbol, len(raw))
         return frame
 
 
 @dataclass
 class Client:
+    shows: frozenset[str] | None = None  # what it subscribed to see at every fetch; None: never subscribed
+    keeps: frozenset[str] = frozenset()
     received: list[tuple[Frame, float]] = field(default_factory=list)  # (frame, receive time)
     connected: bool = False
 
@@ -77,6 +86,8 @@ class FanoutResult:
     http_p99_ms: float
     http_failures: int
     web_rss_mb: float
+    bytes_per_fetch: float  # what every client received, per fetch in the window
+    fetches: int
 
 
 class Histogram:
@@ -108,13 +119,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def prices_in(frame: dict) -> list[dict]:
-    """A frame holds one price or a batch of them ({"type": "prices", "prices": [...]})."""
-    if frame.get("type") == "price":
-        return [frame]
-    if frame.get("type") == "prices":
-        return frame["prices"]
-    return []
+def prices_in(frame: dict) -> list[tuple[str, int, float]]:
+    """(symbol, observed_at in epoch ms, received_at in epoch s) of each price of a frame: the old
+    frame's objects ({"type": "prices"} or one "price") or the compact one's rows ("ticks")."""
+    if frame.get("type") == "ticks":
+        return [(t[0], t[2], (t[2] + t[3]) / 1000) for t in frame["ticks"]]
+    prices = (
+        [frame] if frame.get("type") == "price" else frame.get("prices", []) if frame.get("type") == "prices" else []
+    )
+    return [(p["symbol"], round(_epoch(p["observed_at"]) * 1000), _epoch(p["received_at"])) for p in prices]
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
 
 
 async def _listen(url: str, client: Client, frames: Frames, stop: asyncio.Event) -> None:
@@ -122,6 +139,9 @@ async def _listen(url: str, client: Client, frames: Frames, stop: asyncio.Event)
         client.received.append((frames.get(payload), received_at))
 
     reader = await wsclient.connect(url, on_message)
+    if client.shows is not None:
+        subscribe = {"type": "subscribe", "live": sorted(client.shows), "slow": sorted(client.keeps)}
+        reader.send_text(json.dumps(subscribe))
     client.connected = True
     await stop.wait()
     reader.close()
@@ -175,11 +195,20 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
-async def _run(base_url: str, redis_url: str, count: int, seconds: float, web_pgid: int) -> FanoutResult:
+Views = Callable[[int], tuple[list[str], list[str]]]  # client number -> (symbols it shows, it keeps)
+
+
+async def _run(
+    base_url: str, redis_url: str, count: int, seconds: float, web_pgid: int, views: Views | None
+) -> FanoutResult:
     ws_url = base_url.replace("http://", "ws://") + "/ws"
     stop = asyncio.Event()
     frames = Frames()
     clients = [Client() for _ in range(count)]
+    for number, client in enumerate(clients):
+        if views is not None:
+            shows, keeps = views(number)
+            client.shows, client.keeps = frozenset(shows), frozenset(keeps)
     tasks = []
     for start in range(0, count, CONNECT_BATCH):
         for client in clients[start : start + CONNECT_BATCH]:
@@ -207,21 +236,40 @@ async def _run(base_url: str, redis_url: str, count: int, seconds: float, web_pg
     stop.set()
     await asyncio.gather(*probe_tasks)
     await asyncio.gather(*tasks, return_exceptions=True)
-    # Every frame of ticks fetched inside the window, as any client saw it: each client must have them all.
-    in_window = {f for c in clients for f, _ in c.received if window_start <= f.first_fetched <= window_end}
+    # Every tick fetched inside the window, as Redis carried it: each client must have every one of
+    # those it shows (all of them, if it never subscribed), and its latency is counted on those.
+    in_window = {
+        (symbol, observed)
+        for f, _ in published
+        for symbol, observed in f.keys
+        if window_start <= f.by_symbol[symbol] <= window_end
+    }
+    fetches = {at for f, _ in published for at in f.fetched if window_start <= at <= window_end}
     delivery, to_redis = Histogram(), Histogram()
+    complete, received_bytes = 0, 0
     for client in clients:
+        got: set[tuple[str, int]] = set()
         for frame, at in client.received:
-            for fetched, n in frame.fetched.items():
-                delivery.add(at - fetched, n)
+            received_bytes += frame.size
+            if client.shows is None:  # every price of every frame counts (a 500-price frame: whole)
+                got |= frame.keys
+                for fetched, n in frame.fetched.items():
+                    delivery.add(at - fetched, n)
+                continue
+            for symbol, observed in frame.keys:
+                if symbol in client.shows:  # what it keeps comes every 10 s by design: not a delay
+                    got.add((symbol, observed))
+                    delivery.add(at - frame.by_symbol[symbol])
+        wanted = {k for k in in_window if client.shows is None or k[0] in client.shows}
+        complete += client.connected and wanted <= got
     for frame, at in published:
         for fetched, n in frame.fetched.items():
             to_redis.add(at - fetched, n)
     return FanoutResult(
         clients=count,
         connected=sum(c.connected for c in clients),
-        complete=sum(1 for c in clients if c.connected and in_window <= {f for f, _ in c.received}),
-        ticks=len({k for f in in_window for k in f.keys}),
+        complete=complete,
+        ticks=len(in_window),
         delivery_p50_ms=delivery.percentile(0.5),
         delivery_p99_ms=delivery.percentile(0.99),
         published_p50_ms=to_redis.percentile(0.5),
@@ -229,12 +277,15 @@ async def _run(base_url: str, redis_url: str, count: int, seconds: float, web_pg
         http_p99_ms=percentile(http_latencies, 0.99) * 1000,
         http_failures=len(http_failures),
         web_rss_mb=rss,
+        bytes_per_fetch=received_bytes / max(1, len(fetches)),
+        fetches=len(fetches),
     )
 
 
-def run_fanout(stack: Stack, count: int, seconds: float) -> FanoutResult:
-    """Hold ``count`` sockets on the stack's web process for ``seconds`` while ticks flow."""
-    return asyncio.run(_run(stack.base_url, stack.env["REDIS_URL"], count, seconds, stack.procs["web"].pid))
+def run_fanout(stack: Stack, count: int, seconds: float, views: Views | None = None) -> FanoutResult:
+    """Hold ``count`` sockets on the stack's web process for ``seconds`` while ticks flow; each
+    subscribes as ``views`` says (none: never)."""
+    return asyncio.run(_run(stack.base_url, stack.env["REDIS_URL"], count, seconds, stack.procs["web"].pid, views))
 
 
 def summary(result: FanoutResult) -> str:
@@ -243,5 +294,6 @@ def summary(result: FanoutResult) -> str:
         f"({result.connected} connected); delivery p50 {result.delivery_p50_ms:.0f} ms, "
         f"p99 {result.delivery_p99_ms:.0f} ms (of which fetch -> Redis p50 {result.published_p50_ms:.0f} ms, "
         f"p99 {result.published_p99_ms:.0f} ms); HTTP p99 {result.http_p99_ms:.0f} ms "
-        f"({result.http_failures} failed); web RSS {result.web_rss_mb:.0f} MB"
+        f"({result.http_failures} failed); web RSS {result.web_rss_mb:.0f} MB; "
+        f"{result.bytes_per_fetch / 1e6:.2f} MB to the clients per fetch ({result.fetches} fetches)"
     )

@@ -87,6 +87,11 @@ class FrameReader(asyncio.Protocol):
             elif opcode in (0x1, 0x2):
                 self.on_message(payload, now)
 
+    def send_text(self, text: str) -> None:
+        """A text message to the server (a page's subscription)."""
+        if self.transport is not None:
+            self.transport.write(client_frame(0x1, text.encode()))
+
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             if self.upgraded:

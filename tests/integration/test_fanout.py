@@ -50,3 +50,13 @@ def test_the_fanout_benchmark_runs(stack: Stack):
     assert (result.connected, result.complete) == (20, 20)
     assert result.ticks >= 2 and result.http_failures == 0 and result.web_rss_mb > 0
     assert 0 <= result.published_p50_ms <= result.delivery_p99_ms
+
+
+def test_subscribers_get_every_tick_they_show_in_fewer_bytes(stack: Stack):
+    """The benchmark's pages that show one symbol of three (keeping the others) must each get every
+    tick of it, in well under half the bytes of clients that never subscribed."""
+    legacy = run_fanout(stack, count=10, seconds=5)
+    pages = run_fanout(stack, count=10, seconds=5, views=lambda n: (["BTC-USD"], ["ETH-USD", "DOGE-USD"]))
+    assert (pages.connected, pages.complete) == (10, 10) and pages.ticks >= 2
+    assert legacy.complete == 10 and legacy.fetches >= 2 and pages.fetches >= 2
+    assert pages.bytes_per_fetch * 2 < legacy.bytes_per_fetch, (pages.bytes_per_fetch, legacy.bytes_per_fetch)
