@@ -31,9 +31,24 @@ class SubscriptionError(ValueError):
 
 
 @dataclass(frozen=True)
+class Symbols:
+    """A subscription's list: sorted names (a tuple: an eighth of a set's memory, and a thousand
+    pages keeping 480 symbols each hold 4 MB, not 33) and their hash, made once, that keys the
+    frame shared by every socket with the same list."""
+
+    names: tuple[str, ...]
+    key: int
+
+    @classmethod
+    def of(cls, names: set[str] | frozenset[str]) -> Symbols:
+        ordered = tuple(sorted(names))
+        return cls(ordered, hash(ordered))
+
+
+@dataclass(frozen=True)
 class Subscription:
-    live: frozenset[str]
-    slow: frozenset[str]
+    live: Symbols
+    slow: Symbols
 
 
 def parse_subscription(text: str) -> Subscription | None:
@@ -56,8 +71,8 @@ def parse_subscription(text: str) -> Subscription | None:
             raise SubscriptionError(
                 f"'{field}' must be a list of at most {MAX_SYMBOLS} symbols of 1 to {MAX_SYMBOL_LENGTH} characters"
             )
-        lists[field] = frozenset(value)
-    return Subscription(lists["live"], lists["slow"] - lists["live"])
+        lists[field] = set(value)
+    return Subscription(Symbols.of(lists["live"]), Symbols.of(lists["slow"] - lists["live"]))
 
 
 def error_message(text: str) -> str:
@@ -98,11 +113,9 @@ class Encoder:
         return number
 
 
-def pick(fragments: dict[str, str], symbols: frozenset[str]) -> list[str]:
-    """The fragments of ``symbols``, walking the smaller of the two."""
-    if len(symbols) < len(fragments):
-        return [fragments[s] for s in symbols if s in fragments]
-    return [f for s, f in fragments.items() if s in symbols]
+def pick(fragments: dict[str, str], symbols: Symbols) -> list[str]:
+    """The fragments of ``symbols``' names, in their order."""
+    return [fragments[s] for s in symbols.names if s in fragments]
 
 
 def _epoch_ms(iso: str) -> int:

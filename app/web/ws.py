@@ -37,6 +37,7 @@ from app.web.price_frames import (
     Encoder,
     Subscription,
     SubscriptionError,
+    Symbols,
     error_message,
     parse_subscription,
     pick,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 MAX_LAG_SECONDS = 30.0
 MAX_QUEUED_BYTES = 8 * 1024 * 1024  # ~2 minutes of 500-symbol price frames
 MAX_BACKOFF_SECONDS = 30.0
+SLOW_GROUPS = 5  # the sockets take turns for their slow rounds: one group every 2 s
 TOO_SLOW = (1013, "too slow: reconnect and catch up")  # 1013 "try again later"
 GOING_AWAY = (1001, "server going away: reconnect")  # the process stops; the page reconnects
 
@@ -79,6 +81,7 @@ class Subscriber:
         self.going_away = threading.Event()  # the process stops: close with GOING_AWAY
         self.ws: Any = None  # set by the handler, so a stuck send can be cut short
         self.subscription: Subscription | None = None  # None: every price, in the old frame
+        self.group = 0  # its turn in the slow rounds
 
     def get(self, timeout: float) -> bytes:
         """The next frame; queue.Empty after ``timeout`` seconds without one, or at once when the
@@ -137,11 +140,16 @@ class Relay:
         self._closed = threading.Event()
         self._encoder = Encoder()
         self._latest: dict[str, str] = {}  # symbol -> its newest price, encoded (subscribers only)
-        self._changed: set[str] = set()  # symbols with a newer price since the last slow round
+        # per slow-round group: the symbols with a newer price since its last round
+        self._changed: list[set[str]] = [set() for _ in range(SLOW_GROUPS)]
+        self._round = 0
+        self._joined = 0  # sockets so far: each joins the next group in turn
 
     def subscribe(self) -> Subscriber:
         client = Subscriber()
         with self._lock:
+            client.group = self._joined % SLOW_GROUPS
+            self._joined += 1
             if self._pid != os.getpid():  # first client in this (possibly forked) process
                 self._pid = os.getpid()
                 threading.Thread(target=self._listen, name="ws-relay", daemon=True).start()
@@ -180,7 +188,8 @@ class Relay:
         if fragments is None:
             return
         self._latest.update(fragments)
-        self._changed.update(fragments)
+        for changed in self._changed:
+            changed.update(fragments)
         self._offer_each(subscribers, fragments, lambda s: s.live)
 
     def _price_fragments(self, data: str) -> dict[str, str] | None:
@@ -196,30 +205,37 @@ class Relay:
             return None
 
     def _send_slow(self) -> None:
-        """The newest price of each symbol that changed since the last round, to the subscribers
-        that keep it without showing it."""
-        changed, self._changed = self._changed, set()
+        """One group's slow round: the newest price of each symbol that changed since the group's
+        last round, to its subscribers that keep it without showing it. The groups take turns
+        (SLOW_GROUPS of them, one every SLOW_SECONDS / SLOW_GROUPS), so a round's bytes are a
+        fraction of the sockets' at a time instead of a burst of all of them."""
+        group = self._round % SLOW_GROUPS
+        self._round += 1
+        changed, self._changed[group] = self._changed[group], set()
         with self._lock:
-            subscribers = [c for c in self._clients if c.subscription is not None and c.subscription.slow]
+            subscribers = [
+                c for c in self._clients
+                if c.group == group and c.subscription is not None and c.subscription.slow.names
+            ]  # fmt: skip
         if changed and subscribers:
             self._offer_each(subscribers, {s: self._latest[s] for s in changed}, lambda s: s.slow)
 
     def _offer_each(
-        self, subscribers: list[Subscriber], fragments: dict[str, str], wanted: Callable[[Subscription], frozenset[str]]
+        self, subscribers: list[Subscriber], fragments: dict[str, str], wanted: Callable[[Subscription], Symbols]
     ) -> None:
-        """Each subscriber the fragments it wants: one frame per distinct set of symbols."""
-        frames: dict[frozenset[str], bytes | None] = {}
+        """Each subscriber the fragments it wants: one frame per distinct list of symbols."""
+        frames: dict[int, tuple[Symbols, bytes | None]] = {}
         for client in subscribers:
             subscription = client.subscription
             if subscription is None:
                 continue
             symbols = wanted(subscription)
-            if symbols not in frames:
+            made = frames.get(symbols.key)
+            if made is None or (made[0] is not symbols and made[0].names != symbols.names):
                 picked = pick(fragments, symbols)
-                frames[symbols] = text_frame(self._encoder.frame(picked)) if picked else None
-            frame = frames[symbols]
-            if frame is not None:
-                client.offer(frame)
+                made = frames[symbols.key] = (symbols, text_frame(self._encoder.frame(picked)) if picked else None)
+            if made[1] is not None:
+                client.offer(made[1])
 
     def _listen(self) -> None:
         backoff = 0.5
@@ -229,13 +245,13 @@ class Relay:
                     pubsub.subscribe(*CHANNELS)
                     log.info("WebSocket relay subscribed to %s", ", ".join(CHANNELS))
                     backoff = 0.5
-                    slow_due = time.monotonic() + SLOW_SECONDS
+                    slow_due = time.monotonic() + SLOW_SECONDS / SLOW_GROUPS
                     while not self._closed.is_set():
                         message = pubsub.get_message(timeout=1.0)
                         if message is not None and message["type"] == "message":
                             self._fan_out(message["data"].decode())
                         if time.monotonic() >= slow_due:
-                            slow_due = time.monotonic() + SLOW_SECONDS
+                            slow_due = time.monotonic() + SLOW_SECONDS / SLOW_GROUPS
                             self._send_slow()
             except redis.RedisError as exc:
                 log.warning("WebSocket relay lost Redis (%s); retrying in %.1f s", exc, backoff)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from app.pipeline.pubsub import ALERTS_CHANNEL, PRICES_CHANNEL, publish
 from app.web.price_frames import parse_subscription
-from app.web.ws import Relay
+from app.web.ws import SLOW_GROUPS, Relay
 from tests.integration.helpers import wait_for
 
 
@@ -81,10 +81,12 @@ def test_each_subscriber_gets_what_it_shows_at_every_fetch_and_what_it_keeps_eve
         {"type": "alerts", "alerts": [{"id": 7}]},
     ]  # fmt: skip
     assert shows_eth_keeps_btc.empty()
-    relay._send_slow()  # a slow round: BTC-USD's newest only, once; DOGE-USD had no price
+    for _ in range(SLOW_GROUPS):  # a turn of every group's slow round: BTC-USD's newest, once
+        relay._send_slow()  # (DOGE-USD had no price)
     assert payload(shows_eth_keeps_btc.get(timeout=5)) == {
         "type": "ticks", "sources": ["simulated"], "ticks": [["BTC-USD", 1.75, at + 2000, -1800, 0]]
     }  # fmt: skip
-    relay._send_slow()  # nothing changed since: nothing sent
+    for _ in range(SLOW_GROUPS):  # nothing changed since: nothing sent
+        relay._send_slow()
     assert shows_eth_keeps_btc.empty() and shows_btc.empty() and legacy.empty()
     relay.close()
