@@ -17,6 +17,7 @@ a price where the old frame spends about 150. Each price is encoded once per pro
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,7 +72,7 @@ def parse_subscription(text: str) -> Subscription | None:
             raise SubscriptionError(
                 f"'{field}' must be a list of at most {MAX_SYMBOLS} symbols of 1 to {MAX_SYMBOL_LENGTH} characters"
             )
-        lists[field] = set(value)
+        lists[field] = {sys.intern(s) for s in value}  # one string per symbol, not one per socket
     return Subscription(Symbols.of(lists["live"]), Symbols.of(lists["slow"] - lists["live"]))
 
 
