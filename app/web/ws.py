@@ -245,13 +245,17 @@ class Relay:
                     pubsub.subscribe(*CHANNELS)
                     log.info("WebSocket relay subscribed to %s", ", ".join(CHANNELS))
                     backoff = 0.5
-                    slow_due = time.monotonic() + SLOW_SECONDS / SLOW_GROUPS
+                    turn = SLOW_SECONDS / SLOW_GROUPS
+                    slow_due = time.monotonic() + turn
                     while not self._closed.is_set():
-                        message = pubsub.get_message(timeout=1.0)
+                        message = pubsub.get_message(timeout=0.25)
                         if message is not None and message["type"] == "message":
                             self._fan_out(message["data"].decode())
+                            # a slow round waits till half a turn after the last message: between
+                            # two fetches, not over one's frames on their way out
+                            slow_due = max(slow_due, time.monotonic() + turn / 2)
                         if time.monotonic() >= slow_due:
-                            slow_due = time.monotonic() + SLOW_SECONDS / SLOW_GROUPS
+                            slow_due = time.monotonic() + turn
                             self._send_slow()
             except redis.RedisError as exc:
                 log.warning("WebSocket relay lost Redis (%s); retrying in %.1f s", exc, backoff)
