@@ -82,6 +82,29 @@ class Subscriber:
         self.ws: Any = None  # set by the handler, so a stuck send can be cut short
         self.subscription: Subscription | None = None  # None: every price, in the old frame
         self.group = 0  # its turn in the slow rounds
+        # A non-blocking descriptor of the socket (our own dup: never closed under us, never reused
+        # for another socket while we hold it) that offer writes to while the handler is idle.
+        self._fd: int | None = None
+        self._sending = False  # the handler holds a frame it is writing
+
+    def write_directly(self, fd: int) -> None:
+        """Let offer write frames straight to this descriptor when nothing waits and the handler
+        is not writing: one system call per socket, where a wake-up of its handler costs a switch
+        and a lock each (gevent: the listener does the fan-out's writes itself). Takes ``fd``."""
+        with self._ready:
+            self._fd = fd
+
+    def stop_writing(self) -> None:
+        """The handler is done with the socket: offer writes no more, and the dup is closed."""
+        with self._ready:
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def sent(self) -> None:
+        """The handler has written the frame get gave it."""
+        with self._ready:
+            self._sending = False
 
     def get(self, timeout: float) -> bytes:
         """The next frame; queue.Empty after ``timeout`` seconds without one, or at once when the
@@ -92,6 +115,7 @@ class Subscriber:
                 raise queue.Empty
             frame, _ = self._frames.popleft()
             self._bytes -= len(frame)
+            self._sending = True
             return frame
 
     def empty(self) -> bool:
@@ -103,6 +127,10 @@ class Subscriber:
             return
         now = self._clock()
         with self._ready:
+            if self._fd is not None and not self._frames and not self._sending:
+                frame = self._write(self._fd, frame)
+                if not frame:
+                    return
             waited = now - self._frames[0][1] if self._frames else 0.0
             behind = waited > MAX_LAG_SECONDS or self._bytes + len(frame) > MAX_QUEUED_BYTES
             if not behind:
@@ -116,6 +144,16 @@ class Subscriber:
                 waited, self._bytes // 1024,
             )  # fmt: skip
             self._cut()
+
+    @staticmethod
+    def _write(fd: int, frame: bytes) -> bytes:
+        """Write what the socket takes now without waiting; what is left goes through the handler
+        (it continues the same frame: nothing else is written in between)."""
+        try:
+            written = os.write(fd, frame)
+        except OSError:  # full (EAGAIN), or gone: the handler meets it and ends
+            return frame
+        return frame[written:]
 
     def leave(self) -> None:
         """The process stops: the handler closes its socket with GOING_AWAY now."""
@@ -284,6 +322,9 @@ def websocket(ws: Any) -> None:
     relay: Relay = current_app.extensions["relay"]
     client = relay.subscribe()
     client.ws = ws
+    fd = ws.sock.fileno()
+    if not os.get_blocking(fd):  # gevent's sockets are non-blocking underneath: writes never wait
+        client.write_directly(os.dup(fd))
     try:
         while ws.connected:
             if client.lagging.is_set() or client.going_away.is_set():
@@ -296,8 +337,12 @@ def websocket(ws: Any) -> None:
                 continue  # re-check ws.connected; flask-sock pings keep the socket alive
             # The frame is already made (once per message, not once per socket); sendall, unlike
             # simple-websocket's send, never leaves half a frame on a busy socket.
-            ws.sock.sendall(frame)
+            try:
+                ws.sock.sendall(frame)
+            finally:
+                client.sent()
     except (ConnectionClosed, OSError):
         pass  # gone, or cut for lagging
     finally:
         relay.unsubscribe(client)
+        client.stop_writing()

@@ -1,7 +1,9 @@
 """When the relay gives up on a socket: by how long it has not read and how much waits for it,
 never by how many messages a burst brought (issue 19: 100 alerts cut a page that kept up)."""
 
+import os
 import queue
+import socket
 
 import pytest
 
@@ -57,3 +59,36 @@ def test_too_many_bytes_waiting_cuts_the_reader():
     assert not client.lagging.is_set()
     client.offer(b"one more")
     assert client.lagging.is_set()
+
+
+def test_frames_go_straight_to_an_idle_socket_and_what_it_cannot_take_waits_in_order():
+    """The listener writes to a non-blocking socket itself while the handler is idle; a frame the
+    socket takes only in part continues through the handler, and every later one waits behind it."""
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client = Subscriber(Clock())
+    client.write_directly(os.dup(ours.fileno()))
+    client.offer(b"one")
+    assert client.empty() and peer.recv(10) == b"one"  # written at once: nothing queued
+    big = bytes(range(256)) * 4096  # 1 MiB: more than the socket's buffers take
+    client.offer(big)
+    client.offer(b"after")
+    assert not client.empty()
+    rest = client.get(timeout=0)  # the handler's part: the same frame's remainder first
+    assert len(rest) < len(big) and big.endswith(rest)
+    client.offer(b"later")  # the handler holds a frame: this one waits too
+    assert client.get(timeout=0) == b"after"
+    assert client.get(timeout=0) == b"later"
+    client.sent()
+    client.stop_writing()
+    client.offer(b"gone")  # after stop_writing: queued for a handler, never written
+    assert client.get(timeout=0) == b"gone"
+    ours.close()
+    peer.close()
+
+
+def test_a_socket_that_is_not_written_directly_gets_everything_through_the_handler():
+    client = Subscriber(Clock())
+    client.offer(b"one")
+    assert client.get(timeout=0) == b"one"
