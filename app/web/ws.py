@@ -322,10 +322,10 @@ def websocket(ws: Any) -> None:
     relay: Relay = current_app.extensions["relay"]
     client = relay.subscribe()
     client.ws = ws
-    fd = ws.sock.fileno()
-    if not os.get_blocking(fd):  # gevent's sockets are non-blocking underneath: writes never wait
-        client.write_directly(os.dup(fd))
     try:
+        fd = ws.sock.fileno()
+        if not os.get_blocking(fd):  # gevent's sockets are non-blocking underneath: writes never wait
+            client.write_directly(os.dup(fd))
         while ws.connected:
             if client.lagging.is_set() or client.going_away.is_set():
                 ws.close(*(TOO_SLOW if client.lagging.is_set() else GOING_AWAY))
