@@ -215,13 +215,18 @@ class Relay:
             return len(self._clients)
 
     def _fan_out(self, data: str) -> None:
-        frame = text_frame(data)  # framed once for every socket of this process
         with self._lock:
             clients = list(self._clients)
-        subscribers = [c for c in clients if c.subscription is not None]
+        subscribers: list[Subscriber] = []
+        others: list[Subscriber] = []
+        for client in clients:  # each client's subscription read once: one frame or the other
+            (others if client.subscription is None else subscribers).append(client)
         fragments = self._price_fragments(data) if subscribers else None
-        for client in clients:
-            if fragments is None or client.subscription is None:
+        if fragments is None:  # not prices: everyone gets the message as published
+            others = clients
+        if others:
+            frame = text_frame(data)  # framed once for every socket that takes it as published
+            for client in others:
                 client.offer(frame)
         if fragments is None:
             return
