@@ -57,6 +57,18 @@ def level_above_prices(page: Page) -> int:
     )
 
 
+def point_above_last_price(page: Page, level: float) -> tuple[float, float]:
+    """Page coordinates halfway between the chart's last price and an alert line above it."""
+    area, line_y, last_y = page.evaluate(
+        """(level) => { const c = Chart.getChart('chart-canvas');
+                       const last = c.data.datasets[0].data.findLast((p) => p.y !== null).y;
+                       return [c.chartArea, c.scales.y.getPixelForValue(level), c.scales.y.getPixelForValue(last)]; }""",
+        level,
+    )
+    assert last_y - line_y > 20, (line_y, last_y)  # room for a press that is neither on the line nor the price
+    return canvas_point(page, (area["left"] + area["right"]) / 2, (line_y + last_y) / 2)
+
+
 def post_alert(stack: Stack, body: dict) -> dict:
     made = requests.post(f"{stack.base_url}/api/alerts", json=body, headers=stack.headers, timeout=10)
     assert made.status_code == 201, made.text
@@ -246,7 +258,9 @@ def test_the_chart_fills_a_phone_screen_and_a_pinch_zooms_it(browser: Browser, s
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_alert_lines_sit_at_their_levels_and_a_click_starts_an_alert(browser: Browser, stack: Stack, app, width: int):
-    seed_day(app)
+    # Around the simulator's BTC level: its live prices join the chart inside the seeded range, so
+    # the last price sits well below the chart's top and a click above it has room.
+    seed_day(app, base=95_000)
     context, page, errors = open_range(browser, stack, width)
     dialog = page.locator("#chart-modal")
     level = level_above_prices(page)
@@ -263,9 +277,9 @@ def test_alert_lines_sit_at_their_levels_and_a_click_starts_an_alert(browser: Br
     assert line[3].startswith("at or above ")
     page.screenshot(path=str(ARTIFACTS / f"chart-alert-line-{width}.png"))
 
-    # A drag pans: no alert proposed. A click proposes one at the price under the pointer.
-    area = page.evaluate("Chart.getChart('chart-canvas').chartArea")
-    x, y = canvas_point(page, (area["left"] + area["right"]) / 2, area["top"] + 40)
+    # A drag pans: no alert proposed. A click proposes one at the price under the pointer: halfway
+    # between the last price and the alert's line, so above the price and off the line.
+    x, y = point_above_last_price(page, level)
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + 60, y, steps=6)
@@ -275,6 +289,7 @@ def test_alert_lines_sit_at_their_levels_and_a_click_starts_an_alert(browser: Br
     # in its place (no person clicks within a frame of a drag; CI's slow frames did).
     page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     expect(page.locator("#chart-new-alert")).to_be_hidden()
+    x, y = point_above_last_price(page, level)  # the pan may have moved the price axis
     canvas_y = y - page.locator("#chart-canvas").bounding_box()["y"]
     price_at, per_pixel = page.evaluate(
         "(y) => { const s = Chart.getChart('chart-canvas').scales.y; return [s.getValueForPixel(y), "
