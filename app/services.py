@@ -10,6 +10,7 @@ from flask import current_app
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
+from kafka.net.compat import KafkaNetClient
 from sqlalchemy.exc import DBAPIError
 
 from app.pipeline.kafka_sockets import close_failed_sockets
@@ -31,12 +32,27 @@ def outage_reason(exc: BaseException) -> str:
 def kafka_admin(bootstrap_servers: str, timeout_ms: int = 5000) -> KafkaAdminClient:
     """An admin client that gives up after ``timeout_ms``, also while it looks for a broker (its
     own bootstrap wait is 30 s: /healthz took that long with the broker down)."""
-    return KafkaAdminClient(
-        bootstrap_servers=bootstrap_servers,
-        client_id="stockticker-admin",
-        request_timeout_ms=timeout_ms,
-        bootstrap_timeout_ms=timeout_ms,
-    )
+    made: list[KafkaNetClient] = []
+
+    def net_client(**configs: Any) -> KafkaNetClient:
+        made.append(KafkaNetClient(**configs))
+        return made[-1]
+
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers,
+            client_id="stockticker-admin",
+            request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
+            kafka_client=net_client,
+        )
+    except BaseException:
+        # kafka-python 3.0.12 starts the admin's IO thread and connections before its bootstrap, and
+        # a bootstrap that times out leaves both running: its close() needs a finished __init__.
+        # Each /healthz during a Kafka outage would leave one more thread behind.
+        for client in made:
+            client.close()
+        raise
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -4,12 +4,14 @@ does not close it by itself: app/pipeline/kafka_sockets.py)."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 
 import pytest
-from kafka.errors import KafkaConnectionError
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from kafka.net.inet import KafkaNetSocket
 
-import app.services  # noqa: F401 - applies the fix, as every process that talks to Kafka does
+import app.services  # applies the fix, as every process that talks to Kafka does
 from devstack.servers import free_port
 
 
@@ -42,3 +44,22 @@ def test_the_wrapper_is_applied_once():
     wrapped = KafkaNetSocket.sock_connect
     close_failed_sockets()
     assert KafkaNetSocket.sock_connect is wrapped and wrapped.closes_failed_sockets
+
+
+def test_an_admin_whose_bootstrap_times_out_leaves_no_thread_or_socket_behind():
+    """A listener that accepts and never answers: the admin's bootstrap times out (as with a broker
+    that hangs); its IO thread and connection must end with it (app/services.py kafka_admin)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    try:
+        with pytest.raises(KafkaTimeoutError, match="Unable to bootstrap"):
+            app.services.kafka_admin(f"127.0.0.1:{listener.getsockname()[1]}", timeout_ms=500)
+        assert [t.name for t in threading.enumerate() if t.name.startswith("kafka-io-")] == []
+        assert len(accepted) == 1
+        accepted[0].settimeout(2)
+        while accepted[0].recv(4096):  # its request (unanswered), then the end: it hung up
+            pass
+    finally:
+        for s in [listener, *accepted]:
+            s.close()
