@@ -62,7 +62,8 @@ def point_above_last_price(page: Page, level: float) -> tuple[float, float]:
     area, line_y, last_y = page.evaluate(
         """(level) => { const c = Chart.getChart('chart-canvas');
                        const last = c.data.datasets[0].data.findLast((p) => p.y !== null).y;
-                       return [c.chartArea, c.scales.y.getPixelForValue(level), c.scales.y.getPixelForValue(last)]; }""",
+                       const y = c.scales.y;
+                       return [c.chartArea, y.getPixelForValue(level), y.getPixelForValue(last)]; }""",
         level,
     )
     assert last_y - line_y > 20, (line_y, last_y)  # room for a press that is neither on the line nor the price
