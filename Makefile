@@ -36,10 +36,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# TEST_WORKERS=2: two test processes, each with its own servers, a file's tests together in one
-# (16-17 min instead of 25, but timing-sensitive tests still flake under that load: see
-# DEVELOPERS.md). Then the tests marked `alone` (they time the whole machine), nothing beside them.
-TEST_WORKERS ?= 0
+# Two test processes, each with its own servers, a file's tests together in one (17 min from a
+# fresh clone instead of 28; TEST_WORKERS=0 for one). Then the tests marked `alone` (they time the
+# whole machine), nothing beside them.
+TEST_WORKERS ?= 2
 test: lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not alone"
 	$(BIN)/python -m pytest -m alone
