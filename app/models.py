@@ -402,3 +402,29 @@ class ConsumedRange(db.Model):  # type: ignore[name-defined]
     first_offset: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     next_offset: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+QUANTITY = Numeric(30, 10)  # shares, or coins to 10 decimals
+
+
+class Transaction(db.Model):  # type: ignore[name-defined]
+    """A buy or sell of one symbol: positions are derived from these (app/portfolio/positions.py),
+    never stored. ``traded_at`` orders them (ties by id); fees are in the symbol's currency."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        CheckConstraint("side IN ('buy', 'sell')", name="ck_transactions_side"),
+        CheckConstraint("quantity > 0 AND price > 0 AND fees >= 0", name="ck_transactions_amounts"),
+        CheckConstraint("char_length(note) <= 200", name="ck_transactions_note_length"),
+        Index("ix_transactions_symbol_traded", "symbol", "traded_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    price: Mapped[Decimal] = mapped_column(PRICE)
+    fees: Mapped[Decimal] = mapped_column(PRICE, server_default=text("0"))
+    traded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -78,6 +78,14 @@ def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[s
     raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def env_currency(env: Mapping[str, str], name: str, default: str) -> str:
+    """An ISO 4217 code: three letters, stored upper-case."""
+    value = (_raw(env, name) or default).strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise SettingsError(f"{name} must be a three-letter currency code like USD or EUR, got {value!r}")
+    return value
+
+
 def env_timezone(env: Mapping[str, str], name: str) -> tzinfo | None:
     """An IANA zone (Europe/Paris, America/New_York, UTC); None when unset: the server's own."""
     value = _raw(env, name)
@@ -234,6 +242,7 @@ class Settings:
     log_level: str = "INFO"
     public_url: str = "http://localhost:8000/"
     timezone: tzinfo | None = None  # the zone notification messages give times in; None: the server's
+    base_currency: str = "USD"  # the portfolio's totals are in this
     notify_max_attempts: int = 8
     notify_timeout_seconds: float = 10.0
     notify_retry_seconds: float = 5.0
@@ -393,6 +402,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=env_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         public_url=env_http_url(env, "PUBLIC_URL", f"http://localhost:{web_port}/"),
         timezone=env_timezone(env, "TIMEZONE"),
+        base_currency=env_currency(env, "BASE_CURRENCY", "USD"),
         notify_max_attempts=env_int(env, "NOTIFY_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
         notify_timeout_seconds=notify_timeout,
         notify_retry_seconds=env_float(env, "NOTIFY_RETRY_SECONDS", 5.0, minimum=0),

@@ -97,10 +97,30 @@ def tick_json(tick: Any) -> dict[str, Any]:
 
 
 def latest_prices() -> list[dict[str, Any]]:
-    """The newest tick and the one before it for each active symbol, and the price 24 h ago: the
-    close of the minute candle 24 h back (if there is one within the hour before that), else the
-    open of the oldest minute within the last 24 h, with its time. Index probes only."""
-    rows = db.session.execute(
+    """The newest tick and the one before it for each active symbol, and the price 24 h ago (see
+    ``latest_rows``), as the API shows them."""
+    return [
+        tick_json(r)
+        | {
+            "previous_price": None if r.previous_price is None else float(r.previous_price),
+            "price_24h_ago": None if r.price_24h_ago is None else float(r.price_24h_ago),
+            # when that price was: 24 h back, or later while the history is younger than a day
+            "price_24h_ago_at": None if r.price_24h_ago_at is None else r.price_24h_ago_at.isoformat(),
+            "change_24h_percent": None
+            if r.price_24h_ago is None
+            else round(float((r.price - r.price_24h_ago) / r.price_24h_ago * 100), 4),
+        }
+        for r in latest_rows()
+    ]
+
+
+def latest_rows(symbols: Sequence[str] | None = None) -> Sequence[Any]:
+    """Each active symbol's (or each of ``symbols``') newest tick, the price before it, and the
+    price 24 h ago: the close of the minute candle 24 h back (if there is one within the hour
+    before that), else the open of the oldest minute within the last 24 h, with its time
+    (``price_24h_ago_at``). Decimals, as stored. Index probes only."""
+    chosen = "s.active" if symbols is None else "s.symbol = ANY(CAST(:symbols AS text[]))"
+    return db.session.execute(
         text(
             """
             SELECT s.symbol, t.price, t.observed_at, t.received_at, t.source, t.previous_price,
@@ -125,24 +145,12 @@ def latest_prices() -> list[dict[str, Any]]:
                  ORDER BY c.bucket LIMIT 1)
                 ORDER BY pref LIMIT 1
             ) d ON true
-            WHERE s.active
+            WHERE {chosen}
             ORDER BY s.position, s.symbol
-            """
-        )
-    )
-    return [
-        tick_json(r)
-        | {
-            "previous_price": None if r.previous_price is None else float(r.previous_price),
-            "price_24h_ago": None if r.price_24h_ago is None else float(r.price_24h_ago),
-            # when that price was: 24 h back, or later while the history is younger than a day
-            "price_24h_ago_at": None if r.price_24h_ago_at is None else r.price_24h_ago_at.isoformat(),
-            "change_24h_percent": None
-            if r.price_24h_ago is None
-            else round(float((r.price - r.price_24h_ago) / r.price_24h_ago * 100), 4),
-        }
-        for r in rows
-    ]
+            """.replace("{chosen}", chosen)
+        ),
+        {"symbols": list(symbols or [])},
+    ).all()
 
 
 def sparklines(hours: int = 24, bucket_minutes: int = 30) -> dict[str, list[list[Any]]]:

@@ -538,6 +538,102 @@ class TestSend(Struct):
     error: str | None
 
 
+# --- portfolio ------------------------------------------------------------------------------------
+
+Amount = Annotated[str, Meta(description="a decimal as text, exact: 0.015, 94250.5")]
+AmountIn = Annotated[float, Meta(gt=0, lt=float(MAX_PRICE))] | NumberText
+DateText = Annotated[
+    str, Meta(pattern=V.DATE_PATTERN, description="a day, 2026-01-31 (its start in UTC), or a time with a timezone")
+]
+
+
+class NewTransaction(Struct):
+    """A buy or sell: quantity and price (each to 10 decimals), fees (default 0) in the symbol's
+    currency; date a day (2026-01-31) or an ISO 8601 time with a timezone, not ahead."""
+
+    symbol: SymbolText
+    side: Literal["buy", "sell"]
+    quantity: AmountIn
+    price: AmountIn
+    date: DateText
+    fees: Annotated[float, Meta(ge=0, lt=float(MAX_PRICE))] | NumberText | None = None
+    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH, pattern=V.NOTE_PATTERN)] | None = None
+
+
+class TransactionOut(Struct):
+    id: int
+    symbol: str
+    side: Literal["buy", "sell"]
+    quantity: Amount
+    price: Amount
+    fees: Amount
+    date: datetime
+    note: str
+
+
+class OneTransaction(Struct):
+    transaction: TransactionOut
+
+
+class TransactionList(Struct):
+    transactions: list[TransactionOut]
+
+
+class TransactionsQuery(Struct):
+    symbol: SymbolText | None = None
+
+
+class Imported(Struct):
+    imported: int
+
+
+class PositionOut(Struct):
+    """Money to the cent in the position's currency; null figures where no price is stored yet."""
+
+    symbol: str
+    currency: str
+    quantity: Amount
+    average_cost: Amount | None  # per unit held, fees included; null when none is held
+    price: Amount | None
+    price_at: datetime | None
+    value: Amount | None
+    cost: Amount
+    day_change: Amount | None
+    day_change_percent: float | None
+    unrealised: Amount | None
+    unrealised_percent: float | None
+    realised: Amount
+    fees: Amount
+    allocation_percent: float | None  # of the total value
+
+
+class PortfolioTotals(Struct):
+    value: Amount
+    cost: Amount
+    day_change: Amount
+    day_change_percent: float | None
+    unrealised: Amount
+    realised: Amount
+    total_pnl: Amount
+
+
+class FxRate(Struct):
+    rate: Amount  # units of the base currency per unit
+    symbol: str  # the FX symbol read (EURUSD=X)
+    inverted: bool  # read from the base's own pair (USDJPY=X for JPY), 1 / its price
+    at: datetime | None
+
+
+class Portfolio(Struct):
+    """Positions by average cost; totals in ``base_currency`` at each currency's newest rate."""
+
+    base_currency: str
+    positions: list[PositionOut]
+    totals: PortfolioTotals
+    rates: dict[str, FxRate]
+    missing_rates: list[str]  # currencies left out of the totals: no rate stored yet
+
+
 # --- status ---------------------------------------------------------------------------------------
 
 
@@ -630,6 +726,16 @@ class Revoked(Struct):
 
 # Path parameters spectree cannot type from Flask's converters (it types <symbol> as any string).
 PATH_PARAMETERS = {"symbol": msgspec.json.schema(SymbolText)}
+# Bodies that are not JSON, which spectree cannot declare: the CSV into and out of /api/transactions.
+CSV_TEXT = {
+    "text/csv": {
+        "schema": {
+            "type": "string",
+            "description": "a header line naming date, symbol, side, quantity, price and optionally fees and note "
+            "(any order), then one transaction a line",
+        }
+    }
+}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -640,4 +746,7 @@ def openapi_document() -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in PATH_PARAMETERS:
                     parameter["schema"] = PATH_PARAMETERS[parameter["name"]]
+    paths = document["paths"]
+    paths["/api/transactions/import"]["post"]["requestBody"] = {"required": True, "content": CSV_TEXT}
+    paths["/api/transactions/export"]["get"]["responses"]["200"]["content"] = CSV_TEXT
     return document

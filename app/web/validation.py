@@ -19,7 +19,7 @@ from app.alerting.rules import (
     format_duration,
 )
 from app.market.indicators import MAX_PERIOD, MIN_PERIOD
-from app.market.ticks import TickError, parse_price
+from app.market.ticks import MAX_PRICE, TickError, parse_price
 from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, MOVING_AVERAGES, RULES, TIMEFRAMES
 from app.web.errors import INVALID, UNPROCESSABLE, ApiError
 
@@ -321,3 +321,91 @@ def parse_search(raw: str | None) -> str:
 
 def parse_points(raw: str | None, default: int) -> int:
     return parse_whole(raw, "points", default, 1, 10_000)
+
+
+@dataclass(frozen=True)
+class TradeSpec:
+    """A valid transaction (POST /api/transactions body, or a CSV row): symbol not yet checked."""
+
+    symbol: str
+    side: str
+    quantity: Decimal
+    price: Decimal
+    fees: Decimal
+    traded_at: datetime
+    note: str = ""
+
+
+TRADE_DECIMALS = 10  # numeric(.., 10): more would be rounded away by PostgreSQL, so it is refused
+# A day (its start in UTC), or a time of day with a timezone.
+DATE_PATTERN = (
+    r"^ *[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2}))? *$"
+)
+DATE_RE = re.compile(DATE_PATTERN)
+
+
+def parse_trade(body: Any, now: datetime | None = None) -> TradeSpec:
+    """The transaction a body asks for, or ApiError naming the first bad field."""
+    if not isinstance(body, dict):
+        raise ApiError(INVALID, "send a JSON object with symbol, side, quantity, price and date")
+    for required in ("symbol", "side", "quantity", "price", "date"):
+        if body.get(required) in (None, ""):
+            raise ApiError(INVALID, f"{required} is required", required)
+    side = body["side"]
+    if side not in ("buy", "sell"):
+        raise ApiError(INVALID, "side must be buy or sell", "side")
+    return TradeSpec(
+        normalise_symbol(body["symbol"]),
+        side,
+        _amount(body["quantity"], "quantity"),
+        _amount(body["price"], "price"),
+        _fees(body.get("fees")),
+        _trade_date(body["date"], now or datetime.now(UTC)),
+        _note(body.get("note")),
+    )
+
+
+def _amount(value: object, field: str) -> Decimal:
+    """A positive number of at most 10 decimals. 400 for what is not of the documented form (text
+    that is no number, a number <= 0); 422 for a number of that form that cannot be stored."""
+    if isinstance(value, str):
+        if not NUMBER_RE.fullmatch(value):
+            raise ApiError(INVALID, f"{field} must be a number", field)
+        value = value.replace(",", "")
+    elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < MAX_PRICE:
+        raise ApiError(INVALID, f"{field} must be a number greater than 0 and less than 1e14", field)
+    try:
+        amount = parse_price(value, field)
+    except TickError as exc:
+        raise ApiError(UNPROCESSABLE, str(exc), field) from None
+    if -amount.as_tuple().exponent > TRADE_DECIMALS:  # type: ignore[operator]  # finite: checked above
+        raise ApiError(UNPROCESSABLE, f"{field} has more than {TRADE_DECIMALS} decimals", field)
+    return amount
+
+
+def _fees(value: object) -> Decimal:
+    """Fees may be left out or 0."""
+    if value is None or value == "" or (isinstance(value, int | float) and not isinstance(value, bool) and value == 0):
+        return Decimal(0)
+    if isinstance(value, str) and NUMBER_RE.fullmatch(value) and Decimal(value.replace(",", "")) == 0:
+        return Decimal(0)
+    return _amount(value, "fees")
+
+
+def _trade_date(value: object, now: datetime) -> datetime:
+    """A day (2026-01-31, the start of it in UTC) or an ISO 8601 time with a timezone; not ahead."""
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value):
+        message = "date must be a day (2026-01-31) or an ISO 8601 time with a timezone (2026-01-31T15:30:00Z)"
+        raise ApiError(INVALID, message, "date")
+    text = value.strip()
+    try:
+        traded = datetime.fromisoformat(text)
+        traded = traded.replace(tzinfo=UTC) if traded.tzinfo is None else traded.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ApiError(UNPROCESSABLE, f"date {text!r} is not a time of the calendar", "date") from None
+    if traded > now:
+        raise ApiError(UNPROCESSABLE, "date must not be in the future", "date")
+    if traded.year < 1900:
+        raise ApiError(UNPROCESSABLE, "date must be in 1900 or later", "date")
+    return traded

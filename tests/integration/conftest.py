@@ -86,7 +86,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
             text(
                 "TRUNCATE ticks, candles_1m, candles_1h, candles_1d, backfills, backfill_chunks, alerts, channels, "
                 "alert_channels, alert_events, alert_edits, deliveries, consumed_offsets, consumed_ranges, watchlists, "
-                "watchlist_entries RESTART IDENTITY"
+                "watchlist_entries, transactions RESTART IDENTITY"
             )
         )  # one transaction to the commit in sync_symbols: a running stack's tick waits, then finds its symbol gone
         # The watchlist as configured, whatever a test added, removed or reordered.

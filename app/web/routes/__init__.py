@@ -14,6 +14,6 @@ def json_body() -> object:
 
 
 def blueprints() -> list[Blueprint]:
-    from app.web.routes import alerts, channels, openapi, prices, status, watchlist
+    from app.web.routes import alerts, channels, openapi, portfolio, prices, status, watchlist
 
-    return [module.bp for module in (openapi, watchlist, prices, alerts, channels, status)]
+    return [module.bp for module in (openapi, watchlist, prices, alerts, channels, portfolio, status)]

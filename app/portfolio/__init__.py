@@ -1,0 +1,1 @@
+"""Holdings: transactions, the positions they make, and what those are worth."""
