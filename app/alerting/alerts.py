@@ -45,6 +45,10 @@ from app.web.validation import AlertSpec
 LOOKED_UP = ("change", "cross", "rsi")  # rules whose check reads symbols.alert_windows / alert_indicators
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
+_ALERTED = text(
+    "SELECT s FROM unnest(CAST(:symbols AS text[])) AS s "
+    "WHERE EXISTS (SELECT 1 FROM alerts a WHERE a.status = 'active' AND a.symbol = s)"
+)
 _CANDIDATES = text(
     """
     WITH batch AS (
@@ -262,6 +266,12 @@ def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResul
 
 def _check(ticks: Sequence[Tick]) -> CheckResult:
     """Apply the ticks to the alerts they can change, without committing."""
+    if not ticks:
+        return CheckResult([], [])
+    # Only the symbols with an active alert: one index probe each, where the statement below makes
+    # eight (at 500 symbols with few alerts it cost a worker 10-14 ms a batch, holding up the next persist).
+    alerted = set(db.session.scalars(_ALERTED, {"symbols": list({t.symbol for t in ticks})}))
+    ticks = [t for t in ticks if t.symbol in alerted]
     if not ticks:
         return CheckResult([], [])
     by_symbol: dict[str, list[Tick]] = defaultdict(list)

@@ -143,3 +143,10 @@ def test_access_settings_are_parsed():
     assert "scrypt" not in repr(load_settings({"AUTH_USERNAME": "me", "AUTH_PASSWORD": "hunter22"})).replace(
         "auth_password_hash=None", ""
     ) and "hunter22" not in repr(load_settings({"AUTH_USERNAME": "me", "AUTH_PASSWORD": "hunter22"}))
+
+
+def test_the_base_currency_is_a_three_letter_code():
+    assert load_settings({}).base_currency == "USD"
+    assert load_settings({"BASE_CURRENCY": " eur "}).base_currency == "EUR"
+    with pytest.raises(SettingsError, match=r"^BASE_CURRENCY must be a three-letter currency code like USD or EUR, "):
+        load_settings({"BASE_CURRENCY": "EURO"})
