@@ -28,6 +28,7 @@ from app.market.sources.chosen import price_source, routes
 from app.market.sources.routes import Route
 from app.market.ticks import Tick
 from app.pipeline.pubsub import count_stage, record_stage, tell_markets, tell_pages
+from app.portfolio.holdings import also_fetched
 from app.services import outage_reason, redis_client
 from tasks.producer import produce_ticks
 
@@ -52,7 +53,7 @@ def fetch_prices() -> int:
         return 0
     try:
         try:
-            symbols = active_symbols()
+            symbols = active_symbols(also_fetched(settings.base_currency))
         except SQLAlchemyError as exc:  # PostgreSQL away: the next run tries again
             reason = outage_reason(exc)
             log.error("fetch skipped: the symbols could not be read from PostgreSQL: %s", reason)

@@ -8,7 +8,7 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -212,8 +212,10 @@ def all_symbols() -> set[str]:
     return set(db.session.scalars(select(Symbol.symbol)))
 
 
-def active_symbols() -> list[Watched]:
-    """The watchlist in its order, with each symbol's quote type and calendar (null until described)."""
+def active_symbols(also: Sequence[str] = ()) -> list[Watched]:
+    """The watchlist in its order, then ``also`` (the symbols fetched for the holdings), with each
+    symbol's quote type and calendar (null until described)."""
     columns = (Symbol.symbol, Symbol.quote_type, Symbol.calendar)
-    rows = db.session.execute(select(*columns).where(Symbol.active).order_by(Symbol.position, Symbol.symbol))
-    return [Watched(*row) for row in rows]
+    chosen = or_(Symbol.active, Symbol.symbol.in_(also)) if also else Symbol.active
+    order = (Symbol.active.desc(), Symbol.position, Symbol.symbol)
+    return [Watched(*row) for row in db.session.execute(select(*columns).where(chosen).order_by(*order))]

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 from kafka import KafkaConsumer
+from sqlalchemy import text
 
 import tasks.fetch as fetch
+from app.extensions import db
 from app.market.prices import store_ticks
 from app.market.sources import SourceError, Throttled, chosen
 from app.market.sources.backoff import Backoff
@@ -17,7 +19,10 @@ from app.market.sources.exchange import ExchangeSource
 from app.market.sources.routes import Watched
 from app.market.sources.simulated import SimulatedSource
 from app.market.ticks import Tick
+from app.market.watchlist import sync_symbols
 from app.pipeline.pubsub import read_status
+from app.portfolio import transactions
+from app.web.validation import parse_trade
 from tasks.producer import close_producer
 from tests.integration.helpers import wait_for
 from tests.replay import KrakenReplay, kraken_session
@@ -204,3 +209,20 @@ def test_the_simulated_walk_lives_in_redis_and_two_processes_continue_it(ctx, re
     stored = {k.decode(): v.decode() for k, v in redis_client.hgetall(chosen.SIMULATOR_STATE).items()}
     assert stored == {q.symbol: f"{int(t0.timestamp()) // 2 + 1}:{q.price}" for q in c}
     assert state.get_many(["ETH-USD", "XRP-USD"]) == {"ETH-USD": stored["ETH-USD"]}
+
+
+def test_held_symbols_and_the_fx_rates_they_need_are_fetched_off_the_watchlist(ctx, app, settings, fetch_topic):
+    sync_symbols(["BTC-USD", "ETH-USD", "DOGE-USD", "SAP.DE", "AAPL"])
+    db.session.execute(text("UPDATE symbols SET currency = 'EUR' WHERE symbol = 'SAP.DE'"))
+    db.session.execute(text("UPDATE symbols SET currency = 'USD' WHERE symbol = 'AAPL'"))
+    db.session.commit()
+    for symbol, side in (("SAP.DE", "buy"), ("AAPL", "buy"), ("AAPL", "sell")):  # AAPL: bought, all sold
+        trade = {"symbol": symbol, "side": side, "quantity": "3", "price": "100", "date": "2026-01-05"}
+        transactions.add(parse_trade(trade))
+    sync_symbols(["BTC-USD", "ETH-USD", "DOGE-USD"])  # SAP.DE and AAPL off every list
+    chosen._source = SimulatedSource(seed=1, interval_seconds=2)
+    assert fetch.fetch_prices.run() == 5
+    ticks = consume(settings, fetch_topic, 5)
+    assert sorted(t.symbol for t in ticks) == ["BTC-USD", "DOGE-USD", "ETH-USD", "EURUSD=X", "SAP.DE"]
+    fx = db.session.execute(text("SELECT active FROM symbols WHERE symbol = 'EURUSD=X'")).scalar_one()
+    assert fx is False  # known so its ticks are stored, on no list: no card for it
