@@ -14,10 +14,12 @@
 9. Backfill: 500 symbols' past (7 days of 1 m, 2 years of 1 h, 20 years of 1 d) by the backfill
    process while the live path runs: rows/s, its peak RSS, the live path with and without it, ranges.
 10. Chart: the page's first draw of a 1Y chart with SMA, EMA and Bollinger bands, in Chromium.
+11. Portfolio: the value history over 1y and 30d of 20 positions, from candles and transactions.
 
 Each figure is printed beside its target with PASS or SHORT and appended, dated, to
 docs/benchmarks.md. ``BENCH=notify make bench`` runs one (names: persist, dispatch, alerts, notify, notify-kill,
-fanout, latency, ingest, history, backfill, chart; comma-separated); ``BENCH_EXPLAIN=1`` prints the alert check's plan.
+fanout, latency, ingest, history, backfill, chart, portfolio; comma-separated); ``BENCH_EXPLAIN=1`` prints the
+alert check's plan.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from bench.history import run_history, storage_per_symbol_year
 from bench.history import summary as history_summary
 from bench.ingest import run_ingest
 from bench.notify import run_notify
+from bench.portfolio import SYMBOLS as PORTFOLIO_SYMBOLS
+from bench.portfolio import run_portfolio
 from bench.report import RUNS_FILE, Figure, append_runs, print_figures
 from config.settings import PROJECT_ROOT, load_settings
 from devstack.processes import running_stack, running_web
@@ -58,7 +62,7 @@ NOTIFY_ALERTS = 10_000
 ALERTS_LARGE = 100_000
 BENCHMARKS = (
     "persist", "dispatch", "alerts", "notify", "notify-kill", "fanout", "latency", "ingest", "backfill", "chart",
-    "history",
+    "portfolio", "history",
 )  # fmt: skip
 BACKFILL_SYMBOLS = [f"B{n:03d}-USD" for n in range(int(os.environ.get("BENCH_BACKFILL_SYMBOLS", "500")))]
 # 20,000 raw ticks (11 h at 2 s) for each of 500 symbols: 10,000,000 rows. A year of minute candles
@@ -270,6 +274,14 @@ def run(chosen: tuple[str, ...], data_dir: Path) -> None:
             add("chart", "1Y chart with SMA, EMA and Bollinger drawn, first open", drawn.first_ms, "ms")
             add("chart", f"1Y chart with SMA, EMA and Bollinger drawn p50 ({drawn.points} buckets)", drawn.p50_ms,
                 "ms", 300, higher=False)  # fmt: skip
+
+        if "portfolio" in chosen:
+            with running_web(env | servers.env, data_dir, LOG_LEVEL="WARNING") as web:
+                held = run_portfolio(app, web.base_url, HISTORY_REQUESTS)
+            for name in held.p50_ms:
+                what = f"value history {name}, {len(PORTFOLIO_SYMBOLS)} positions ({held.points[name]} points)"
+                add("portfolio", f"{what} p50", held.p50_ms[name], "ms", 50 if name == "1y" else None, higher=False)
+                add("portfolio", f"{what} p99", held.p99_ms[name], "ms")
 
         if "history" in chosen:  # last: it leaves millions of rows behind
             with running_web(env | servers.env, data_dir, LOG_LEVEL="WARNING") as web:

@@ -52,9 +52,7 @@ def needed_fx_symbols(currencies: Sequence[str | None], base: str) -> list[str]:
 def portfolio(trades: Sequence[Trade], base: str, now: datetime) -> dict[str, Any]:
     """Positions (open ones first, then closed) with their live figures, and the totals."""
     held = positions(trades)
-    currencies = dict(
-        db.session.execute(select(Symbol.symbol, Symbol.currency).where(Symbol.symbol.in_(list(held)))).all()
-    )
+    currencies = currencies_of(list(held))
     fx = needed_fx_symbols(list(currencies.values()), base)
     fx_inverse = [fx_symbol(base, s[:3]) for s in fx]
     latest = {row.symbol: row for row in latest_rows([*held, *fx, *fx_inverse])}
@@ -133,12 +131,24 @@ def _figures(position: Position, latest: Any, trades: Sequence[Trade], now: date
         }
 
 
-def _rate(currency: str, base: str, latest: dict[str, Any]) -> Rate | None:
+def rate_source(currency: str, base: str) -> tuple[str | None, Decimal]:
+    """The FX symbol a currency's rate is read from (None for the base itself), and the scale of a
+    minor unit (pence: 0.01)."""
     major = MINOR_UNITS.get(currency, currency)
     scale = Decimal("0.01") if major != currency else Decimal(1)
-    if major == base:
+    return (None if major == base else fx_symbol(major, base)), scale
+
+
+def currencies_of(symbols: Sequence[str]) -> dict[str, str | None]:
+    rows = db.session.execute(select(Symbol.symbol, Symbol.currency).where(Symbol.symbol.in_(list(symbols))))
+    return dict(rows.all())
+
+
+def _rate(currency: str, base: str, latest: dict[str, Any]) -> Rate | None:
+    source, scale = rate_source(currency, base)
+    if source is None:
         return Rate(scale, None, None)
-    direct, inverse = latest.get(fx_symbol(major, base)), latest.get(fx_symbol(base, major))
+    direct, inverse = latest.get(source), latest.get(fx_symbol(base, source[:3]))
     with localcontext(prec=PRECISION):
         if direct is not None:
             return Rate(direct.price * scale, direct.symbol, direct.observed_at)

@@ -271,11 +271,14 @@ class History(Struct):
     points: list[Tick]
 
 
-class RangeQuery(Struct):
+class SpanQuery(Struct):
     range: Literal["1h", "24h", "7d", "30d", "1y", "all"] | None = None
     from_: Instant | None = field(default=None, name="from")
     to: Instant | None = None
     max_points: Annotated[int, Meta(ge=2, le=2000)] | None = None
+
+
+class RangeQuery(SpanQuery, kw_only=True):
     indicators: (
         Annotated[
             str,
@@ -622,6 +625,24 @@ class FxRate(Struct):
     symbol: str  # the FX symbol read (EURUSD=X)
     inverted: bool  # read from the base's own pair (USDJPY=X for JPY), 1 / its price
     at: datetime | None
+
+
+class ValuePoint(Struct):
+    t: datetime  # the bucket's start; figures as of its end
+    value: Amount
+    cost: Amount
+
+
+class PortfolioHistory(Struct):
+    """The positions' value and cost at the end of each bucket, in ``base_currency``."""
+
+    base_currency: str
+    range: str | None
+    from_: datetime = field(name="from")
+    to: datetime
+    bucket_seconds: int
+    source: Literal["candles_1m", "candles_1h", "candles_1d"]
+    points: list[ValuePoint]
 
 
 class Portfolio(Struct):

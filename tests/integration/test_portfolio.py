@@ -225,3 +225,24 @@ def test_a_position_bought_today_changes_from_its_buy_price(client, ctx):
     buy(client, quantity="1", price="120", fees="1", date=(NOW - timedelta(hours=1)).isoformat())
     btc = client.get("/api/portfolio").json["positions"][0]
     assert btc["day_change"] == "39.00"  # the old one: 100 -> 130; today's: 120 + 1 fee -> 130
+
+
+def test_the_value_history_counts_what_was_held_at_each_close(client, ctx):
+    today = NOW.replace(hour=0, minute=0, second=0)
+    for days_ago, close in ((5, "100"), (4, "110"), (3, "120"), (2, "130"), (1, "140")):
+        noon = today - timedelta(days=days_ago) + timedelta(hours=12)
+        store_ticks([Tick("BTC-USD", Decimal(close), noon, noon, "simulated")])
+    buy(client, quantity="2", price="95", date=(today - timedelta(days=5, hours=-10)).isoformat())
+    sell(client, quantity="1", price="125", date=(today - timedelta(days=3, hours=-15)).isoformat())
+    answer = client.get("/api/portfolio/history?range=7d&max_points=8")
+    assert answer.status_code == 200, answer.json
+    got = answer.json
+    assert (got["bucket_seconds"], got["source"], got["base_currency"]) == (86_400, "candles_1d", "USD")
+    by_day = {(today - datetime.fromisoformat(p["t"])).days: (p["value"], p["cost"]) for p in got["points"]}
+    assert by_day == {
+        7: ("0.00", "0.00"), 6: ("0.00", "0.00"),  # nothing held yet
+        5: ("200.00", "190.00"), 4: ("220.00", "190.00"),  # 2 held
+        3: ("120.00", "95.00"), 2: ("130.00", "95.00"), 1: ("140.00", "95.00"),  # 1 held after the sell
+        0: ("140.00", "95.00"),  # today: no candle yet, the last close stands
+    }  # fmt: skip
+    assert client.get("/api/portfolio/history?range=2w").status_code == 400

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.portfolio import transactions, valuation
+from app.market import ranges
+from app.portfolio import history, transactions, valuation
 from app.web import schema as S
 from app.web.errors import ApiError
 from app.web.routes import json_body
@@ -78,3 +79,19 @@ def portfolio() -> Response:
     price, and the totals in BASE_CURRENCY."""
     base = current_app.config["SETTINGS"].base_currency
     return jsonify(valuation.portfolio(transactions.all_trades(), base, datetime.now(UTC)))
+
+
+@bp.get("/api/portfolio/history")
+@documented(answers(200, S.PortfolioHistory, 422), "portfolio", query=S.SpanQuery)
+def portfolio_history() -> Response:
+    """The portfolio's value and cost over a range (1h, 24h, 7d, 30d, 1y, all) or from/to, from the
+    candles and the transactions, on the prices' bucket grid, in BASE_CURRENCY."""
+    settings = current_app.config["SETTINGS"]
+    now = datetime.now(UTC)
+    span = ranges.parse_span(request.args, now)
+    return jsonify(
+        history.value_history(
+            transactions.all_trades(), settings.base_currency, span, now, settings.raw_retention_days,
+            settings.candles_1m_retention_days,
+        )
+    )  # fmt: skip
