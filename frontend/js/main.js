@@ -8,8 +8,9 @@ import {
 } from "./alerts/alerts.js";
 import {
   currentPrice, onCardChanged, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines,
-  setWatchlist, showPrice,
+  setWatchlist, showHolding, showPrice,
 } from "./prices/cards.js";
+import { loadPortfolio, onHoldingChanged, portfolioPrice, portfolioSymbols, setTradeSymbols } from "./portfolio/portfolio.js";
 import { onRowSelected, setTableLive, setTableSymbols, showRow } from "./prices/table.js";
 import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
@@ -34,7 +35,7 @@ async function catchUp() {
   if (news === watchlistNews) showWatchlist(watched); // else the socket's is newer
   setMarkets(latest.markets);
   latest.prices.forEach((tick) => showPrice(tick, tick.previous_price));
-  await Promise.all([loadAlerts(), loadChannels(), loadSparklines(), loadContext(), catchUpFires()]);
+  await Promise.all([loadAlerts(), loadChannels(), loadSparklines(), loadContext(), catchUpFires(), loadPortfolio()]);
 }
 
 // Watchlists that came on the socket: a REST answer asked for before one of them is older.
@@ -58,6 +59,7 @@ function showWatchlist(watched) {
   setTableSymbols(shown); // rows first: the cards tell them what they show
   setWatchlist(symbols, shown);
   setSymbols(symbols.map((s) => s.symbol));
+  setTradeSymbols(symbols.map((s) => s.symbol));
   setCompareChoices(symbols.map((s) => s.symbol));
   refreshDistances();
 }
@@ -69,6 +71,7 @@ async function loadSparklines() {
 function onPrice(tick) {
   showPrice(tick);
   addLivePoint(tick);
+  portfolioPrice(tick.symbol);
 }
 
 // The compact frame a subscribed page gets: [symbol, price, observed_at ms, received_at - observed_at ms, source number].
@@ -145,10 +148,11 @@ startWatchlistEditing(loadWatchlist);
 onListChosen(() => showWatchlist(shownWatchlist));
 onPriceLookup(currentPrice);
 onChannelsChanged(setChannels);
+onHoldingChanged(showHolding);
 startSubscribing({
   cards: document.getElementById("cards"),
   rows: document.getElementById("watch-table-body"),
-  elsewhere: () => [...chartSymbols(), ...alertSymbols()],
+  elsewhere: () => [...chartSymbols(), ...alertSymbols(), ...portfolioSymbols()],
   symbols: () => shownWatchlist.symbols.map((s) => s.symbol),
 });
 connect({

@@ -2,7 +2,7 @@
 // /api/history) as a line or candles; both keep updating from the live prices while open.
 
 import { api } from "../core/api.js";
-import { showMessage } from "../core/dom.js";
+import { showMessage, themed } from "../core/dom.js";
 import { axisFormatter, formatDateTime, formatPrice, formatTime } from "../core/format.js";
 import { contextFigures, currencyOf } from "../prices/context.js";
 import { staleAfterMsNow } from "../prices/freshness.js";
@@ -73,11 +73,6 @@ function thinLabels(scale) {
     else right = x + half;
   });
   ctx.restore();
-}
-
-// The page's own colours (light or dark scheme) for the line, the labels and the grid.
-function themed(name) {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
 // Header: the newest price and its change over what the chart shows.

@@ -24,13 +24,14 @@ async function loadCsrfToken() {
   setCsrfToken((await request("GET", "/api/session")).csrf_token || null);
 }
 
-async function request(method, path, body, retried = false) {
+// `type`: the body's media type; JSON unless said (a CSV import sends its text as it is).
+async function request(method, path, body, retried = false, type = "application/json") {
   if (method !== "GET" && !csrfKnown && path !== "/api/login") await loadCsrfToken();
   const options = { method, headers: { Accept: "application/json" } };
   if (csrfToken && method !== "GET") options.headers["X-CSRFToken"] = csrfToken;
   if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
+    options.headers["Content-Type"] = type;
+    options.body = type === "application/json" ? JSON.stringify(body) : body;
   }
   let response;
   try {
@@ -44,7 +45,7 @@ async function request(method, path, body, retried = false) {
   }
   if (response.status === 403 && data.field === "X-CSRFToken" && !retried) {
     await loadCsrfToken();
-    return request(method, path, body, true);
+    return request(method, path, body, true, type);
   }
   if (!response.ok) {
     const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
@@ -86,6 +87,12 @@ export const api = {
   createChannel: (channel) => request("POST", "/api/channels", channel).then((d) => d.channel),
   deleteChannel: (id) => request("DELETE", `/api/channels/${id}`).then((d) => d.channel),
   testChannel: (id) => request("POST", `/api/channels/${id}/test`),
+  portfolio: () => request("GET", "/api/portfolio"),
+  portfolioHistory: (range) => request("GET", `/api/portfolio/history?range=${range}`),
+  transactions: () => request("GET", "/api/transactions").then((d) => d.transactions),
+  addTransaction: (trade) => request("POST", "/api/transactions", trade).then((d) => d.transaction),
+  deleteTransaction: (id) => request("DELETE", `/api/transactions/${id}`).then((d) => d.transaction),
+  importTransactions: (csv) => request("POST", "/api/transactions/import", csv, false, "text/csv").then((d) => d.imported),
   session: () => request("GET", "/api/session"),
   login: (username, password) => request("POST", "/api/login", { username, password }),
   logout: () => request("POST", "/api/logout"),

@@ -18,3 +18,8 @@ export function showMessage(box, message, retry) {
   }
   box.hidden = false;
 }
+
+// The page's own colours (light or dark scheme), for what a canvas draws.
+export function themed(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}

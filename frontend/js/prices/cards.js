@@ -87,11 +87,13 @@ function card(symbol) {
   const day = element("span", "day-change", "24h –");
   const { spark, line } = sparkline();
   dayLine.append(day, spark);
+  const holding = element("span", "holding"); // "Held 0.5 · 47,125.00 USD · +1,204.50 USD"
+  holding.hidden = true;
   const meta = element("span", "meta", "no price yet");
   const history = element("span", "history"); // "loading history: 43 %" while its past loads
   history.hidden = true;
   const context = element("dl", "context"); // open, previous close, day and 52-week ranges, volume
-  button.append(head, listing, priceLine, dayLine, change, context, meta, history); // the 24 h change first: a tick's is noise
+  button.append(head, listing, priceLine, dayLine, change, holding, context, meta, history); // the 24 h change first: a tick's is noise
   button.addEventListener("click", () => openChart(symbol, button));
   const tools = element("span", "card-tools");
   const grip = element("span", "card-tool card-grip", "⠿");
@@ -105,7 +107,7 @@ function card(symbol) {
   );
   el.append(button, tools);
   cardsEl.append(el);
-  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, dayPercent: null, meta, history, context, last: null, receivedAt: null };
+  const entry = { el, button, badge, listing, currency, price, change, day, line, spark: [], dayBase: null, dayPercent: null, holding, meta, history, context, last: null, receivedAt: null };
   cards.set(symbol, entry);
   return entry;
 }
@@ -361,4 +363,13 @@ export function currentPrice(symbol) {
 export function setLive(live) {
   cardsEl.classList.toggle("stale", !live);
   for (const c of cards.values()) c.el.dataset.live = String(live);
+}
+
+// A held symbol's position under its price (portfolio.js gives it); null: not held.
+export function showHolding(symbol, line) {
+  const c = cards.get(symbol);
+  if (!c) return;
+  c.holding.hidden = !line;
+  c.holding.textContent = line?.text ?? "";
+  if (line) c.holding.dataset.direction = line.direction;
 }

@@ -1,0 +1,90 @@
+"""The Portfolio pane in Chromium against the whole stack: positions valued live through the real
+pipeline, the allocation and value charts, the transaction form, a CSV import, a held symbol's
+line on its card; at a phone's and a desktop's width, light and dark."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import Browser, expect
+
+from devstack.processes import Stack
+from tests.conftest import ARTIFACTS
+from tests.integration.browser import card, open_page, wait_for_prices
+
+
+def trade(stack: Stack, **body: str) -> dict:
+    made = requests.post(f"{stack.base_url}/api/transactions", json=body, timeout=10)
+    assert made.status_code == 201, made.text
+    return made.json()["transaction"]
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (1440, "dark")])
+def test_the_portfolio_pane_values_positions_live_and_takes_transactions(
+    browser: Browser, stack: Stack, tmp_path, width: int, scheme: str
+):
+    trade(stack, symbol="BTC-USD", side="buy", quantity="0.5", price="90000", fees="5", date="2026-01-05")
+    trade(stack, symbol="ETH-USD", side="buy", quantity="2", price="3000", date="2026-01-06")
+    context, page, errors = open_page(browser, stack.base_url, width=width, height=900, color_scheme=scheme)
+    page.evaluate("localStorage.clear()")
+    wait_for_prices(page)
+    page.locator("#pane-view").get_by_role("button", name="Portfolio").click()
+    pane = page.locator("#portfolio-pane")
+    expect(pane).to_be_visible()
+    expect(page.locator("#cards")).to_be_hidden()
+    rows = page.locator("#holdings-body tr")
+    expect(rows).to_have_count(2)
+    btc = page.locator('#holdings-body tr[data-symbol="BTC-USD"]')
+    expect(btc.locator("td").nth(0)).to_have_text("0.5")
+    expect(btc.locator("td").nth(1)).to_have_text("90,010.00")  # average cost, the fees in
+    expect(page.locator("#portfolio-totals dt")).to_have_text(["Value", "Day", "Unrealised", "Realised", "Total P&L"])
+    expect(page.locator("#portfolio-rates")).to_contain_text("Totals in USD")
+
+    # Live: the positions are valued again as the stack's prices move.
+    first = pane.get_attribute("data-value")
+    expect(pane).not_to_have_attribute("data-value", first or "", timeout=20_000)
+    labels = page.evaluate("Chart.getChart('allocation-chart').data.labels")
+    assert sorted(labels) == ["BTC-USD", "ETH-USD"]
+    expect(pane).to_have_attribute("data-value-points", re.compile(r"^[1-9]\d*$"), timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / f"portfolio-{width}-{scheme}.png"), full_page=True)
+
+    # The form: a sell of more than is held is refused under its quantity; a good one is added.
+    form = page.locator("#trade-form")
+    form.locator("#trade-symbol").select_option("BTC-USD")
+    form.locator("#trade-side").select_option("sell")
+    form.locator("#trade-date").fill("2026-02-01")
+    form.locator("#trade-quantity").fill("10")
+    form.locator("#trade-price").fill("100,000")
+    form.get_by_role("button", name="Add transaction").click()
+    expect(page.locator("#trade-quantity-error")).to_have_text(
+        "sell of 10 BTC-USD on 2026-02-01 is more than the 0.5 held then"
+    )
+    form.locator("#trade-quantity").fill("0.2")
+    expect(page.locator("#trade-quantity-error")).to_be_hidden()  # editing the field takes it away
+    form.get_by_role("button", name="Add transaction").click()
+    expect(page.locator("#trade-answer")).to_have_text("Added: Sell 0.2 BTC-USD at 100000")
+    expect(btc.locator("td").nth(0)).to_have_text("0.3")
+    expect(page.locator("#transactions li")).to_have_count(3)
+
+    # A CSV: imported whole, or not at all with the line said.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,symbol,side,quantity,price\n2026-03-01,DOGE-USD,buy,lots,0.2\n")
+    page.locator("#trade-import").set_input_files(str(bad))
+    expect(page.locator("#trade-answer")).to_have_text(
+        "bad.csv: line 2: quantity must be a number. Nothing was imported."
+    )
+    good = tmp_path / "good.csv"
+    good.write_text("date,symbol,side,quantity,price,fees\n2026-03-01,DOGE-USD,buy,1000,0.2,1\n")
+    page.locator("#trade-import").set_input_files(str(good))
+    expect(page.locator("#trade-answer")).to_have_text("Imported 1 transaction from good.csv")
+    expect(rows).to_have_count(3)
+
+    # Back on the watchlist, a held symbol's card says what is held.
+    page.locator("#pane-view").get_by_role("button", name="Watchlist").click()
+    held = re.compile(r"^Held 0\.3 · [\d,]+\.\d\d USD · [+−][\d,]+\.\d\d USD$")
+    expect(card(page, "BTC-USD").locator(".holding")).to_have_text(held)
+    expect(card(page, "DOGE-USD").locator(".holding")).to_contain_text("Held 1,000 · ")
+    context.close()
+    assert errors == []
