@@ -27,7 +27,7 @@ from app.extensions import db
 
 PRICE = Numeric(24, 10)
 VOLUME = Numeric(30, 8)  # shares, or coins to 8 decimals (a satoshi)
-RULES = ("above", "below", "change", "cross", "rsi")
+RULES = ("above", "below", "change", "cross", "rsi", "value", "pnl")
 CHANGE_DIRECTIONS = ("up", "down", "either")
 DIRECTIONS = ("above", "below", *CHANGE_DIRECTIONS)
 FREQUENCIES = ("once", "every_time")
@@ -192,6 +192,10 @@ RULE_FIELDS = (
     " AND period BETWEEN 2 AND 500 AND timeframe IN ('1m', '1h', '1d') AND threshold IS NULL AND level IS NULL)"
     " OR (rule = 'rsi' AND direction IN ('above', 'below') AND indicator = 'rsi' AND period BETWEEN 2 AND 500"
     " AND timeframe IN ('1m', '1h', '1d') AND level > 0 AND level < 100 AND threshold IS NULL)"
+    " OR (rule = 'value' AND direction IN ('above', 'below') AND threshold IS NOT NULL"
+    " AND change_percent IS NULL AND indicator IS NULL AND level IS NULL)"
+    " OR (rule = 'pnl' AND direction IN ('above', 'below') AND change_percent IS NOT NULL AND window_seconds IS NULL"
+    " AND threshold IS NULL AND indicator IS NULL AND level IS NULL)"
 )
 
 
@@ -202,7 +206,7 @@ class Alert(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint("rule IN ('above', 'below', 'change', 'cross', 'rsi')", name="ck_alerts_rule"),
+        CheckConstraint("rule IN ('above', 'below', 'change', 'cross', 'rsi', 'value', 'pnl')", name="ck_alerts_rule"),
         CheckConstraint(RULE_FIELDS, name="ck_alerts_rule_fields"),
         CheckConstraint("status IN ('active', 'triggered', 'cancelled', 'expired')", name="ck_alerts_status"),
         CheckConstraint("frequency IN ('once', 'every_time')", name="ck_alerts_frequency"),

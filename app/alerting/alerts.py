@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting import indicator_rules
+from app.alerting import holding_rules, indicator_rules
 from app.alerting.channels import channel_health, check_channel_ids
-from app.alerting.rules import AlertState, Observation, Outcome, describe_alert, evaluate
+from app.alerting.rules import HOLDING_RULES, AlertState, Observation, Outcome, describe_alert, evaluate
 from app.extensions import db
 from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
@@ -286,20 +286,24 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
         },
     ).all()
     indicator_values = indicator_rules.values(by_symbol)
-    candidates = [*candidates, *indicator_rules.candidates(by_symbol, indicator_values)]
+    on_positions, held = holding_rules.candidates(list(by_symbol))
+    candidates = [*candidates, *indicator_rules.candidates(by_symbol, indicator_values), *on_positions]
     changes: list[tuple[Any, Outcome]] = []
     seen: dict[tuple[str, Any], list[Observation]] = {}  # the same observations for every alert
     for row in candidates:
-        key = (row.symbol, getattr(row, "key", None) or row.window_seconds)
+        key = (row.symbol, getattr(row, "key", None) or row.window_seconds or row.rule)
         if key not in seen:
-            if row.rule in ("cross", "rsi"):
-                references = indicator_values[key]
+            if row.rule in HOLDING_RULES:
+                seen[key] = holding_rules.observations(row.rule, by_symbol[row.symbol], held.get(row.symbol))
             else:
-                references = dict(zip(row.ref_times or (), row.ref_prices or (), strict=True))
-            seen[key] = [
-                Observation(t.price, t.observed_at, t.received_at, references.get(t.observed_at))
-                for t in by_symbol[row.symbol]
-            ]
+                if row.rule in ("cross", "rsi"):
+                    references = indicator_values[key]
+                else:
+                    references = dict(zip(row.ref_times or (), row.ref_prices or (), strict=True))
+                seen[key] = [
+                    Observation(t.price, t.observed_at, t.received_at, references.get(t.observed_at))
+                    for t in by_symbol[row.symbol]
+                ]
         outcome = evaluate(_state(row), seen[key])
         if outcome is not None:
             changes.append((row, outcome))

@@ -20,7 +20,15 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from app.alerting.channels import send
-from app.alerting.rules import describe_alert, describe_fire, describe_indicator_fire, format_duration, format_price
+from app.alerting.rules import (
+    HOLDING_RULES,
+    describe_alert,
+    describe_fire,
+    describe_holding_fire,
+    describe_indicator_fire,
+    format_duration,
+    format_price,
+)
 from app.extensions import db
 from app.market.watchlist import decimals_of
 from app.models import Alert, AlertEvent, Channel, Delivery
@@ -101,13 +109,14 @@ def message(
         ]
         title = f"Stock Ticker: alert on {alert.symbol} expired ({rule})"
     else:
-        what = (
-            describe_indicator_fire(alert, event.reference_price, decimals)
-            if alert.rule in ("cross", "rsi")
-            else describe_fire(
+        if alert.rule in ("cross", "rsi"):
+            what = describe_indicator_fire(alert, event.reference_price, decimals)
+        elif alert.rule in HOLDING_RULES:
+            what = describe_holding_fire(alert, event.reference_price)
+        else:
+            what = describe_fire(
                 alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price, decimals
             )
-        )
         lines = [
             f"{alert.symbol} {what}",
             f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",

@@ -84,6 +84,8 @@ def _as_body(alert: Alert, channels: list[int]) -> dict[str, Any]:
     body: dict[str, Any] = {"symbol": alert.symbol, "rule": alert.rule, "direction": alert.direction}
     if alert.rule == "change":
         body |= {"percent": str(alert.change_percent), "window": alert.window_seconds}
+    elif alert.rule == "pnl":
+        body["percent"] = str(alert.change_percent)
     elif alert.rule in ("cross", "rsi"):
         body |= {"indicator": alert.indicator, "period": alert.period, "timeframe": alert.timeframe}
         if alert.level is not None:

@@ -12,6 +12,10 @@ prices; everything about *whether* an alert fires lives here, testable without s
   crossing, not because the price is already on that side, and once per crossing (it re-arms when
   the price is back on the other side).
 - ``rsi``: RSI(n) of ``timeframe`` candles at or above / at or below ``level``.
+- ``value``: the position in the symbol (its transactions, app/portfolio) is worth at or above /
+  at or below ``threshold`` (in the symbol's currency); ``pnl``: its unrealised P&L in % of its
+  cost is at or above / at or below ``change_percent`` (negative for a loss). The figure at each
+  tick is ``Observation.reference``; with nothing held there is none, and the alert waits.
 - The indicator values come from ``app.market.indicators`` (the chart's own), one per tick, as
   ``Observation.reference``.
 - ``once`` alerts fire on the first tick that holds and are done. ``every_time`` alerts fire,
@@ -36,6 +40,10 @@ DEFAULT_COOLDOWN_SECONDS = 300
 MAX_CHANGE_PERCENT = Decimal(1000)
 MAX_NOTE_LENGTH = 200
 TIMEFRAME_WORDS = {"1m": "1-minute", "1h": "hourly", "1d": "daily"}  # the candles an indicator rule reads
+HOLDING_RULES = ("value", "pnl")  # on a position: its worth, its P&L in %
+FIGURE_RULES = ("cross", "rsi", *HOLDING_RULES)  # judged on Observation.reference, not the price alone
+MIN_PNL_PERCENT = Decimal(-100)  # a position loses at most all it cost
+MAX_PNL_PERCENT = Decimal(100_000)
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,9 @@ def holds(alert: AlertState, obs: Observation) -> bool:
         return obs.price <= alert.threshold  # type: ignore[operator]
     if obs.reference is None:
         return False  # no stored history to compare with yet (or too little for the indicator)
+    if alert.rule in HOLDING_RULES:
+        limit = alert.threshold if alert.rule == "value" else alert.change_percent
+        return obs.reference >= limit if alert.direction == "above" else obs.reference <= limit  # type: ignore[operator]
     if alert.rule == "cross":
         return obs.price >= obs.reference if alert.direction == "above" else obs.price <= obs.reference
     if alert.rule == "rsi":
@@ -104,8 +115,8 @@ def evaluate(alert: AlertState, observations: Iterable[Observation]) -> Outcome 
     for obs in sorted(observations, key=lambda o: o.observed_at):
         if obs.received_at < alert.created_at:
             continue
-        if obs.reference is None and alert.rule in ("cross", "rsi"):
-            continue  # too few candles for the indicator yet: neither side of it
+        if obs.reference is None and alert.rule in FIGURE_RULES:
+            continue  # too few candles for the indicator yet, or nothing held: neither side of it
         if not holds(alert, obs):
             armed = True
             continue
@@ -171,6 +182,10 @@ def describe_alert(alert: Any, decimals: int | None = None) -> str:
         return f"crosses {alert.direction} {describe_indicator(alert)}"
     if alert.rule == "rsi":
         return f"{describe_indicator(alert)} at or {alert.direction} {alert.level.normalize():f}"
+    if alert.rule == "value":
+        return f"position worth at or {alert.direction} {format_price(alert.threshold, 2)}"
+    if alert.rule == "pnl":
+        return f"position P&L at or {alert.direction} {signed_percent(alert.change_percent)}"
     return describe_rule(
         alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds, decimals
     )
@@ -182,6 +197,22 @@ def describe_indicator_fire(alert: Any, value: Decimal, decimals: int | None = N
     if alert.rule == "cross":
         return f"crossed {alert.direction} {describe_indicator(alert)} ({format_price(value, decimals)})"
     return f"{describe_indicator(alert)} reached {value:.1f} (at or {alert.direction} {alert.level.normalize():f})"
+
+
+def signed_percent(value: Decimal) -> str:
+    """+20 %, −7.5 %, 0 %."""
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    return f"{sign}{format_percent(abs(value))}"
+
+
+def describe_holding_fire(alert: Any, figure: Decimal) -> str:
+    """What happened, for the message: 'position worth 50,123.40 (at or above 50,000.00)',
+    'position P&L reached +21.30 % (at or above +20 %)'."""
+    if alert.rule == "value":
+        return f"position worth {format_price(figure, 2)} (at or {alert.direction} {format_price(alert.threshold, 2)})"
+    shown = figure.quantize(Decimal("0.01"))
+    reached = f"{'+' if shown > 0 else '−' if shown < 0 else ''}{abs(shown)} %"
+    return f"position P&L reached {reached} (at or {alert.direction} {signed_percent(alert.change_percent)})"
 
 
 def describe_fire(

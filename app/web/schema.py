@@ -21,11 +21,12 @@ from spectree.models import InType, SecureType, SecurityScheme, SecuritySchemeDa
 from app.access import tokens
 from app.alerting import alerts, channels
 from app.alerting.rules import (
-    MAX_CHANGE_PERCENT,
     MAX_COOLDOWN_SECONDS,
     MAX_NOTE_LENGTH,
+    MAX_PNL_PERCENT,
     MAX_WINDOW_SECONDS,
     MIN_COOLDOWN_SECONDS,
+    MIN_PNL_PERCENT,
     MIN_WINDOW_SECONDS,
 )
 from app.market import indicators, watchlist
@@ -58,6 +59,7 @@ Id = Annotated[int, Meta(ge=1, le=V.MAX_ID)]
 SymbolText = Annotated[str, Meta(pattern=V.SYMBOL_PATTERN, description="a symbol, any case: BTC-USD, ^GSPC")]
 Price = Annotated[float, Meta(ge=float(MIN_PRICE), lt=float(MAX_PRICE))]
 NumberText = Annotated[str, Meta(pattern=V.NUMBER_PATTERN, description="a number as text: 97,000.5 or 1e-8")]
+SignedNumberText = Annotated[str, Meta(pattern=V.SIGNED_NUMBER_PATTERN, description="a number as text: -7.5, 1,200")]
 Instant = Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]  # msgspec says only "string"
 DurationText = Annotated[str, Meta(pattern=V.DURATION_PATTERN, description="seconds, or 90s, 15m, 4h, 7d")]
 Status = Literal["active", "triggered", "cancelled", "expired"]
@@ -358,15 +360,19 @@ class AlertsQuery(Struct):
     status: Status | None = None
 
 
+PercentIn = Annotated[float, Meta(gt=float(MIN_PNL_PERCENT), le=float(MAX_PNL_PERCENT))] | SignedNumberText
+
+
 class AlertChange(Struct):
     """Any fields of a new alert but another symbol; left out: as they are. A rule of another kind
     takes its own fields afresh; ``null`` clears expires_at, note and channels."""
 
     symbol: SymbolText | None = None
-    rule: Literal["above", "below", "change", "cross", "rsi"] | None = None
+    rule: Literal["above", "below", "change", "cross", "rsi", "value", "pnl"] | None = None
     direction: Literal["above", "below", "up", "down", "either"] | None = None
     threshold: Price | NumberText | None = None
-    percent: Annotated[float, Meta(ge=float(MIN_PRICE), le=float(MAX_CHANGE_PERCENT))] | NumberText | None = None
+    # change: more than 0, at most 1000; pnl: more than -100 (a loss), at most 100,000
+    percent: PercentIn | None = None
     window: Annotated[int, Meta(ge=MIN_WINDOW_SECONDS, le=MAX_WINDOW_SECONDS)] | DurationText | None = None
     indicator: Literal["sma", "ema", "rsi"] | None = None  # cross: sma or ema; rsi: rsi (or left out)
     period: Annotated[int, Meta(ge=indicators.MIN_PERIOD, le=indicators.MAX_PERIOD)] | None = None  # rsi: 14
@@ -382,7 +388,9 @@ class AlertChange(Struct):
 class NewAlert(AlertChange, kw_only=True):
     """rule above/below needs threshold; change needs percent and window (direction up, down,
     either); cross needs direction (above, below), indicator (sma, ema) and period; rsi needs
-    direction and level (period 14 unless given). Indicator rules read timeframe candles (1h)."""
+    direction and level (period 14 unless given). Indicator rules read timeframe candles (1h).
+    On the position held in the symbol: value needs direction and threshold (its worth, in the
+    symbol's currency); pnl needs direction and percent (its P&L against its cost, -7.5 for a loss)."""
 
     symbol: SymbolText
 

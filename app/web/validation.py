@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -10,11 +11,14 @@ from typing import Any
 
 from app.alerting.rules import (
     DEFAULT_COOLDOWN_SECONDS,
+    HOLDING_RULES,
     MAX_CHANGE_PERCENT,
     MAX_COOLDOWN_SECONDS,
     MAX_NOTE_LENGTH,
+    MAX_PNL_PERCENT,
     MAX_WINDOW_SECONDS,
     MIN_COOLDOWN_SECONDS,
+    MIN_PNL_PERCENT,
     MIN_WINDOW_SECONDS,
     format_duration,
 )
@@ -38,17 +42,20 @@ NAME_PATTERN = rf"^[^{CONTROL}]*[^{BLANK}][^{CONTROL}]*$"  # one line, not blank
 NOTE_PATTERN = rf"^[^{CONTROL}]*$"
 # A positive decimal as text, thousands separated or not ("97,000.5", "1e-8"); its range is checked after.
 NUMBER_PATTERN = r"^ *(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *$"
+# The same with a sign: a P&L percentage may be a loss ("-10").
+SIGNED_NUMBER_PATTERN = NUMBER_PATTERN.replace("^ *", "^ *[+-]?", 1)
 DURATION_PATTERN = r"^ *([0-9]+) *(s|m|min|h|d)? *$"  # 90s, 15m, 4h, 7d; a bare number is seconds
 WHOLE_RE = re.compile(r"([0-9]+)(?:\.0+)?")
 MAX_ID = 2**62  # ids are PostgreSQL bigints
 DEFAULT_RSI_PERIOD = 14  # Wilder's
 # The fields of one rule (or a few): sent with another, they are refused rather than ignored.
 RULE_FIELDS = {
-    "threshold": ("above", "below"), "percent": ("change",), "window": ("change",),
+    "threshold": ("above", "below", "value"), "percent": ("change", "pnl"), "window": ("change",),
     "indicator": ("cross", "rsi"), "period": ("cross", "rsi"), "timeframe": ("cross", "rsi"), "level": ("rsi",),
 }  # fmt: skip
-SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, DURATION_RE = (
-    re.compile(p) for p in (SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, DURATION_PATTERN)
+SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, SIGNED_NUMBER_RE, DURATION_RE = (
+    re.compile(p)
+    for p in (SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, SIGNED_NUMBER_PATTERN, DURATION_PATTERN)
 )
 
 
@@ -122,6 +129,8 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
             change_percent=_percent(body.get("percent")),
             window_seconds=parse_duration(body.get("window"), "window", MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS),
         )
+    elif rule in HOLDING_RULES:
+        spec = _holding_rule(symbol, rule, direction, body)
     else:
         if direction not in (None, rule):
             raise ApiError(UNPROCESSABLE, f"direction must be {rule} (or left out) for the {rule} rule", "direction")
@@ -158,13 +167,50 @@ def _number(value: object, field: str) -> Decimal:
         raise ApiError(_range_status(value), str(exc), field) from None
 
 
+def _holding_rule(symbol: str, rule: str, direction: str | None, body: dict[str, Any]) -> AlertSpec:
+    """A position's worth (``value``: threshold) or its P&L in % (``pnl``: percent, negative for a loss)."""
+    if direction not in ("above", "below"):
+        raise ApiError(UNPROCESSABLE, f"direction is required for the {rule} rule: above or below", "direction")
+    if rule == "value":
+        if body.get("threshold") is None:
+            raise ApiError(UNPROCESSABLE, "threshold is required for the value rule", "threshold")
+        return AlertSpec(symbol, rule, direction, threshold=_number(body["threshold"], "threshold"))
+    return AlertSpec(symbol, rule, direction, change_percent=_pnl_percent(body.get("percent")))
+
+
+def _pnl_percent(value: object) -> Decimal:
+    if value is None:
+        raise ApiError(UNPROCESSABLE, "percent is required for the pnl rule", "percent")
+    percent = _signed_percent(value)
+    if not MIN_PNL_PERCENT < percent <= MAX_PNL_PERCENT:
+        message = f"percent must be more than {MIN_PNL_PERCENT} and at most {MAX_PNL_PERCENT}"
+        raise ApiError(UNPROCESSABLE, message, "percent")
+    return percent
+
+
+def _signed_percent(value: object) -> Decimal:
+    """A number, or one as text with a sign and separators ("-7.5", "1,200"): 400 if it is neither;
+    422 for more than the 4 decimals a percentage is kept to."""
+    if isinstance(value, str):
+        if not SIGNED_NUMBER_RE.fullmatch(value):
+            raise ApiError(INVALID, "percent must be a number", "percent")
+        value = value.replace(",", "").strip()
+    elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ApiError(INVALID, "percent must be a number", "percent")
+    percent = Decimal(str(value))
+    if -percent.as_tuple().exponent > 4:  # type: ignore[operator]  # finite: checked above
+        raise ApiError(UNPROCESSABLE, "percent has more than 4 decimals", "percent")
+    return percent
+
+
 def _percent(value: object) -> Decimal:
+    """A change rule's percentage: more than 0, at most MAX_CHANGE_PERCENT."""
     if value is None:
         raise ApiError(UNPROCESSABLE, "percent is required for a change rule", "percent")
-    percent = _number(value, "percent")
-    if percent > MAX_CHANGE_PERCENT:
+    percent = _signed_percent(value)
+    if not 0 < percent <= MAX_CHANGE_PERCENT:
         message = f"percent must be greater than 0 and at most {MAX_CHANGE_PERCENT}"
-        raise ApiError(_range_status(value), message, "percent")
+        raise ApiError(UNPROCESSABLE, message, "percent")
     return percent
 
 

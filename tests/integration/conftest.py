@@ -16,6 +16,7 @@ import redis
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.access.tokens import create_token
@@ -73,6 +74,27 @@ def redis_client(settings: Settings) -> Iterator[redis.Redis]:
     client.close()
 
 
+DEADLOCK = "40P01"
+
+
+def _empty_tables(settings: Settings) -> None:
+    db.session.execute(
+        text(
+            # transactions first: a running stack's fetch reads it first, then ticks; taken in the
+            # other order, the two locks deadlocked (the fetch holding one, this the other).
+            "TRUNCATE transactions, ticks, candles_1m, candles_1h, candles_1d, backfills, backfill_chunks, alerts, "
+            "channels, alert_channels, alert_events, alert_edits, deliveries, consumed_offsets, consumed_ranges, "
+            "watchlists, watchlist_entries RESTART IDENTITY"
+        )
+    )  # one transaction to the commit in sync_symbols: a running stack's tick waits, then finds its symbol gone
+    # The watchlist as configured, whatever a test added, removed or reordered.
+    db.session.execute(text("DELETE FROM symbols WHERE NOT symbol = ANY(:s)"), {"s": list(settings.symbols)})
+    db.session.execute(  # undescribed, as seeded
+        text("UPDATE symbols SET name = NULL, currency = NULL, exchange = NULL, quote_type = NULL, calendar = NULL")
+    )
+    sync_symbols(settings.symbols)
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     """Empty tables and Redis before each test that uses the servers."""
@@ -82,19 +104,14 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     settings: Settings = request.getfixturevalue("settings")
     with app.app_context():
-        db.session.execute(
-            text(
-                "TRUNCATE ticks, candles_1m, candles_1h, candles_1d, backfills, backfill_chunks, alerts, channels, "
-                "alert_channels, alert_events, alert_edits, deliveries, consumed_offsets, consumed_ranges, watchlists, "
-                "watchlist_entries, transactions RESTART IDENTITY"
-            )
-        )  # one transaction to the commit in sync_symbols: a running stack's tick waits, then finds its symbol gone
-        # The watchlist as configured, whatever a test added, removed or reordered.
-        db.session.execute(text("DELETE FROM symbols WHERE NOT symbol = ANY(:s)"), {"s": list(settings.symbols)})
-        db.session.execute(  # undescribed, as seeded
-            text("UPDATE symbols SET name = NULL, currency = NULL, exchange = NULL, quote_type = NULL, calendar = NULL")
-        )
-        sync_symbols(settings.symbols)
+        for attempt in range(3):
+            try:
+                _empty_tables(settings)
+                break
+            except OperationalError as exc:  # a running stack's task held a table this wanted, and the other way round
+                db.session.rollback()
+                if getattr(exc.orig, "pgcode", None) != DEADLOCK or attempt == 2:
+                    raise
     redis.Redis.from_url(settings.redis_url).flushdb()
     yield
 

@@ -214,7 +214,9 @@ def test_the_page_and_its_assets_are_served(client):
     with client.get("/") as page:
         assert page.status_code == 200 and b"<title>Stock Ticker</title>" in page.data
     assets = re.findall(r'(?:src|href)="([^#"][^"]*)"', page.get_data(as_text=True))  # not links within the page
-    assert assets and all(a.startswith("/static/") for a in assets)  # nothing from a CDN: works offline
+    # Nothing from a CDN, the page works offline: every asset and link is this server's own.
+    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets)
+    assert "/static/vendor/chart.umd.min.js" in assets
     for asset in assets:
         with client.get(asset) as response:
             assert response.status_code == 200, asset

@@ -88,3 +88,30 @@ def test_the_portfolio_pane_values_positions_live_and_takes_transactions(
     expect(card(page, "DOGE-USD").locator(".holding")).to_contain_text("Held 1,000 · ")
     context.close()
     assert errors == []
+
+
+def test_alerts_on_a_position_are_made_in_the_alert_form(browser: Browser, stack: Stack):
+    context, page, errors = open_page(browser, stack.base_url, width=390, height=844)
+    form = page.locator("#alert-form")
+    form.locator("#alert-symbol").select_option("ETH-USD")
+    form.locator("#alert-rule").select_option("pnl")
+    expect(form.locator("#alert-pnl")).to_be_visible()
+    expect(form.locator("#alert-threshold")).to_be_hidden()
+    form.locator("#alert-position-side").select_option("below")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#pnl-error")).to_have_text("The P&L is required: a percentage, negative for a loss")
+    form.locator("#alert-pnl").fill("-10")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#active-alerts li")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#active-alerts li").first).to_contain_text("ETH-USD position P&L at or below −10 %")
+    form.locator("#alert-rule").select_option("value")
+    expect(form.locator("#alert-threshold")).to_be_visible()
+    form.locator("#alert-position-side").select_option("above")
+    form.locator("#alert-threshold").fill("10,000")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#active-alerts li")).to_have_count(2, timeout=10_000)
+    expect(page.locator("#active-alerts")).to_contain_text("ETH-USD position worth at or above 10,000.00")
+    made = requests.get(f"{stack.base_url}/api/alerts?status=active", timeout=10).json()["alerts"]
+    assert sorted((a["rule"], a["direction"]) for a in made) == [("pnl", "below"), ("value", "above")]
+    context.close()
+    assert errors == []

@@ -21,9 +21,10 @@ const eventsDialog = document.getElementById("events-modal");
 const eventsTitle = document.getElementById("events-title");
 const eventsStatus = document.getElementById("events-status");
 const eventsList = document.getElementById("events");
-const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "window", "side", "indicator", "period",
+const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "pnl", "position_side", "window", "side", "indicator", "period",
   "level", "timeframe", "frequency", "cooldown", "expires_at", "note", "channels"];
 const INDICATOR_RULES = ["cross", "rsi"];
+const PRICE_RULES = ["above", "below"]; // a threshold on the price itself (a line on the chart, a distance to go)
 const RECENT_TRIGGERED = 10;
 const RECENT_EXPIRED = 10;
 const SNOOZES = [["1h", "1 hour"], ["8h", "8 hours"], ["24h", "1 day"], ["7d", "1 week"]];
@@ -51,10 +52,19 @@ function showFormError(message, retry) {
   showMessage(formError, message, retry); // the page's own words
 }
 
+// The API's field as this form shows it: a position rule's direction and percentage have boxes of their own.
+function shownField(field) {
+  const rule = form.elements.rule.value;
+  if (rule === "pnl" && field === "percent") return "pnl";
+  if ((rule === "value" || rule === "pnl") && field === "direction") return "position_side";
+  return field;
+}
+
 function showError(error) {
   if (error instanceof ApiError && FIELDS.includes(error.field)) {
-    fieldError(error.field, error.message);
-    input(error.field).focus();
+    const field = shownField(error.field);
+    fieldError(field, field === "pnl" ? error.message.replace(/^percent /, "pnl ") : error.message);
+    input(field).focus();
   } else {
     showFailure(formError, error, () => form.requestSubmit());
   }
@@ -110,7 +120,15 @@ function readForm() {
       if (problem) errors.level = problem;
       else if (Number(body.level) >= 100) errors.level = "level must be greater than 0 and less than 100";
     }
+  } else if (body.rule === "pnl") {
+    body.direction = values.position_side.value;
+    body.percent = readNumber(values.pnl.value);
+    const number = Number(body.percent);
+    if (!body.percent) errors.pnl = "pnl is required: a percentage, negative for a loss";
+    else if (!Number.isFinite(number)) errors.pnl = "pnl must be a number";
+    else if (number <= -100 || number > 100000) errors.pnl = "pnl must be more than -100 and at most 100000";
   } else {
+    if (body.rule === "value") body.direction = values.position_side.value;
     body.threshold = readNumber(values.threshold.value);
     const problem = positiveNumber(body.threshold, "threshold", "threshold is required");
     if (problem) errors.threshold = problem;
@@ -165,7 +183,7 @@ export function setChannels(channels) {
 // The condition in the viewer's numbers and the symbol's decimals ("at or above 500.00"); a
 // change rule's words are the server's ("moves up 5 % within 1 h").
 function condition(alert) {
-  if (alert.rule === "change" || alert.threshold === null) return alert.condition;
+  if (!PRICE_RULES.includes(alert.rule)) return alert.condition;
   return `at or ${alert.rule} ${formatPrice(alert.threshold, alert.threshold, alert.symbol)}`;
 }
 
@@ -276,7 +294,7 @@ function activeItem(alert) {
 // How far the price is from a threshold, in % of the price; null for change rules.
 function distance(alert) {
   const price = priceOf(alert.symbol);
-  if (alert.threshold === null || price === null) return null;
+  if (!PRICE_RULES.includes(alert.rule) || price === null) return null;
   const gap = alert.rule === "above" ? alert.threshold - price : price - alert.threshold;
   return Math.max(0, (gap / price) * 100);
 }
@@ -336,7 +354,7 @@ export function onAlertsChange(callback) {
 export function levelAlerts(symbol) {
   return [...activeList.children]
     .map((li) => li.alert)
-    .filter((a) => a && a.symbol === symbol && a.rule !== "change" && a.threshold !== null)
+    .filter((a) => a && a.symbol === symbol && PRICE_RULES.includes(a.rule))
     .map((a) => ({ id: a.id, threshold: a.threshold, text: condition(a) }));
 }
 
@@ -469,6 +487,8 @@ function startEdit(alert) {
     if (alert.rule === "cross") values.indicator.value = alert.indicator;
   }
   values.level.value = alert.level ?? "";
+  if (alert.rule === "value" || alert.rule === "pnl") values.position_side.value = alert.direction;
+  values.pnl.value = alert.rule === "pnl" ? alert.percent : "";
   if (alert.cooldown !== null) chooseDuration(values.cooldown, alert.cooldown);
   values.expires_at.value = alert.expires_at ? localInput(alert.expires_at) : "";
   values.note.value = alert.note;
@@ -539,6 +559,8 @@ function referenceText(alert, value, price) {
   if (value === null) return "";
   if (alert.rule === "cross") return ` (${alert.indicator.toUpperCase()}(${alert.period}) ${price(value)})`;
   if (alert.rule === "rsi") return ` (RSI(${alert.period}) ${value.toFixed(1)})`;
+  if (alert.rule === "value") return ` (worth ${value.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })})`;
+  if (alert.rule === "pnl") return ` (P&L ${value > 0 ? "+" : ""}${value.toFixed(2)} %)`;
   return ` (from ${price(value)})`;
 }
 

@@ -10,6 +10,8 @@ const NOUNS = {
   threshold: "The price",
   direction: "The direction",
   percent: "The change",
+  pnl: "The P&L",
+  position_side: "The direction",
   window: "The time window",
   frequency: "How often",
   cooldown: "The pause between alerts",
