@@ -225,12 +225,18 @@ async function loadValueChart() {
       parsing: false,
       interaction: { mode: "nearest", axis: "x", intersect: false },
       scales: {
-        x: { type: "time", ticks: { maxRotation: 0, autoSkipPadding: 12, callback: axisFormatter(range) } },
+        x: { type: "time", ticks: { maxRotation: 0, autoSkipPadding: 12, callback: axisFormatter(labelsFor(history)) } },
         y: { ticks: { callback: (v) => v.toLocaleString() } },
       },
       plugins: { tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${item.raw.y.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` } } },
     },
   });
+}
+
+// The axis labels of the range the answer spans ("all" since a buy five weeks ago reads as a month).
+function labelsFor(history) {
+  const days = (Date.parse(history.to) - Date.parse(history.from)) / 86_400_000;
+  return days <= 2 ? "24h" : days <= 10 ? "7d" : days <= 120 ? "30d" : "1y";
 }
 
 for (const button of rangeButtons) {
