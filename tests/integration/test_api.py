@@ -106,10 +106,11 @@ CHANGE = BTC | {"rule": "change"}
         ),
         ({"symbol": "NOPE-USD", "direction": "above", "threshold": 1}, 422, "symbol", "unknown symbol NOPE-USD"),
         (BTC | {"rule": "sideways", "threshold": 1}, 400, "rule", "rule must be one of above, below, change"),
-        (CHANGE | {"percent": 0, "window": "1h"}, 400, "percent", "percent must be greater"),
+        # within the documented range of a percentage (a P&L's goes below 0), not a change rule's: 422
+        (CHANGE | {"percent": 0, "window": "1h"}, 422, "percent", "percent must be greater"),
         (
             CHANGE | {"percent": 1001, "window": "1h"},
-            400,
+            422,
             "percent",
             "percent must be greater than 0 and at most 1000",
         ),
