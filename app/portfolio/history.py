@@ -21,7 +21,7 @@ from app.extensions import db
 from app.market.candles import ORIGIN
 from app.market.ranges import Plan, Span, plan
 from app.portfolio.positions import PRECISION, Position, Trade, apply, in_order
-from app.portfolio.valuation import currencies_of, rate_source
+from app.portfolio.valuation import currencies_of, inverse, rate_source
 
 # The last close of each (symbol, bucket), and each symbol's last close before the range (a bucket
 # without a candle, a weekend's for a stock, keeps the close before it).
@@ -55,7 +55,8 @@ def value_history(
     symbols = sorted({t.symbol for t in trades})
     currencies = currencies_of(symbols)
     rates = {c: rate_source(c, base) for c in {currencies.get(s) or base for s in symbols}}
-    wanted = sorted({*symbols, *(r[0] for r in rates.values() if r[0])})
+    pairs = [r[0] for r in rates.values() if r[0]]
+    wanted = sorted({*symbols, *pairs, *(inverse(pair, base) for pair in pairs)})
     closes = _closes(chosen, wanted, span.start, span.end)
     step = timedelta(seconds=chosen.bucket_seconds)
     grid = _grid(chosen, span)
@@ -69,12 +70,9 @@ def value_history(
                 position = held[symbol].at(end)
                 if not position.quantity and not position.cost:
                     continue
-                fx_source, scale = rates[currencies.get(symbol) or base]
-                rate = scale if fx_source is None else _close_at(closes.get(fx_source), start)
+                rate = _rate_at(*rates[currencies.get(symbol) or base], base, closes, start)
                 if rate is None:
                     continue  # no rate stored yet: left out, as the live totals do
-                if fx_source is not None:
-                    rate = rate * scale
                 price = _close_at(closes.get(symbol), start)
                 value += (position.cost if price is None else position.quantity * price) * rate
                 cost += position.cost * rate
@@ -105,6 +103,18 @@ def _closes(chosen: Plan, symbols: Sequence[str], start: datetime, end: datetime
         times.append(at)
         values.append(close)
     return out
+
+
+def _rate_at(pair: str | None, scale: Decimal, base: str, closes: dict, bucket: datetime) -> Decimal | None:
+    """Units of ``base`` per unit at the bucket: the pair's close (EURUSD=X), else 1 / its inverse's
+    (USDEUR=X), as the live totals read them; None before either has one."""
+    if pair is None:
+        return scale
+    direct = _close_at(closes.get(pair), bucket)
+    if direct is not None:
+        return direct * scale
+    other = _close_at(closes.get(inverse(pair, base)), bucket)
+    return None if other is None else scale / other
 
 
 def _close_at(series: tuple[list, list] | None, bucket: datetime) -> Decimal | None:

@@ -43,6 +43,11 @@ def fx_symbol(currency: str, base: str) -> str:
     return f"{currency}{base}=X"
 
 
+def inverse(pair: str, base: str) -> str:
+    """EURUSD=X -> USDEUR=X: the base's own pair against that currency."""
+    return fx_symbol(base, pair[: -len(base) - 2])
+
+
 def needed_fx_symbols(currencies: Sequence[str | None], base: str) -> list[str]:
     """The FX symbols the totals need for these currencies (minor units read their major's)."""
     majors = {MINOR_UNITS.get(c, c) for c in currencies if c}
@@ -54,7 +59,7 @@ def portfolio(trades: Sequence[Trade], base: str, now: datetime) -> dict[str, An
     held = positions(trades)
     currencies = currencies_of(list(held))
     fx = needed_fx_symbols(list(currencies.values()), base)
-    fx_inverse = [fx_symbol(base, s[:3]) for s in fx]
+    fx_inverse = [inverse(pair, base) for pair in fx]
     latest = {row.symbol: row for row in latest_rows([*held, *fx, *fx_inverse])}
     rates: dict[str, Rate] = {}
     missing: set[str] = set()
@@ -148,12 +153,12 @@ def _rate(currency: str, base: str, latest: dict[str, Any]) -> Rate | None:
     source, scale = rate_source(currency, base)
     if source is None:
         return Rate(scale, None, None)
-    direct, inverse = latest.get(source), latest.get(fx_symbol(base, source[:3]))
+    direct, other = latest.get(source), latest.get(inverse(source, base))
     with localcontext(prec=PRECISION):
         if direct is not None:
             return Rate(direct.price * scale, direct.symbol, direct.observed_at)
-        if inverse is not None:
-            return Rate(scale / inverse.price, inverse.symbol, inverse.observed_at, inverted=True)
+        if other is not None:
+            return Rate(scale / other.price, other.symbol, other.observed_at, inverted=True)
     return None
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import card, open_page, wait_for_prices
+from tests.integration.browser import card, open_page, swipe, wait_for_prices
 
 
 def trade(stack: Stack, **body: str) -> dict:
@@ -115,3 +115,29 @@ def test_alerts_on_a_position_are_made_in_the_alert_form(browser: Browser, stack
     assert sorted((a["rule"], a["direction"]) for a in made) == [("pnl", "below"), ("value", "above")]
     context.close()
     assert errors == []
+
+
+def test_on_a_phone_a_swipe_on_the_portfolio_charts_scrolls_the_page(browser: Browser, stack: Stack):
+    """The price chart pans and pinches; the portfolio's charts take no gestures, so a swipe that
+    starts on them must scroll the page. Chromium's synthetic swipe scrolled even over a canvas
+    styled `touch-action: none` here, so the canvas' own value is checked as well."""
+    trade(stack, symbol="BTC-USD", side="buy", quantity="1", price="90000", date="2026-01-05")
+    context, page, errors = open_page(browser, stack.base_url, 390, 844, has_touch=True, is_mobile=True)
+    try:
+        page.locator("#pane-view").get_by_role("button", name="Portfolio").click()
+        for chart in ("#allocation-chart", "#value-chart"):
+            canvas = page.locator(chart)
+            assert canvas.evaluate("c => getComputedStyle(c).touchAction") != "none", chart
+            canvas.scroll_into_view_if_needed()
+            page.evaluate(
+                f"window.scrollTo(0, document.querySelector('{chart}').getBoundingClientRect().top + scrollY - 300)"
+            )
+            box = canvas.bounding_box()
+            assert box is not None
+            scrolled = page.evaluate("scrollY")
+            swipe(page, box["x"] + box["width"] / 2, box["y"] + 40, -250)
+            page.wait_for_timeout(800)  # the fling settles
+            assert page.evaluate("scrollY") - scrolled >= 150, chart
+        assert errors == []
+    finally:
+        context.close()
