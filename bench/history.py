@@ -26,7 +26,7 @@ from app.extensions import db
 from app.market.partitions import drop_partitions_before, ensure_partitions
 from app.market.prices import store_ticks
 from app.market.ticks import Tick
-from bench.data import add_inactive_symbols
+from bench.data import add_inactive_symbols, candles_sql
 from bench.fanout import percentile
 from config.settings import Settings
 
@@ -99,14 +99,8 @@ def load(
             ("candles_1d", "1 day", days, symbols),
         ):
             _fill(
-                f"""INSERT INTO {table} (symbol, bucket, open, high, low, close, first_at, last_at, ticks)
-                    SELECT s.symbol, b, p, p + 1, p - 1, p + 0.5, b, b, 30
-                    FROM unnest(CAST(:symbols AS text[])) WITH ORDINALITY AS s(symbol, n),
-                         generate_series(0, :count - 1) g,
-                         LATERAL (SELECT :start + g * CAST(:step AS interval) AS b,
-                                         round((100 + s.n + 20 * sin(g / 500.0))::numeric, 2) AS p) v
-                    ON CONFLICT DO NOTHING""",
-                {"start": year_ago, "count": count, "step": step},
+                candles_sql(table),
+                {"start": year_ago, "count": count, "step": step, "wave": 500.0},
                 chosen,
                 {"candles_1m": 5, "candles_1h": 100}.get(table, 500),
             )

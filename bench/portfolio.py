@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.extensions import db
-from bench.data import add_inactive_symbols
+from bench.data import add_inactive_symbols, candles_sql
 from bench.fanout import percentile
 
 SYMBOLS = [f"P{n:02d}-USD" for n in range(20)]
@@ -39,16 +39,8 @@ def load(app: Flask, now: datetime) -> int:
             ("candles_1h", "1 hour", 30 * 24, now.replace(minute=0, second=0, microsecond=0) - timedelta(days=30)),
         ):
             db.session.execute(
-                text(
-                    f"""INSERT INTO {table} (symbol, bucket, open, high, low, close, first_at, last_at, ticks)
-                        SELECT s.symbol, b, p, p + 1, p - 1, p + 0.5, b, b, 30
-                        FROM unnest(CAST(:symbols AS text[])) WITH ORDINALITY AS s(symbol, n),
-                             generate_series(0, :count - 1) g,
-                             LATERAL (SELECT :start + g * CAST(:step AS interval) AS b,
-                                             round((100 + s.n + 20 * sin(g / 50.0))::numeric, 2) AS p) v
-                        ON CONFLICT DO NOTHING"""  # noqa: S608 - our own table names
-                ),
-                {"symbols": SYMBOLS, "start": start, "count": count, "step": step},
+                text(candles_sql(table)),
+                {"symbols": SYMBOLS, "start": start, "count": count, "step": step, "wave": 50.0},
             )
         # Every 36 days: buy 10, buy 10, sell 5, ... (six buys, four sells): never more sold than held.
         db.session.execute(

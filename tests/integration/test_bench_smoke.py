@@ -10,6 +10,7 @@ from bench.chart_render import run_chart_render
 from bench.history import RANGES, SYMBOLS, run_history
 from bench.ingest import run_ingest
 from bench.notify import run_notify
+from bench.portfolio import run_portfolio
 from devstack.processes import running_web
 
 
@@ -59,6 +60,14 @@ def test_history_benchmark_loads_rows_times_answers_and_prunes(app, server_env, 
     with app.app_context():
         left = db.session.scalar(text("SELECT count(*) FROM ticks WHERE symbol = 'H007-USD'"))
     assert left >= 150  # the recent ticks stay, with the ones stored during the prune
+
+
+def test_portfolio_benchmark_values_20_positions_over_each_range(app, server_env, tmp_path):
+    with running_web(server_env, tmp_path, LOG_LEVEL="WARNING") as web:
+        result = run_portfolio(app, web.base_url, requests=3)
+    assert result.transactions == 200
+    assert result.points["1y"] >= 365 and result.points["30d"] > 300  # daily and hourly buckets
+    assert 0 < result.p50_ms["1y"] <= result.p99_ms["1y"]
 
 
 def test_backfill_benchmark_loads_every_symbol_and_times_the_live_path_and_the_ranges(app, server_env, tmp_path):
