@@ -66,7 +66,7 @@ def portfolio(trades: Sequence[Trade], base: str, now: datetime) -> dict[str, An
     rows = []
     totals = dict.fromkeys(("value", "cost", "day_change", "unrealised", "realised"), Decimal(0))
     for symbol, position in held.items():
-        currency = currencies.get(symbol) or base  # not known: taken as the base currency, and said so
+        currency = currencies.get(symbol) or base  # not described yet: the base currency (the answer names it)
         figures = _figures(position, latest.get(symbol), [t for t in trades if t.symbol == symbol], now)
         rate = rates.get(currency) or _rate(currency, base, latest)
         if rate is not None:

@@ -10,7 +10,9 @@ import {
   currentPrice, onCardChanged, onCardSelected, refreshContext, refreshFreshness, setHistory, setLive, setMarkets, setSparklines,
   setWatchlist, showHolding, showPrice,
 } from "./prices/cards.js";
-import { loadPortfolio, onHoldingChanged, portfolioPrice, portfolioSymbols, setTradeSymbols } from "./portfolio/portfolio.js";
+import {
+  loadPortfolio, onHoldingChanged, onPositionSelected, portfolioPrice, portfolioSymbols, setTradeSymbols,
+} from "./portfolio/portfolio.js";
 import { onRowSelected, setTableLive, setTableSymbols, showRow } from "./prices/table.js";
 import { loadContext, onContextChanged } from "./prices/context.js";
 import { loadChannels, onChannelsChanged } from "./alerts/channels.js";
@@ -142,6 +144,7 @@ onContextChanged(() => {
 keepClearOfTop(document.getElementById("top"));
 onCardSelected(openChart);
 onRowSelected(openChart);
+onPositionSelected(openChart);
 onCardChanged(showRow);
 onAlertsChange(refreshAlertLines);
 startWatchlistEditing(loadWatchlist);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -77,3 +78,14 @@ def swipe(page: Page, x: float, y: float, dy: float, steps: int = 20, hold_ms: i
     page.wait_for_timeout(hold_ms // 2)  # a drag rests on its drop place a moment
     touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     touch.detach()
+
+
+def wait_in_page(page: Page, expression: str, what: str, arg: object = None, seconds: float = 10) -> None:
+    """Until ``expression`` (a JavaScript function of ``arg``, or an expression) is truthy in the
+    page. Not Playwright's wait_for_function: its polling evaluates the predicate again as a string,
+    which the page's Content Security Policy (no 'unsafe-eval') refused now and then (Playwright
+    issues 7395, 36982); one evaluate at a time is allowed."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression, arg):
+        assert time.monotonic() < deadline, f"timed out after {seconds:g} s waiting for {what}"
+        page.wait_for_timeout(100)

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices, wait_in_page
 from tests.integration.helpers import wait_for
 from tests.integration.test_history_dashboard import seed_day
 
@@ -31,7 +31,7 @@ def open_range(browser: Browser, stack: Stack, width: int, label: str = "24H", *
     dialog = page.locator("#chart-modal")
     dialog.get_by_role("button", name=label, exact=True).click()
     expect(dialog).to_have_attribute("data-source", "candles_1m", timeout=10_000)
-    page.wait_for_function("Number(document.getElementById('chart-modal').dataset.points) > 100")
+    wait_in_page(page, "Number(document.getElementById('chart-modal').dataset.points) > 100", "the range's points")
     return context, page, errors
 
 
@@ -89,9 +89,11 @@ def test_the_wheel_zooms_a_drag_pans_reset_and_ranges_still_work(browser: Browse
     expect(page.locator("#chart-reset-zoom")).to_be_visible()
     # The zoom's end is told 250 ms after a wheel step (the plugin's debounce; CI's slow steps came
     # further apart): once the wheel is done it names the visible range.
-    page.wait_for_function(
+    wait_in_page(
+        page,
         "() => document.getElementById('chart-modal').dataset.visibleMin"
-        " === String(Math.round(Chart.getChart('chart-canvas').scales.x.min))"
+        " === String(Math.round(Chart.getChart('chart-canvas').scales.x.min))",
+        "the zoom's end told",
     )
     zoomed = x_scale(page)
     assert before["min"] < zoomed["min"] < zoomed["max"] < before["max"]

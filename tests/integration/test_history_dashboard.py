@@ -18,7 +18,7 @@ from app.services import redis_client
 from devstack.processes import Stack
 from tasks.backfill import backfill_step
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices, wait_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +71,7 @@ def test_ranges_switch_between_line_and_candles_and_keep_updating(browser: Brows
     dialog.get_by_role("button", name="Candles", exact=True).click()
     expect(dialog).to_have_attribute("data-style", "candles")
     expect(dialog.get_by_role("button", name="Candles", exact=True)).to_have_attribute("aria-pressed", "true")
-    page.wait_for_function("Chart.getChart('chart-canvas')?.config.type === 'candlestick'", timeout=10_000)
+    wait_in_page(page, "Chart.getChart('chart-canvas')?.config.type === 'candlestick'", "the candlestick chart")
     ohlc = page.evaluate("Chart.getChart('chart-canvas').data.datasets[0].data.at(-2)")
     assert ohlc["l"] <= min(ohlc["o"], ohlc["c"]) <= max(ohlc["o"], ohlc["c"]) <= ohlc["h"]
     last = dialog.get_attribute("data-last")

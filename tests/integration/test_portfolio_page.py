@@ -49,6 +49,11 @@ def test_the_portfolio_pane_values_positions_live_and_takes_transactions(
     assert sorted(labels) == ["BTC-USD", "ETH-USD"]
     expect(pane).to_have_attribute("data-value-points", re.compile(r"^[1-9]\d*$"), timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / f"portfolio-{width}-{scheme}.png"), full_page=True)
+    btc.get_by_role("button", name="BTC-USD: open chart").click()  # a position's symbol opens its chart
+    expect(page.locator("#chart-modal")).to_be_visible()
+    expect(page.locator("#chart-title")).to_contain_text("BTC-USD")
+    page.keyboard.press("Escape")
+    expect(page.locator("#chart-modal")).to_be_hidden()
 
     # The form: a sell of more than is held is refused under its quantity; a good one is added.
     form = page.locator("#trade-form")

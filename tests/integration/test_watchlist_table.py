@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devstack.processes import Stack
 from tests.conftest import ARTIFACTS
-from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices
+from tests.integration.browser import LOGIN_ENV, card, open_page, wait_for_prices, wait_in_page
 from tests.integration.test_history_dashboard import seed_day
 
 pytestmark = pytest.mark.browser
@@ -68,11 +68,13 @@ def test_the_table_shows_the_cards_figures_sorts_and_remembers(
     assert re.fullmatch(r"[▲▼■] [+−]?\d+\.\d{2}%", first["BTC-USD"]["row"][1])
     day_range = page.locator('#watch-table-body tr[data-symbol="BTC-USD"] td').nth(3)
     expect(day_range).to_have_text(re.compile(r"^[\d,]+\.\d{2} – [\d,]+\.\d{2}$"))
-    page.wait_for_function(
+    wait_in_page(
+        page,
         "(before) => document.querySelector('#watch-table-body tr[data-symbol=\"DOGE-USD\"] .row-price span')"
         ".textContent !== before",
+        "a new DOGE-USD price in its row",
         arg=first["DOGE-USD"]["row"][0],
-        timeout=15_000,
+        seconds=15,
     )
 
     # Price: high first, then low first, then the watchlist's order again.

@@ -30,10 +30,15 @@ let inFlight = null;
 let again = false;
 let timer = null;
 let showHolding = () => {}; // cards.js: a held symbol's line
+let openChart = () => {};
 const withLine = new Set(); // the cards showing one
 
 export function onHoldingChanged(handler) {
   showHolding = handler;
+}
+
+export function onPositionSelected(handler) {
+  openChart = handler;
 }
 
 // The symbols the pane shows, for the page's subscription: live while the pane is open.
@@ -162,8 +167,14 @@ function showPositions(positions) {
       const tr = element("tr");
       tr.dataset.symbol = p.symbol;
       const price = number(p.price);
+      const open = element("button", "row-open", p.symbol);
+      open.type = "button";
+      open.setAttribute("aria-label", `${p.symbol}: open chart`);
+      open.addEventListener("click", () => openChart(p.symbol, open));
+      const name = element("th");
+      name.append(open);
       const cells = [
-        element("th", "", p.symbol),
+        name,
         element("td", "num", Number(p.quantity).toLocaleString(undefined, { maximumFractionDigits: 10 })),
         element("td", "num", p.average_cost === null ? "–" : formatPrice(Number(p.average_cost), Number(p.average_cost), p.symbol)),
         element("td", "num", price === null ? "–" : formatPrice(price, price, p.symbol)),
