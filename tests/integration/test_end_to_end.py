@@ -28,8 +28,16 @@ def test_ticks_flow_to_postgres_and_the_browser_and_an_alert_fires_once(stack: S
             "a stored price for every symbol",
         )
         btc = next(p for p in latest if p["symbol"] == "BTC-USD")
-        history = requests.get(f"{stack.base_url}/history/BTC-USD", timeout=5).json()["points"]
-        assert len(history) >= 1 and history[-1]["price"] == btc["price"]
+
+        def newest_point_is_the_latest_price() -> bool:
+            """Read between two fetches (a tick every 2 s may land between the two requests)."""
+            nonlocal btc
+            history = requests.get(f"{stack.base_url}/history/BTC-USD", timeout=5).json()["points"]
+            rows = requests.get(f"{stack.base_url}/api/prices/latest", timeout=5).json()["prices"]
+            btc = next(p for p in rows if p["symbol"] == "BTC-USD")
+            return len(history) >= 1 and history[-1]["price"] == btc["price"]
+
+        wait_for(newest_point_is_the_latest_price, 10, "/history's newest BTC-USD point to be its latest price")
 
         threshold = str((Decimal(str(btc["price"])) * Decimal("0.98")).quantize(Decimal("0.01")))
         created = requests.post(
