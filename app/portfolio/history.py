@@ -21,7 +21,7 @@ from app.extensions import db
 from app.market.candles import ORIGIN
 from app.market.ranges import Plan, Span, plan
 from app.portfolio.positions import PRECISION, Position, Trade, apply, in_order
-from app.portfolio.valuation import currencies_of, inverse, rate_source
+from app.portfolio.valuation import cents, currencies_of, inverse, rate_source
 
 # The last close of each (symbol, bucket), and each symbol's last close before the range (a bucket
 # without a candle, a weekend's for a stock, keeps the close before it).
@@ -76,7 +76,7 @@ def value_history(
                 price = _close_at(closes.get(symbol), start)
                 value += (position.cost if price is None else position.quantity * price) * rate
                 cost += position.cost * rate
-            points.append({"t": start.isoformat(), "value": _cents(value), "cost": _cents(cost)})
+            points.append({"t": start.isoformat(), "value": cents(value), "cost": cents(cost)})
     return {
         "base_currency": base,
         "range": span.label,
@@ -152,7 +152,3 @@ def _grid(chosen: Plan, span: Span) -> list[datetime]:
         grid.append(at)
         at += step
     return grid
-
-
-def _cents(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f")

@@ -192,11 +192,14 @@ def _position_json(
         }
 
 
+def cents(value: Decimal) -> str:
+    """Money to the cent, as text: 2.50."""
+    return format(value.quantize(Decimal("0.01")), "f")
+
+
 def _money(value: Decimal) -> str:
-    """Money as shown: to the cent (2.50) for anything of a cent or more, else its first digits."""
-    if abs(value) >= Decimal("0.01") or not value:
-        return format(value.quantize(Decimal("0.01")), "f")
-    return plain(_significant(value))
+    """Money as shown: to the cent for anything of a cent or more, else its first digits."""
+    return cents(value) if abs(value) >= Decimal("0.01") or not value else plain(_significant(value))
 
 
 def _significant(value: Decimal) -> Decimal:
