@@ -129,7 +129,8 @@ def test_on_a_phone_a_swipe_on_the_portfolio_charts_scrolls_the_page(browser: Br
     trade(stack, symbol="BTC-USD", side="buy", quantity="1", price="90000", date="2026-01-05")
     context, page, errors = open_page(browser, stack.base_url, 390, 844, has_touch=True, is_mobile=True)
     try:
-        page.locator("#pane-view").get_by_role("button", name="Portfolio").click()
+        page.locator("#pane-view").get_by_role("button", name="Portfolio").tap()  # a thumb's tap
+        expect(page.locator("#holdings-body tr")).to_have_count(1)
         for chart in ("#allocation-chart", "#value-chart"):
             canvas = page.locator(chart)
             assert canvas.evaluate("c => getComputedStyle(c).touchAction") != "none", chart
@@ -143,6 +144,9 @@ def test_on_a_phone_a_swipe_on_the_portfolio_charts_scrolls_the_page(browser: Br
             swipe(page, box["x"] + box["width"] / 2, box["y"] + 40, -250)
             page.wait_for_timeout(800)  # the fling settles
             assert page.evaluate("scrollY") - scrolled >= 150, chart
+        page.get_by_role("button", name="BTC-USD: open chart").tap()  # a tap on a position opens its chart
+        expect(page.locator("#chart-modal")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "portfolio-390-touch-chart.png"))
         assert errors == []
     finally:
         context.close()
