@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
     text,
@@ -27,7 +28,8 @@ from app.extensions import db
 
 PRICE = Numeric(24, 10)
 VOLUME = Numeric(30, 8)  # shares, or coins to 8 decimals (a satoshi)
-RULES = ("above", "below", "change", "cross", "rsi", "value", "pnl")
+RULES = ("above", "below", "change", "cross", "rsi", "value", "pnl", "total", "daily")
+PORTFOLIO_RULES = ("total", "daily")  # on the whole portfolio, not one symbol: the alert has none
 CHANGE_DIRECTIONS = ("up", "down", "either")
 DIRECTIONS = ("above", "below", *CHANGE_DIRECTIONS)
 FREQUENCIES = ("once", "every_time")
@@ -39,7 +41,7 @@ CANDLE_TABLES = {"1m": "candles_1m", "1h": "candles_1h", "1d": "candles_1d"}
 # What makes two alerts the same rule (notes and channels aside).
 ALERT_IDENTITY = (
     "symbol", "rule", "direction", "threshold", "change_percent", "window_seconds", "indicator", "period",
-    "timeframe", "level", "frequency", "cooldown_seconds",
+    "timeframe", "level", "frequency", "cooldown_seconds", "daily_at", "timezone", "currency",
 )  # fmt: skip
 
 
@@ -196,18 +198,31 @@ RULE_FIELDS = (
     " AND change_percent IS NULL AND indicator IS NULL AND level IS NULL)"
     " OR (rule = 'pnl' AND direction IN ('above', 'below') AND change_percent IS NOT NULL AND window_seconds IS NULL"
     " AND threshold IS NULL AND indicator IS NULL AND level IS NULL)"
+    " OR (rule = 'total' AND direction IN ('above', 'below') AND threshold IS NOT NULL AND currency IS NOT NULL"
+    " AND change_percent IS NULL AND indicator IS NULL AND level IS NULL)"
+    " OR (rule = 'daily' AND direction = 'daily' AND daily_at IS NOT NULL AND timezone IS NOT NULL"
+    " AND frequency = 'every_time' AND threshold IS NULL AND change_percent IS NULL AND indicator IS NULL"
+    " AND level IS NULL)"
+)
+# Only the portfolio's rules go without a symbol; only the daily summary has a time and a zone.
+PORTFOLIO_FIELDS = (
+    "(rule IN ('total', 'daily')) = (symbol IS NULL)"
+    " AND (rule = 'daily') = (daily_at IS NOT NULL AND timezone IS NOT NULL)"
+    " AND (rule = 'total') = (currency IS NOT NULL)"
 )
 
 
 class Alert(db.Model):  # type: ignore[name-defined]
-    """A rule on one symbol. ``direction`` is above/below for those rules, up/down/either for
-    ``change``. ``version`` changes with every state change the alert check makes, so a check
-    working from an older read updates nothing (exactly one fire per occurrence)."""
+    """A rule on one symbol, or on the portfolio (``total``, ``daily``: no symbol). ``direction`` is
+    above/below for those rules, up/down/either for ``change``. ``version`` changes with every state
+    change the alert check makes, so a check working from an older read updates nothing (exactly
+    one fire per occurrence)."""
 
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint("rule IN ('above', 'below', 'change', 'cross', 'rsi', 'value', 'pnl')", name="ck_alerts_rule"),
+        CheckConstraint(f"rule IN {RULES}", name="ck_alerts_rule"),
         CheckConstraint(RULE_FIELDS, name="ck_alerts_rule_fields"),
+        CheckConstraint(PORTFOLIO_FIELDS, name="ck_alerts_portfolio_fields"),
         CheckConstraint("status IN ('active', 'triggered', 'cancelled', 'expired')", name="ck_alerts_status"),
         CheckConstraint("frequency IN ('once', 'every_time')", name="ck_alerts_frequency"),
         CheckConstraint("threshold > 0", name="ck_alerts_threshold_positive"),
@@ -254,7 +269,7 @@ class Alert(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    symbol: Mapped[str] = mapped_column(String(32), ForeignKey("symbols.symbol"))
+    symbol: Mapped[str | None] = mapped_column(String(32), ForeignKey("symbols.symbol"))
     rule: Mapped[str] = mapped_column(String(6))
     direction: Mapped[str] = mapped_column(String(6))
     threshold: Mapped[Decimal | None] = mapped_column(PRICE)
@@ -265,6 +280,11 @@ class Alert(db.Model):  # type: ignore[name-defined]
     period: Mapped[int | None] = mapped_column(SmallInteger)
     timeframe: Mapped[str | None] = mapped_column(String(2))
     level: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    # daily: the summary goes out every day at daily_at, local time in timezone (an IANA name)
+    daily_at: Mapped[time | None] = mapped_column(Time)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # total: the currency its threshold is in (BASE_CURRENCY when it was made)
+    currency: Mapped[str | None] = mapped_column(String(3))
     frequency: Mapped[str] = mapped_column(String(10), server_default=text("'once'"))
     cooldown_seconds: Mapped[int] = mapped_column(server_default=text("0"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -325,6 +345,8 @@ class AlertEvent(db.Model):  # type: ignore[name-defined]
     reference_price: Mapped[Decimal | None] = mapped_column(PRICE)
     observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A daily summary's text as it was when it fired: a retried delivery sends the same words.
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class AlertEdit(db.Model):  # type: ignore[name-defined]

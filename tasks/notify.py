@@ -1,6 +1,7 @@
 """Stage 6: notifications. The alert check queues one ``deliver`` task per delivery row; beat runs
-``sweep`` to queue what is due and was lost or deferred (retries, a worker killed mid-queue)
-and to expire alerts. Tasks carry delivery ids only, never a channel URL.
+``sweep`` to queue what is due and was lost or deferred (retries, a worker killed mid-queue),
+to expire alerts and to send the portfolio's daily summaries. Tasks carry delivery ids only,
+never a channel URL.
 
 Both run on their own queue (NOTIFY_QUEUE): a plain ``celery worker`` consumes it beside the
 pipeline's queue, and a worker started with ``--queues notifications`` can take it alone.
@@ -16,7 +17,7 @@ from flask import current_app
 from redis import RedisError
 from sqlalchemy.exc import OperationalError
 
-from app.alerting.alerts import expire_alerts
+from app.alerting.alerts import expire_alerts, send_summaries
 from app.alerting.deliveries import attempt_delivery, claim_due
 from app.pipeline.pubsub import ALERTS_CHANNEL, count_stage, publish, record_stage
 from app.services import redis_client
@@ -88,7 +89,8 @@ def deliver(delivery_id: int) -> str:
 
 @shared_task(name=SWEEP_TASK, autoretry_for=(OperationalError, RedisError), max_retries=2)
 def sweep() -> int:
-    """Queue the deliveries that are due and not queued; expire alerts. Returns how many queued."""
+    """Queue the deliveries that are due and not queued; expire alerts; send the daily summaries
+    whose time has come. Returns how many queued."""
     settings: Settings = current_app.config["SETTINGS"]
     client = redis_client()
     expired = expire_alerts()
@@ -99,6 +101,14 @@ def sweep() -> int:
         )  # fmt: skip
         publish(client, ALERTS_CHANNEL, [{"type": "alert_expired", "alert": a} for a in expired.fired])
         enqueue_deliveries(expired.deliveries)
+    summaries = send_summaries(settings.base_currency)
+    if summaries.fired:
+        log.info(
+            "sent %d daily summaries: alerts %s (%d deliveries)",
+            len(summaries.fired), [a["id"] for a in summaries.fired], len(summaries.deliveries),
+        )  # fmt: skip
+        publish(client, ALERTS_CHANNEL, [{"type": "alerts", "alerts": summaries.fired}])
+        enqueue_deliveries(summaries.deliveries)
     due = claim_due(stale_seconds=settings.broker_visibility_timeout_seconds)
     if due:
         log.info("queueing %d due deliveries (retries, or tasks lost with a worker)", len(due))

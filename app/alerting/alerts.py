@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting import holding_rules, indicator_rules
+from app.alerting import holding_rules, indicator_rules, portfolio_rules
 from app.alerting.channels import channel_health, check_channel_ids
+from app.alerting.holding_rules import CHECKED_NOW
 from app.alerting.rules import HOLDING_RULES, AlertState, Observation, Outcome, describe_alert, evaluate
 from app.extensions import db
 from app.market.ticks import Tick
@@ -50,7 +51,7 @@ _ALERTED = text(
     "WHERE EXISTS (SELECT 1 FROM alerts a WHERE a.status = 'active' AND a.symbol = s)"
 )
 _CANDIDATES = text(
-    """
+    f"""
     WITH batch AS (
         SELECT * FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]),
                              CAST(:observed AS timestamptz[])) AS b(symbol, price, observed_at)
@@ -125,9 +126,8 @@ _CANDIDATES = text(
            a.level, w.ref_times, w.ref_prices
     FROM candidates a
     LEFT JOIN wanted w ON w.symbol = a.symbol AND w.window_seconds = a.window_seconds
-    WHERE (a.expires_at IS NULL OR a.expires_at > statement_timestamp()) AND a.paused_at IS NULL
-      AND (a.snoozed_until IS NULL OR a.snoozed_until <= statement_timestamp())
-    """
+    WHERE {CHECKED_NOW}
+    """  # noqa: S608 - a constant
 )
 
 # Under the symbol's row lock (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it lets
@@ -160,8 +160,8 @@ _APPLY = text(
     WITH changes AS (
         SELECT * FROM unnest(CAST(:ids AS int[]), CAST(:versions AS int[]), CAST(:fire AS boolean[]),
                              CAST(:prices AS numeric[]), CAST(:refs AS numeric[]),
-                             CAST(:observed AS timestamptz[]), CAST(:armed AS boolean[]))
-                      AS c(id, version, fire, price, reference, observed_at, armed)
+                             CAST(:observed AS timestamptz[]), CAST(:armed AS boolean[]), CAST(:details AS text[]))
+                      AS c(id, version, fire, price, reference, observed_at, armed, detail)
     ),
     updated AS (
         UPDATE alerts a SET
@@ -173,11 +173,11 @@ _APPLY = text(
             fire_count = a.fire_count + CASE WHEN c.fire THEN 1 ELSE 0 END
         FROM changes c
         WHERE a.id = c.id AND a.version = c.version AND a.status = 'active'
-        RETURNING a.id, a.triggered_price, c.fire, c.reference, c.observed_at AS fired_observed_at
+        RETURNING a.id, a.triggered_price, c.fire, c.reference, c.observed_at AS fired_observed_at, c.detail
     ),
     events AS (
-        INSERT INTO alert_events (alert_id, price, reference_price, observed_at)
-        SELECT id, triggered_price, reference, fired_observed_at FROM updated WHERE fire
+        INSERT INTO alert_events (alert_id, price, reference_price, observed_at, detail)
+        SELECT id, triggered_price, reference, fired_observed_at, detail FROM updated WHERE fire
         RETURNING id, alert_id
     ),
     queued AS ({QUEUE_DELIVERIES}),
@@ -213,6 +213,9 @@ def alert_json(alert: Any) -> dict[str, Any]:
         "period": alert.period,
         "timeframe": alert.timeframe,
         "level": None if alert.level is None else float(alert.level),
+        "at": None if alert.daily_at is None else f"{alert.daily_at:%H:%M}",
+        "timezone": alert.timezone,
+        "currency": alert.currency,
         "condition": describe_alert(alert),
         "frequency": alert.frequency,
         "cooldown": alert.cooldown_seconds if alert.frequency == "every_time" else None,
@@ -268,12 +271,19 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
     """Apply the ticks to the alerts they can change, without committing."""
     if not ticks:
         return CheckResult([], [])
+    on_portfolio = portfolio_rules.totals(ticks, datetime.now(UTC))
+    changes = [(row, outcome) for row, obs in on_portfolio if (outcome := evaluate(_state(row), [obs])) is not None]
+    return apply_changes([*changes, *_symbol_changes(ticks)])
+
+
+def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
+    """What the ticks do to the alerts on their symbols."""
     # Only the symbols with an active alert: one index probe each, where the statement below makes
     # eight (at 500 symbols with few alerts it cost a worker 10-14 ms a batch, holding up the next persist).
     alerted = set(db.session.scalars(_ALERTED, {"symbols": list({t.symbol for t in ticks})}))
     ticks = [t for t in ticks if t.symbol in alerted]
     if not ticks:
-        return CheckResult([], [])
+        return []
     by_symbol: dict[str, list[Tick]] = defaultdict(list)
     for t in ticks:
         by_symbol[t.symbol].append(t)
@@ -307,6 +317,12 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
         outcome = evaluate(_state(row), seen[key])
         if outcome is not None:
             changes.append((row, outcome))
+    return changes
+
+
+def apply_changes(changes: Sequence[tuple[Any, Outcome]], details: dict[int, str] | None = None) -> CheckResult:
+    """Apply each alert's outcome if it still has the version read (``_APPLY``), without
+    committing; ``details``: the text kept with an alert's fire (a daily summary's)."""
     if not changes:
         return CheckResult([], [])
     fires = [outcome.fire for _, outcome in changes]
@@ -320,6 +336,7 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
             "refs": [f.reference if f else None for f in fires],
             "observed": [f.observed_at if f else None for f in fires],
             "armed": [outcome.armed for _, outcome in changes],
+            "details": [(details or {}).get(row.id) for row, _ in changes],
         },
     ).all()
     events = {r.alert_id: r.event_id for r in rows}
@@ -329,6 +346,14 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
     return CheckResult(
         [alert_json(a) | {"event_id": events[a.id]} for a in fired], [d for r in rows for d in r.delivery_ids]
     )
+
+
+def send_summaries(base: str) -> CheckResult:
+    """Fire each daily summary whose time has come (the sweep's), its text kept with the event."""
+    due = portfolio_rules.due_summaries(datetime.now(UTC), base)
+    result = apply_changes([(row, Outcome(obs, True)) for row, obs, _ in due], {row.id: words for row, _, words in due})
+    db.session.commit()
+    return result
 
 
 def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol: int | None = None) -> dict[str, Any]:
@@ -347,6 +372,9 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         period=spec.period,
         timeframe=spec.timeframe,
         level=spec.level,
+        daily_at=spec.daily_at,
+        timezone=spec.timezone,
+        currency=spec.currency,
         frequency=spec.frequency,
         cooldown_seconds=spec.cooldown_seconds,
         expires_at=spec.expires_at,
@@ -393,7 +421,8 @@ def duplicate_of(spec: AlertSpec | Alert) -> ApiError:
     existing = db.session.scalars(select(Alert).where(Alert.status == "active", *same)).first()
     name = f"#{existing.id} " if existing else ""
     rule = describe_alert(spec)
-    return ApiError(409, f"an identical alert is already active: {name}{spec.symbol} {rule}, {spec.frequency}")
+    on = f"{spec.symbol} " if spec.symbol else ""
+    return ApiError(409, f"an identical alert is already active: {name}{on}{rule}, {spec.frequency}")
 
 
 def cancel_alert(alert_id: int) -> dict[str, Any] | None:
@@ -519,6 +548,7 @@ def alert_events(alert_id: int, limit: int = 100) -> list[dict[str, Any]]:
             "observed_at": e.observed_at.isoformat(),
             "fired_at": e.fired_at.isoformat(),
             "deliveries": by_event[e.id],
+            "detail": e.detail,
         }
         for e in events
     ]

@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
@@ -95,6 +96,7 @@ def message(
     if None), named; prices in the symbol's ``decimals`` (its source's), else by magnitude."""
     when = event.observed_at.astimezone(zone)
     rule = describe_alert(alert, decimals)
+    subject = alert.symbol or "the portfolio"
     frequency = (
         f"every time, at most every {format_duration(alert.cooldown_seconds)}"
         if alert.frequency == "every_time"
@@ -103,26 +105,38 @@ def message(
     if event.kind == "expired":
         fired = f"it fired {alert.fire_count} times" if alert.fire_count != 1 else "it fired once"
         lines = [
-            f"Alert #{alert.id} on {alert.symbol} expired at {when:%Y-%m-%d %H:%M:%S %Z}:"
+            f"Alert #{alert.id} on {subject} expired at {when:%Y-%m-%d %H:%M:%S %Z}:"
             f" {fired if alert.fire_count else 'it never fired'}.",
-            f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
+            f"Alert #{alert.id}: {alert.symbol or 'portfolio'} {rule}, {frequency}",
         ]
-        title = f"Stock Ticker: alert on {alert.symbol} expired ({rule})"
+        title = f"Stock Ticker: alert on {subject} expired ({rule})"
+    elif alert.rule == "daily":
+        local = event.observed_at.astimezone(ZoneInfo(alert.timezone))
+        lines = [event.detail or "", f"Alert #{alert.id}: {rule}"]
+        title = f"Stock Ticker: portfolio summary, {local:%Y-%m-%d}"
     else:
         if alert.rule in ("cross", "rsi"):
             what = describe_indicator_fire(alert, event.reference_price, decimals)
-        elif alert.rule in HOLDING_RULES:
+        elif alert.rule in (*HOLDING_RULES, "total"):
             what = describe_holding_fire(alert, event.reference_price)
         else:
             what = describe_fire(
                 alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price, decimals
             )
-        lines = [
-            f"{alert.symbol} {what}",
-            f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",
-            f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
-        ]
-        title = f"Stock Ticker: {alert.symbol} {what}"
+        if alert.symbol is None:
+            lines = [
+                f"The {what}",
+                f"At {when:%Y-%m-%d %H:%M:%S %Z}",
+                f"Alert #{alert.id}: {rule}, {frequency}",
+            ]
+            title = f"Stock Ticker: {what}"
+        else:
+            lines = [
+                f"{alert.symbol} {what}",
+                f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",
+                f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
+            ]
+            title = f"Stock Ticker: {alert.symbol} {what}"
     if alert.note:
         lines.append(f"Note: {alert.note}")
     lines.append(f"Dashboard: {public_url}")

@@ -10,10 +10,11 @@ so neither is lost. Each edit is recorded with every changed field, before and a
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -26,16 +27,29 @@ from app.web.validation import AlertSpec, parse_alert
 
 ATTEMPTS = 5  # re-reads when a fire changed the alert between the read and the update
 # what a rule of another kind does not take
-RULE_FIELDS = ("direction", "threshold", "percent", "window", "indicator", "period", "timeframe", "level")
+RULE_FIELDS = (
+    "direction",
+    "threshold",
+    "percent",
+    "window",
+    "indicator",
+    "period",
+    "timeframe",
+    "level",
+    "at",
+    "timezone",
+)
 # The stored column of each field the API names, as compared and recorded.
 COLUMNS = {
     "rule": "rule", "direction": "direction", "threshold": "threshold", "percent": "change_percent",
     "window": "window_seconds", "indicator": "indicator", "period": "period", "timeframe": "timeframe",
-    "level": "level", "frequency": "frequency", "cooldown": "cooldown_seconds", "expires_at": "expires_at",
-    "note": "note",
+    "level": "level", "at": "daily_at", "timezone": "timezone", "frequency": "frequency",
+    "cooldown": "cooldown_seconds", "expires_at": "expires_at", "note": "note",
 }  # fmt: skip
 # What makes the check see the alert anew: a new condition is armed again, as a new alert is.
-CONDITION = ("rule", "direction", "threshold", "percent", "window", "indicator", "period", "timeframe", "level")
+CONDITION = (
+    "rule", "direction", "threshold", "percent", "window", "indicator", "period", "timeframe", "level", "at", "timezone"
+)  # fmt: skip
 
 
 def edit_alert(alert_id: int, change: object) -> dict[str, Any] | None:
@@ -66,7 +80,8 @@ def edit_alert(alert_id: int, change: object) -> dict[str, Any] | None:
 
 def _laid_over(alert: Alert, channels: list[int], change: dict[str, Any]) -> AlertSpec:
     """The change over the alert as it stands, checked as a new alert is."""
-    if "symbol" in change and str(change["symbol"]).strip().upper() != alert.symbol:
+    asked = change.get("symbol")
+    if "symbol" in change and (None if asked is None else str(asked).strip().upper()) != alert.symbol:
         raise ApiError(UNPROCESSABLE, "symbol cannot change: make a new alert for another symbol", "symbol")
     body = _as_body(alert, channels)
     if change.get("rule", alert.rule) != alert.rule:
@@ -76,6 +91,8 @@ def _laid_over(alert: Alert, channels: list[int], change: dict[str, Any]) -> Ale
     keep_expiry = "expires_at" not in change  # as it is, even if it is close: it expires on its own
     merged = {k: v for k, v in (body | change).items() if not (keep_expiry and k == "expires_at")}
     spec = parse_alert(merged)
+    if spec.rule == "total":  # in the currency it was made in (a total made now: BASE_CURRENCY's)
+        spec = replace(spec, currency=alert.currency or current_app.config["SETTINGS"].base_currency)
     return replace(spec, expires_at=alert.expires_at) if keep_expiry else spec
 
 
@@ -90,10 +107,13 @@ def _as_body(alert: Alert, channels: list[int]) -> dict[str, Any]:
         body |= {"indicator": alert.indicator, "period": alert.period, "timeframe": alert.timeframe}
         if alert.level is not None:
             body["level"] = str(alert.level)
+    elif alert.rule == "daily":
+        body |= {"at": f"{alert.daily_at:%H:%M}", "timezone": alert.timezone}
     else:
         body["threshold"] = str(alert.threshold)
-    body["frequency"] = alert.frequency
-    if alert.frequency == "every_time":
+    if alert.rule != "daily":  # a summary goes out every day: it takes neither
+        body["frequency"] = alert.frequency
+    if alert.frequency == "every_time" and alert.rule != "daily":
         body["cooldown"] = alert.cooldown_seconds
     body["note"] = alert.note
     body["channels"] = channels
@@ -110,8 +130,9 @@ def _changes(alert: Alert, channels: list[int], spec: AlertSpec) -> dict[str, li
     after = {
         "rule": spec.rule, "direction": spec.direction, "threshold": spec.threshold,
         "percent": spec.change_percent, "window": spec.window_seconds, "indicator": spec.indicator,
-        "period": spec.period, "timeframe": spec.timeframe, "level": spec.level, "frequency": spec.frequency,
-        "cooldown": spec.cooldown_seconds, "expires_at": spec.expires_at, "note": spec.note,
+        "period": spec.period, "timeframe": spec.timeframe, "level": spec.level, "at": spec.daily_at,
+        "timezone": spec.timezone, "frequency": spec.frequency, "cooldown": spec.cooldown_seconds,
+        "expires_at": spec.expires_at, "note": spec.note,
     }  # fmt: skip
     changes = {
         field: [_json(getattr(alert, column)), _json(after[field])]
@@ -128,6 +149,8 @@ def _json(value: Any) -> Any:
         return format(value.normalize(), "f")
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
     return value
 
 
@@ -138,7 +161,8 @@ def _apply(alert: Alert, spec: AlertSpec, changes: dict[str, list[Any]]) -> bool
         "rule": spec.rule, "direction": spec.direction, "threshold": spec.threshold,
         "change_percent": spec.change_percent, "window_seconds": spec.window_seconds,
         "indicator": spec.indicator, "period": spec.period, "timeframe": spec.timeframe, "level": spec.level,
-        "frequency": spec.frequency, "cooldown_seconds": spec.cooldown_seconds,
+        "daily_at": spec.daily_at, "timezone": spec.timezone, "frequency": spec.frequency,
+        "cooldown_seconds": spec.cooldown_seconds,
         "expires_at": spec.expires_at, "note": spec.note, "version": Alert.version + 1,
     }  # fmt: skip
     if any(field in changes for field in CONDITION):

@@ -22,15 +22,19 @@ from app.models import Transaction
 from app.portfolio.positions import PRECISION, Position, positions
 from app.portfolio.transactions import as_trade
 
+# What the check reads of an alert (rules.AlertState), and when it looks at an active one at all.
+STATE_COLUMNS = (
+    "a.id, a.version, a.symbol, a.rule, a.direction, a.threshold, a.change_percent, a.window_seconds,"
+    " a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at, a.level"
+)
+CHECKED_NOW = (
+    "(a.expires_at IS NULL OR a.expires_at > statement_timestamp()) AND a.paused_at IS NULL"
+    " AND (a.snoozed_until IS NULL OR a.snoozed_until <= statement_timestamp())"
+)
 _CANDIDATES = text(
-    """
-    SELECT a.id, a.version, a.symbol, a.rule, a.direction, a.threshold, a.change_percent, a.window_seconds,
-           a.frequency, a.cooldown_seconds, a.armed, a.created_at, a.triggered_at, a.level
-    FROM alerts a
-    WHERE a.status = 'active' AND a.rule IN ('value', 'pnl') AND a.symbol = ANY(CAST(:symbols AS text[]))
-      AND (a.expires_at IS NULL OR a.expires_at > statement_timestamp()) AND a.paused_at IS NULL
-      AND (a.snoozed_until IS NULL OR a.snoozed_until <= statement_timestamp())
-    """
+    f"SELECT {STATE_COLUMNS} FROM alerts a "  # noqa: S608 - constants
+    "WHERE a.status = 'active' AND a.rule IN ('value', 'pnl') AND a.symbol = ANY(CAST(:symbols AS text[]))"
+    f" AND {CHECKED_NOW}"
 )
 
 

@@ -16,6 +16,11 @@ prices; everything about *whether* an alert fires lives here, testable without s
   at or below ``threshold`` (in the symbol's currency); ``pnl``: its unrealised P&L in % of its
   cost is at or above / at or below ``change_percent`` (negative for a loss). The figure at each
   tick is ``Observation.reference``; with nothing held there is none, and the alert waits.
+- ``total``: the portfolio's total value (app/portfolio/valuation.py) in the alert's ``currency``
+  is at or above / at or below ``threshold``: the figure is ``Observation.reference``; while any
+  position has no price or no rate to convert it there is none (a partial total would fire early).
+- ``daily``: a summary of the portfolio, every day at ``daily_at`` in ``timezone``
+  (app/alerting/portfolio_rules.py): no condition, no tick.
 - The indicator values come from ``app.market.indicators`` (the chart's own), one per tick, as
   ``Observation.reference``.
 - ``once`` alerts fire on the first tick that holds and are done. ``every_time`` alerts fire,
@@ -41,7 +46,7 @@ MAX_CHANGE_PERCENT = Decimal(1000)
 MAX_NOTE_LENGTH = 200
 TIMEFRAME_WORDS = {"1m": "1-minute", "1h": "hourly", "1d": "daily"}  # the candles an indicator rule reads
 HOLDING_RULES = ("value", "pnl")  # on a position: its worth, its P&L in %
-FIGURE_RULES = ("cross", "rsi", *HOLDING_RULES)  # judged on Observation.reference, not the price alone
+FIGURE_RULES = ("cross", "rsi", "total", *HOLDING_RULES)  # judged on Observation.reference, not the price alone
 MIN_PNL_PERCENT = Decimal(-100)  # a position loses at most all it cost
 MAX_PNL_PERCENT = Decimal(100_000)
 
@@ -95,8 +100,8 @@ def holds(alert: AlertState, obs: Observation) -> bool:
         return obs.price <= alert.threshold  # type: ignore[operator]
     if obs.reference is None:
         return False  # no stored history to compare with yet (or too little for the indicator)
-    if alert.rule in HOLDING_RULES:
-        limit = alert.threshold if alert.rule == "value" else alert.change_percent
+    if alert.rule in (*HOLDING_RULES, "total"):
+        limit = alert.change_percent if alert.rule == "pnl" else alert.threshold
         return obs.reference >= limit if alert.direction == "above" else obs.reference <= limit  # type: ignore[operator]
     if alert.rule == "cross":
         return obs.price >= obs.reference if alert.direction == "above" else obs.price <= obs.reference
@@ -186,6 +191,10 @@ def describe_alert(alert: Any, decimals: int | None = None) -> str:
         return f"position worth at or {alert.direction} {format_price(alert.threshold, 2)}"
     if alert.rule == "pnl":
         return f"position P&L at or {alert.direction} {signed_percent(alert.change_percent)}"
+    if alert.rule == "total":
+        return f"portfolio worth at or {alert.direction} {format_price(alert.threshold, 2)} {alert.currency}"
+    if alert.rule == "daily":
+        return f"portfolio summary every day at {alert.daily_at:%H:%M} ({alert.timezone})"
     return describe_rule(
         alert.rule, alert.direction, alert.threshold, alert.change_percent, alert.window_seconds, decimals
     )
@@ -207,7 +216,10 @@ def signed_percent(value: Decimal) -> str:
 
 def describe_holding_fire(alert: Any, figure: Decimal) -> str:
     """What happened, for the message: 'position worth 50,123.40 (at or above 50,000.00)',
-    'position P&L reached +21.30 % (at or above +20 %)'."""
+    'position P&L reached +21.30 % (at or above +20 %)', 'portfolio worth 101,250.00 USD (...)'."""
+    if alert.rule == "total":
+        worth, limit = format_price(figure, 2), format_price(alert.threshold, 2)
+        return f"portfolio worth {worth} {alert.currency} (at or {alert.direction} {limit} {alert.currency})"
     if alert.rule == "value":
         return f"position worth {format_price(figure, 2)} (at or {alert.direction} {format_price(alert.threshold, 2)})"
     shown = figure.quantize(Decimal("0.01"))

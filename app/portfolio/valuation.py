@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
@@ -54,13 +54,34 @@ def needed_fx_symbols(currencies: Sequence[str | None], base: str) -> list[str]:
     return sorted(fx_symbol(c, base) for c in majors if c != base)
 
 
-def portfolio(trades: Sequence[Trade], base: str, now: datetime) -> dict[str, Any]:
-    """Positions (open ones first, then closed) with their live figures, and the totals."""
+@dataclass(frozen=True)
+class Latest:
+    """A symbol's newest price as valued: latest_rows' row, or a newer tick over it."""
+
+    symbol: str
+    price: Decimal
+    observed_at: datetime
+    price_24h_ago: Decimal | None
+    price_24h_ago_at: datetime | None
+
+
+def portfolio(
+    trades: Sequence[Trade], base: str, now: datetime, newer: Mapping[str, tuple[Decimal, datetime]] | None = None
+) -> dict[str, Any]:
+    """Positions (open ones first, then closed) with their live figures, and the totals. ``newer``:
+    prices (with their times) newer than the stored ones, as the alert check has them (a batch's
+    ticks, perhaps not stored yet)."""
     held = positions(trades)
     currencies = currencies_of(list(held))
     fx = needed_fx_symbols(list(currencies.values()), base)
     fx_inverse = [inverse(pair, base) for pair in fx]
-    latest = {row.symbol: row for row in latest_rows([*held, *fx, *fx_inverse])}
+    latest = {
+        row.symbol: Latest(row.symbol, row.price, row.observed_at, row.price_24h_ago, row.price_24h_ago_at)
+        for row in latest_rows([*held, *fx, *fx_inverse])
+    }
+    for symbol, (price, at) in (newer or {}).items():
+        if symbol in latest and at > latest[symbol].observed_at:
+            latest[symbol] = replace(latest[symbol], price=price, observed_at=at)
     rates: dict[str, Rate] = {}
     missing: set[str] = set()
     rows = []
@@ -107,7 +128,7 @@ def portfolio(trades: Sequence[Trade], base: str, now: datetime) -> dict[str, An
         }
 
 
-def _figures(position: Position, latest: Any, trades: Sequence[Trade], now: datetime) -> dict[str, Any]:
+def _figures(position: Position, latest: Latest | None, trades: Sequence[Trade], now: datetime) -> dict[str, Any]:
     """The position's live figures in its own currency (None where no price is stored yet)."""
     if latest is None:
         return {"price": None, "value": None, "day_change": None, "unrealised": None, "realised": position.realised,
@@ -149,7 +170,7 @@ def currencies_of(symbols: Sequence[str]) -> dict[str, str | None]:
     return dict(rows.all())
 
 
-def _rate(currency: str, base: str, latest: dict[str, Any]) -> Rate | None:
+def _rate(currency: str, base: str, latest: Mapping[str, Latest]) -> Rate | None:
     source, scale = rate_source(currency, base)
     if source is None:
         return Rate(scale, None, None)

@@ -368,8 +368,8 @@ class AlertChange(Struct):
     takes its own fields afresh; ``null`` clears expires_at, note and channels."""
 
     symbol: SymbolText | None = None
-    rule: Literal["above", "below", "change", "cross", "rsi", "value", "pnl"] | None = None
-    direction: Literal["above", "below", "up", "down", "either"] | None = None
+    rule: Literal["above", "below", "change", "cross", "rsi", "value", "pnl", "total", "daily"] | None = None
+    direction: Literal["above", "below", "up", "down", "either", "daily"] | None = None
     threshold: Price | NumberText | None = None
     # change: more than 0, at most 1000; pnl: more than -100 (a loss), at most 100,000
     percent: PercentIn | None = None
@@ -378,6 +378,9 @@ class AlertChange(Struct):
     period: Annotated[int, Meta(ge=indicators.MIN_PERIOD, le=indicators.MAX_PERIOD)] | None = None  # rsi: 14
     timeframe: Literal["1m", "1h", "1d"] | None = None  # the candles an indicator is of; default 1h
     level: Annotated[float, Meta(gt=0, lt=100)] | NumberText | None = None  # rsi: required
+    at: Annotated[str, Meta(pattern=V.CLOCK_PATTERN)] | None = None  # daily: the time of day, HH:MM
+    # daily: an IANA zone name; default the server's TIMEZONE (UTC if it has none)
+    timezone: Annotated[str, Meta(max_length=64, pattern=V.ZONE_PATTERN)] | None = None
     frequency: Literal["once", "every_time"] | None = None
     cooldown: Annotated[int, Meta(ge=MIN_COOLDOWN_SECONDS, le=MAX_COOLDOWN_SECONDS)] | DurationText | None = None
     expires_at: Instant | None = None
@@ -390,9 +393,12 @@ class NewAlert(AlertChange, kw_only=True):
     either); cross needs direction (above, below), indicator (sma, ema) and period; rsi needs
     direction and level (period 14 unless given). Indicator rules read timeframe candles (1h).
     On the position held in the symbol: value needs direction and threshold (its worth, in the
-    symbol's currency); pnl needs direction and percent (its P&L against its cost, -7.5 for a loss)."""
+    symbol's currency); pnl needs direction and percent (its P&L against its cost, -7.5 for a loss).
+    On the whole portfolio, without a symbol: total needs direction and threshold (its total value
+    in BASE_CURRENCY); daily (a summary to the alert's channels every day) needs at, and takes
+    timezone, but no frequency or cooldown. Every other rule needs symbol."""
 
-    symbol: SymbolText
+    symbol: SymbolText | None = None
 
 
 class AlertEditOut(Struct):
@@ -428,7 +434,7 @@ class Delivery(Struct):
 
 class Alert(Struct):
     id: int
-    symbol: str
+    symbol: str | None  # null: on the whole portfolio (total, daily)
     rule: str
     direction: str
     threshold: float | None
@@ -438,6 +444,9 @@ class Alert(Struct):
     period: int | None
     timeframe: str | None
     level: float | None
+    at: str | None  # daily: HH:MM
+    timezone: str | None  # daily
+    currency: str | None  # total: its threshold's
     condition: str
     frequency: str
     cooldown: int | None
@@ -471,6 +480,7 @@ class AlertEvent(Struct):
     observed_at: datetime
     fired_at: datetime
     deliveries: list[Delivery]
+    detail: str | None = None  # a daily summary's text, as sent
 
 
 class FiredQuery(Struct):

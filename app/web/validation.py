@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.alerting.rules import (
     DEFAULT_COOLDOWN_SECONDS,
@@ -24,7 +25,7 @@ from app.alerting.rules import (
 )
 from app.market.indicators import MAX_PERIOD, MIN_PERIOD
 from app.market.ticks import MAX_PRICE, TickError, parse_price
-from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, MOVING_AVERAGES, RULES, TIMEFRAMES
+from app.models import CHANGE_DIRECTIONS, DIRECTIONS, FREQUENCIES, MOVING_AVERAGES, PORTFOLIO_RULES, RULES, TIMEFRAMES
 from app.web.errors import INVALID, UNPROCESSABLE, ApiError
 
 MAX_QUERY_PARAMS = 10  # a request's query: parameters, and characters in a name or a value
@@ -45,18 +46,24 @@ NUMBER_PATTERN = r"^ *(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9
 # The same with a sign: a P&L percentage may be a loss ("-10").
 SIGNED_NUMBER_PATTERN = NUMBER_PATTERN.replace("^ *", "^ *[+-]?", 1)
 DURATION_PATTERN = r"^ *([0-9]+) *(s|m|min|h|d)? *$"  # 90s, 15m, 4h, 7d; a bare number is seconds
+CLOCK_PATTERN = r"^ *([01][0-9]|2[0-3]):([0-5][0-9]) *$"  # a time of day, 24-hour: 07:30, 18:00
+ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}$"  # an IANA zone name: Europe/Paris, UTC
 WHOLE_RE = re.compile(r"([0-9]+)(?:\.0+)?")
 MAX_ID = 2**62  # ids are PostgreSQL bigints
 DEFAULT_RSI_PERIOD = 14  # Wilder's
 # The fields of one rule (or a few): sent with another, they are refused rather than ignored.
 RULE_FIELDS = {
-    "threshold": ("above", "below", "value"), "percent": ("change", "pnl"), "window": ("change",),
+    "threshold": ("above", "below", "value", "total"), "percent": ("change", "pnl"), "window": ("change",),
     "indicator": ("cross", "rsi"), "period": ("cross", "rsi"), "timeframe": ("cross", "rsi"), "level": ("rsi",),
+    "at": ("daily",), "timezone": ("daily",),
 }  # fmt: skip
-SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, SIGNED_NUMBER_RE, DURATION_RE = (
+SYMBOL_RE, NAME_RE, NOTE_RE, NUMBER_RE, SIGNED_NUMBER_RE, DURATION_RE, CLOCK_RE, ZONE_RE = (
     re.compile(p)
-    for p in (SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, SIGNED_NUMBER_PATTERN, DURATION_PATTERN)
-)
+    for p in (
+        SYMBOL_PATTERN, NAME_PATTERN, NOTE_PATTERN, NUMBER_PATTERN, SIGNED_NUMBER_PATTERN, DURATION_PATTERN,
+        CLOCK_PATTERN, ZONE_PATTERN,
+    )
+)  # fmt: skip
 
 
 def normalise_symbol(value: object, field: str = "symbol") -> str:
@@ -79,7 +86,7 @@ def parse_name(value: object, field: str, max_length: int) -> str:
 class AlertSpec:
     """A valid POST /api/alerts body (channel ids not yet checked against the table)."""
 
-    symbol: str
+    symbol: str | None  # None for the portfolio's rules
     rule: str
     direction: str
     threshold: Decimal | None = None
@@ -89,6 +96,9 @@ class AlertSpec:
     period: int | None = None
     timeframe: str | None = None
     level: Decimal | None = None
+    daily_at: time | None = None
+    timezone: str | None = None
+    currency: str | None = None  # total: set by the caller (BASE_CURRENCY), not by the body
     frequency: str = "once"
     cooldown_seconds: int = 0
     expires_at: datetime | None = None
@@ -96,27 +106,34 @@ class AlertSpec:
     channels: tuple[int, ...] = ()
 
 
-def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
+def parse_alert(body: Any, now: datetime | None = None, zone: str = "UTC") -> AlertSpec:
     """The alert a POST /api/alerts body asks for, or ApiError naming the first bad field: 400 for
     a field not of its documented form, 422 for fields that do not go together.
 
-    ``rule`` is above, below or change; a body with only ``direction`` above/below (the
-    first API's form) is read as that rule.
+    ``rule`` is one of RULES; a body with only ``direction`` above/below (the first API's form) is
+    read as that rule. The portfolio's rules (total, daily) take no symbol; ``zone``: a daily
+    summary's timezone when the body names none.
     """
     if not isinstance(body, dict):
         raise ApiError(INVALID, "request body must be a JSON object with symbol, rule and its fields")
-    if body.get("symbol") is None:
-        raise ApiError(INVALID, "symbol is required", "symbol")
-    symbol = normalise_symbol(body["symbol"])
     rule, direction = body.get("rule"), body.get("direction")
     if rule is not None and rule not in RULES:
         raise ApiError(INVALID, f"rule must be one of {', '.join(RULES)}", "rule")
-    if direction is not None and direction not in DIRECTIONS:
+    if direction is not None and direction not in (*DIRECTIONS, "daily"):
         raise ApiError(INVALID, f"direction must be one of {', '.join(DIRECTIONS)}", "direction")
     if rule is None and direction in ("above", "below"):
         rule = direction
+    if rule in PORTFOLIO_RULES:
+        if body.get("symbol") is not None:
+            raise ApiError(
+                UNPROCESSABLE, f"symbol does not go with the {rule} rule: it is on the whole portfolio", "symbol"
+            )
+        return _portfolio_rule(rule, direction, body, now, zone)
     if rule is None:
-        raise ApiError(UNPROCESSABLE, "rule is required (above, below, change, cross or rsi)", "rule")
+        raise ApiError(UNPROCESSABLE, f"rule is required ({', '.join(RULES)})", "rule")
+    if body.get("symbol") is None:  # the document cannot say so: only the portfolio's rules go without
+        raise ApiError(UNPROCESSABLE, f"symbol is required for the {rule} rule", "symbol")
+    symbol = normalise_symbol(body["symbol"])
     if rule in ("cross", "rsi"):
         spec = _indicator_rule(symbol, rule, direction, body)
     elif rule == "change":
@@ -137,16 +154,63 @@ def parse_alert(body: Any, now: datetime | None = None) -> AlertSpec:
         if body.get("threshold") is None:
             raise ApiError(UNPROCESSABLE, f"threshold is required for the {rule} rule", "threshold")
         spec = AlertSpec(symbol, rule, rule, threshold=_number(body["threshold"], "threshold"))
+    return _common(spec, body, _frequency(body), now)
+
+
+def _common(spec: AlertSpec, body: dict[str, Any], frequency: dict[str, Any], now: datetime | None) -> AlertSpec:
+    """The fields every rule takes, and none of another rule's."""
     for field, used in RULE_FIELDS.items():
-        if body.get(field) is not None and rule not in used:
-            raise ApiError(UNPROCESSABLE, f"{field} does not go with the {rule} rule", field)
+        if body.get(field) is not None and spec.rule not in used:
+            raise ApiError(UNPROCESSABLE, f"{field} does not go with the {spec.rule} rule", field)
     return replace(
         spec,
-        **_frequency(body),
+        **frequency,
         expires_at=_expiry(body.get("expires_at"), now or datetime.now(UTC)),
         note=_note(body.get("note")),
         channels=_channel_ids(body.get("channels")),
     )
+
+
+def _portfolio_rule(
+    rule: str, direction: str | None, body: dict[str, Any], now: datetime | None, zone: str
+) -> AlertSpec:
+    """total: the portfolio's worth above / below ``threshold``; daily: a summary every day ``at``
+    HH:MM in ``timezone``. A summary goes out every day: it takes no frequency or cooldown."""
+    if rule == "total":
+        if direction not in ("above", "below"):
+            raise ApiError(UNPROCESSABLE, "direction is required for the total rule: above or below", "direction")
+        if body.get("threshold") is None:
+            raise ApiError(UNPROCESSABLE, "threshold is required for the total rule", "threshold")
+        spec = AlertSpec(None, rule, direction, threshold=_number(body["threshold"], "threshold"))
+        return _common(spec, body, _frequency(body), now)
+    if direction not in (None, "daily"):
+        raise ApiError(UNPROCESSABLE, "direction does not go with the daily rule", "direction")
+    for field in ("frequency", "cooldown"):
+        if body.get(field) not in (None, "every_time"):
+            raise ApiError(UNPROCESSABLE, f"{field} does not go with the daily rule: it goes out every day", field)
+    spec = AlertSpec(
+        None, rule, "daily", daily_at=parse_clock(body.get("at")), timezone=parse_zone(body.get("timezone") or zone)
+    )
+    return _common(spec, body, {"frequency": "every_time", "cooldown_seconds": 0}, now)
+
+
+def parse_clock(value: object, field: str = "at") -> time:
+    """A time of day as HH:MM, 24-hour."""
+    match = CLOCK_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ApiError(INVALID, f"{field} must be a time of day as HH:MM, like 18:00", field)
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_zone(value: object, field: str = "timezone") -> str:
+    """An IANA timezone name this server knows (Europe/Paris, America/New_York, UTC)."""
+    if not isinstance(value, str) or not ZONE_RE.fullmatch(value):
+        raise ApiError(INVALID, f"{field} must be an IANA timezone name, like Europe/Paris", field)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ApiError(UNPROCESSABLE, f"{field} {value!r} is not a timezone this server knows", field) from None
+    return value
 
 
 def _range_status(value: object) -> int:

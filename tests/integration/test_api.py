@@ -90,7 +90,7 @@ CHANGE = BTC | {"rule": "change"}
 @pytest.mark.parametrize(
     ("body", "status", "field", "error"),
     [
-        ({"direction": "above", "threshold": 1}, 400, "symbol", "symbol is required"),
+        ({"direction": "above", "threshold": 1}, 422, "symbol", "symbol is required for the above rule"),
         ({"symbol": "BTC-USD", "threshold": 1}, 422, "rule", "rule is required"),
         ({"symbol": "BTC-USD", "direction": "above"}, 422, "threshold", "threshold is required"),
         (ABOVE | {"threshold": "abc"}, 400, "threshold", "threshold must be a number"),

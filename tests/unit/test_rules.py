@@ -1,7 +1,7 @@
 """The alert rules on constructed tick sequences: no servers."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -192,3 +192,46 @@ def test_the_message_of_an_indicator_fire_and_of_an_expiry():
     title, body = message(alert, expiry, "https://ticker.example.org/", UTC)
     assert title == "Stock Ticker: alert on BTC-USD expired (crosses above EMA(50) of daily candles)"
     assert body.startswith("Alert #7 on BTC-USD expired at 2026-11-25 12:00:00 UTC: it fired once.")
+
+
+def test_a_total_alert_judges_the_portfolio_figure_not_the_price():
+    total = replace(ABOVE, rule="total", direction="below", threshold=Decimal(50_000))
+    # the figure is the observation's reference (and its price: the same total)
+    assert evaluate(total, [obs("60000", 0, "60000"), obs("49999.99", 2, "49999.99")]).fire == obs(
+        "49999.99", 2, "49999.99"
+    )
+    assert evaluate(total, [obs("50000.01", 0, "50000.01")]) is None
+    assert evaluate(total, [Observation(Decimal(1), T0, T0, None)]) is None  # no figure: it waits
+
+
+def test_the_messages_of_a_portfolio_total_and_of_a_daily_summary():
+    total = Alert(
+        id=8, symbol=None, rule="total", direction="above", threshold=Decimal(100_000), currency="EUR",
+        frequency="once", cooldown_seconds=0, note="", fire_count=1,
+    )  # fmt: skip
+    fired = AlertEvent(kind="fired", price=Decimal("100250.5"), reference_price=Decimal("100250.5"), observed_at=T0)
+    title, body = message(total, fired, "https://ticker.example.org/", UTC)
+    assert title == "Stock Ticker: portfolio worth 100,250.50 EUR (at or above 100,000.00 EUR)"
+    assert body.splitlines()[:3] == [
+        "The portfolio worth 100,250.50 EUR (at or above 100,000.00 EUR)",
+        "At 2026-11-25 12:00:00 UTC",
+        "Alert #8: portfolio worth at or above 100,000.00 EUR, once",
+    ]
+    expiry = AlertEvent(kind="expired", price=None, observed_at=T0)
+    assert message(total, expiry, "https://t.example/", UTC)[0] == (
+        "Stock Ticker: alert on the portfolio expired (portfolio worth at or above 100,000.00 EUR)"
+    )
+    daily = Alert(
+        id=9, symbol=None, rule="daily", direction="daily", daily_at=time(18, 0), timezone="Asia/Tokyo",
+        frequency="every_time", cooldown_seconds=0, note="evening", fire_count=3,
+    )  # fmt: skip
+    summary = AlertEvent(kind="fired", price=Decimal(5), observed_at=T0, detail="Portfolio on ...\nBTC-USD: 1")
+    title, body = message(daily, summary, "https://t.example/", UTC)
+    assert title == "Stock Ticker: portfolio summary, 2026-11-25"  # 21:00 in Tokyo: its own date
+    assert body.splitlines() == [
+        "Portfolio on ...",
+        "BTC-USD: 1",
+        "Alert #9: portfolio summary every day at 18:00 (Asia/Tokyo)",
+        "Note: evening",
+        "Dashboard: https://t.example/",
+    ]

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -87,7 +87,7 @@ def test_indicator_rules_are_read_with_their_defaults():
     [
         ([], 400, None, "request body must be a JSON object"),
         (None, 400, None, "request body must be a JSON object"),
-        ({"direction": "above", "threshold": 1}, 400, "symbol", "symbol is required"),
+        ({"direction": "above", "threshold": 1}, 422, "symbol", "symbol is required for the above rule"),
         (GOOD | {"direction": None}, 422, "rule", "rule is required"),
         ({"symbol": "BTC-USD", "direction": "above"}, 422, "threshold", "threshold is required"),
         (GOOD | {"symbol": 5}, 400, "symbol", "symbol must be a non-empty string"),
@@ -192,3 +192,49 @@ def test_whole_numbers_in_range_and_the_default():
 def test_durations_are_ascii_digits_only(value):
     with pytest.raises(ApiError, match="cooldown must be a number of seconds or a duration"):
         parse_duration(value, "cooldown", 60, 86400)
+
+
+def test_the_portfolio_rules_take_no_symbol_and_their_own_fields():
+    total = parse({"rule": "total", "direction": "below", "threshold": "80,000"})
+    assert (total.symbol, total.rule, total.direction, total.threshold) == (None, "total", "below", Decimal(80000))
+    daily = parse_alert({"rule": "daily", "at": "07:05", "channels": [2]}, NOW, zone="Europe/Paris")
+    assert (daily.symbol, daily.direction, daily.daily_at, daily.timezone) == (
+        None,
+        "daily",
+        time(7, 5),
+        "Europe/Paris",
+    )
+    assert (daily.frequency, daily.cooldown_seconds, daily.channels) == ("every_time", 0, (2,))
+    assert parse({"rule": "daily", "at": "23:59", "timezone": "America/New_York"}).timezone == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field", "message"),
+    [
+        ({"rule": "total", "symbol": "BTC-USD", "direction": "above", "threshold": 5}, 422, "symbol",
+         "symbol does not go with the total rule: it is on the whole portfolio"),
+        ({"rule": "total", "threshold": 5}, 422, "direction", "direction is required for the total rule"),
+        ({"rule": "total", "direction": "up", "threshold": 5}, 422, "direction", "direction is required"),
+        ({"rule": "total", "direction": "above"}, 422, "threshold", "threshold is required for the total rule"),
+        ({"rule": "total", "direction": "above", "threshold": 5, "at": "10:00"}, 422, "at",
+         "at does not go with the total rule"),
+        ({"rule": "daily"}, 400, "at", "at must be a time of day as HH:MM, like 18:00"),
+        ({"rule": "daily", "at": "24:00"}, 400, "at", "at must be a time of day as HH:MM"),
+        ({"rule": "daily", "at": "7:30"}, 400, "at", "at must be a time of day as HH:MM"),
+        ({"rule": "daily", "at": "07:30", "timezone": "Mars/Olympus"}, 422, "timezone",
+         "timezone 'Mars/Olympus' is not a timezone this server knows"),
+        ({"rule": "daily", "at": "07:30", "timezone": "../../etc/passwd"}, 400, "timezone",
+         "timezone must be an IANA timezone name"),
+        ({"rule": "daily", "at": "07:30", "frequency": "once"}, 422, "frequency",
+         "frequency does not go with the daily rule: it goes out every day"),
+        ({"rule": "daily", "at": "07:30", "cooldown": 600}, 422, "cooldown", "cooldown does not go with the daily"),
+        ({"rule": "daily", "at": "07:30", "threshold": 5}, 422, "threshold", "threshold does not go with the daily"),
+        ({"rule": "change", "percent": 5, "window": "1h"}, 422, "symbol", "symbol is required for the change rule"),
+        ({"threshold": 5}, 422, "rule", "rule is required (above, below, change"),
+    ],
+)  # fmt: skip
+def test_bad_portfolio_alerts_name_the_field(body, status, field, message):
+    with pytest.raises(ApiError) as caught:
+        parse(body)
+    assert (caught.value.status, caught.value.field) == (status, field)
+    assert message in caught.value.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.alerting import alerts, edits, pausing
@@ -40,10 +42,12 @@ def fired_alerts() -> Response:
 @bp.post("/api/alerts")
 @documented(answers(201, S.OneAlert, 409, 413, 415, 422), "alerts", json=S.NewAlert)
 def create_alert() -> tuple[Response, int]:
-    spec = parse_alert(json_body())
-    if not prices.symbol_exists(spec.symbol):
-        raise ApiError(UNPROCESSABLE, f"unknown symbol {spec.symbol}", "symbol")
     settings = current_app.config["SETTINGS"]
+    spec = parse_alert(json_body(), zone=getattr(settings.timezone, "key", None) or "UTC")
+    if spec.symbol is not None and not prices.symbol_exists(spec.symbol):
+        raise ApiError(UNPROCESSABLE, f"unknown symbol {spec.symbol}", "symbol")
+    if spec.rule == "total":  # its threshold is in BASE_CURRENCY as it is now
+        spec = replace(spec, currency=settings.base_currency)
     alert = alerts.create_alert(spec, settings.max_active_alerts, settings.max_alerts_per_symbol)
     tell_pages(redis_client(), {"type": "alert_created", "alert": alert})
     return jsonify(alert=alert), 201
