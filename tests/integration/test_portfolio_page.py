@@ -27,7 +27,9 @@ def test_the_portfolio_pane_values_positions_live_and_takes_transactions(
 ):
     trade(stack, symbol="BTC-USD", side="buy", quantity="0.5", price="90000", fees="5", date="2026-01-05")
     trade(stack, symbol="ETH-USD", side="buy", quantity="2", price="3000", date="2026-01-06")
-    context, page, errors = open_page(browser, stack.base_url, width=width, height=900, color_scheme=scheme)
+    context, page, errors = open_page(
+        browser, stack.base_url, width=width, height=900, color_scheme=scheme, timezone_id="Asia/Tokyo"
+    )
     page.evaluate("localStorage.clear()")
     wait_for_prices(page)
     page.locator("#pane-view").get_by_role("button", name="Portfolio").click()
@@ -150,3 +152,42 @@ def test_on_a_phone_a_swipe_on_the_portfolio_charts_scrolls_the_page(browser: Br
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(390, "light"), (1440, "dark")])
+def test_alerts_on_the_whole_portfolio_are_made_in_the_alert_form(browser: Browser, stack: Stack, width, scheme):
+    context, page, errors = open_page(
+        browser, stack.base_url, width=width, height=900, color_scheme=scheme, timezone_id="Asia/Tokyo"
+    )
+    form = page.locator("#alert-form")
+    form.locator("#alert-rule").select_option("total")
+    expect(form.locator("#alert-symbol")).to_be_hidden()  # on the whole portfolio: no symbol
+    expect(form.locator("#alert-position-side")).to_be_visible()
+    form.locator("#alert-position-side").select_option("below")
+    form.locator("#alert-threshold").fill("25,000")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#active-alerts")).to_contain_text("Portfolio worth at or below 25,000.00 USD", timeout=10_000)
+    form.locator("#alert-rule").select_option("daily")
+    expect(form.locator("#alert-frequency")).to_be_hidden()  # a summary goes out every day
+    expect(form.locator("#alert-zone")).to_have_text("Your time (Asia/Tokyo)")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#at-error")).to_have_text("The time of day must be a time of day, like 18:00")
+    form.locator("#alert-at").fill("18:30")
+    form.locator("button[type=submit]").click()
+    summary = page.locator("#active-alerts li", has_text="Portfolio summary every day at 18:30 (Asia/Tokyo)")
+    expect(summary).to_have_count(1, timeout=10_000)
+    expect(summary).not_to_contain_text("waiting")  # no symbol to be missing from a watchlist
+    expect(summary.locator(".meta").first).to_have_text("every day")
+    made = requests.get(f"{stack.base_url}/api/alerts?status=active", timeout=10).json()["alerts"]
+    assert sorted((a["rule"], a["symbol"], a["at"], a["timezone"], a["currency"]) for a in made) == [
+        ("daily", None, "18:30", "Asia/Tokyo", None),
+        ("total", None, None, None, "USD"),
+    ]
+    summary.get_by_role("button", name=re.compile("^Edit alert")).click()
+    expect(form.locator("#alert-at")).to_have_value("18:30")
+    form.locator("#alert-at").fill("07:15")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#active-alerts")).to_contain_text("Portfolio summary every day at 07:15 (Asia/Tokyo)")
+    page.screenshot(path=str(ARTIFACTS / f"portfolio-alerts-{scheme}-{width}.png"), full_page=False)
+    context.close()
+    assert errors == []

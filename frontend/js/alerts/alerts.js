@@ -22,9 +22,13 @@ const eventsTitle = document.getElementById("events-title");
 const eventsStatus = document.getElementById("events-status");
 const eventsList = document.getElementById("events");
 const FIELDS = ["symbol", "rule", "threshold", "direction", "percent", "pnl", "position_side", "window", "side", "indicator", "period",
-  "level", "timeframe", "frequency", "cooldown", "expires_at", "note", "channels"];
+  "level", "timeframe", "at", "frequency", "cooldown", "expires_at", "note", "channels"];
 const INDICATOR_RULES = ["cross", "rsi"];
 const PRICE_RULES = ["above", "below"]; // a threshold on the price itself (a line on the chart, a distance to go)
+const SIDED_RULES = ["value", "pnl", "total"]; // above / below from the position's own select
+// A daily summary goes out at the viewer's own time of day, in the zone this browser is in.
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+document.getElementById("alert-zone").textContent = `Your time (${ZONE})`;
 const RECENT_TRIGGERED = 10;
 const RECENT_EXPIRED = 10;
 const SNOOZES = [["1h", "1 hour"], ["8h", "8 hours"], ["24h", "1 day"], ["7d", "1 week"]];
@@ -56,7 +60,7 @@ function showFormError(message, retry) {
 function shownField(field) {
   const rule = form.elements.rule.value;
   if (rule === "pnl" && field === "percent") return "pnl";
-  if ((rule === "value" || rule === "pnl") && field === "direction") return "position_side";
+  if (SIDED_RULES.includes(rule) && field === "direction") return "position_side";
   return field;
 }
 
@@ -96,8 +100,14 @@ function readForm() {
   const values = form.elements;
   const body = { symbol: symbolSelect.value, rule: values.rule.value, frequency: values.frequency.value };
   const errors = {};
-  if (!body.symbol) errors.symbol = "symbol is required";
-  if (body.rule === "change") {
+  if (body.rule === "total" || body.rule === "daily") delete body.symbol; // on the whole portfolio
+  else if (!body.symbol) errors.symbol = "symbol is required";
+  if (body.rule === "daily") {
+    delete body.frequency; // every day
+    body.at = values.at.value;
+    body.timezone = ZONE;
+    if (!/^\d\d:\d\d$/.test(body.at)) errors.at = "at must be a time of day, like 18:00";
+  } else if (body.rule === "change") {
     body.direction = values.direction.value;
     body.percent = readNumber(values.percent.value);
     body.window = values.window.value;
@@ -128,12 +138,12 @@ function readForm() {
     else if (!Number.isFinite(number)) errors.pnl = "pnl must be a number";
     else if (number <= -100 || number > 100000) errors.pnl = "pnl must be more than -100 and at most 100000";
   } else {
-    if (body.rule === "value") body.direction = values.position_side.value;
+    if (SIDED_RULES.includes(body.rule)) body.direction = values.position_side.value;
     body.threshold = readNumber(values.threshold.value);
     const problem = positiveNumber(body.threshold, "threshold", "threshold is required");
     if (problem) errors.threshold = problem;
   }
-  if (body.frequency === "every_time") body.cooldown = values.cooldown.value;
+  if (body.frequency === "every_time" && body.rule !== "daily") body.cooldown = values.cooldown.value;
   if (values.expires_at.value) {
     const expires = new Date(values.expires_at.value);
     if (Number.isNaN(expires.getTime())) errors.expires_at = "expires_at must be a date and time";
@@ -187,7 +197,9 @@ function condition(alert) {
   return `at or ${alert.rule} ${formatPrice(alert.threshold, alert.threshold, alert.symbol)}`;
 }
 
+// "BTC-USD at or above 500.00"; an alert on the whole portfolio: "Portfolio worth at or above …".
 function alertText(alert) {
+  if (alert.symbol === null) return alert.condition.replace(/^portfolio/, "Portfolio");
   return `${alert.symbol} ${condition(alert)}`;
 }
 
@@ -209,7 +221,7 @@ function channelState(c) {
 }
 
 function alertMeta(alert) {
-  const parts = [FREQUENCY[alert.frequency] ?? alert.frequency];
+  const parts = [alert.rule === "daily" ? "every day" : (FREQUENCY[alert.frequency] ?? alert.frequency)];
   if (alert.channels?.length) parts.push(`→ ${alert.channels.map(channelState).join(", ")}`);
   if (alert.expires_at) parts.push(`${alert.status === "expired" ? "expired" : "expires"} ${formatDateTime(alert.expires_at)}`);
   if (alert.last_deliveries?.length) parts.push(`last: ${deliverySummary(alert.last_deliveries)}`);
@@ -305,7 +317,7 @@ export function refreshDistances() {
   const items = [...activeList.children];
   const away = new Map(items.map((li) => [li, distance(li.alert)]));
   for (const [li, value] of away) {
-    const unwatched = !watched.has(li.alert.symbol);
+    const unwatched = li.alert.symbol !== null && !watched.has(li.alert.symbol);
     li.dataset.unwatched = String(unwatched);
     li.querySelector(".distance").textContent = unwatched
       ? `waiting: ${li.alert.symbol} is not on a watchlist (add it again to check it)`
@@ -321,8 +333,16 @@ export function refreshDistances() {
   if (sorted.some((li, i) => li !== items[i])) activeList.append(...sorted);
 }
 
+// What a fire reached: the price, the portfolio's worth, or when a summary went out.
+function reached(alert) {
+  if (alert.rule === "daily") return "sent";
+  const money = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+  if (alert.rule === "total") return `worth ${alert.triggered_price.toLocaleString(undefined, money)} ${alert.currency}`;
+  return `hit ${formatPrice(alert.triggered_price, alert.triggered_price, alert.symbol)}`;
+}
+
 function triggeredItem(alert) {
-  const text = `${alertText(alert)}: hit ${formatPrice(alert.triggered_price, alert.triggered_price, alert.symbol)}`;
+  const text = `${alertText(alert)}: ${reached(alert)}`;
   return listItem(alert, text, `triggered ${formatDateTime(alert.triggered_at)} · ${alertMeta(alert)}`,
     historyButton(alert));
 }
@@ -341,7 +361,7 @@ function syncEmpty() {
 
 // The symbols whose prices the alert lists and the form show (distances, the preview).
 export function alertSymbols() {
-  return [...[...activeList.children].map((li) => li.alert.symbol), symbolSelect.value];
+  return [...[...activeList.children].map((li) => li.alert.symbol).filter(Boolean), symbolSelect.value];
 }
 
 // For the chart: the active alerts at a price level of a symbol (its lines), and a call when
@@ -470,7 +490,7 @@ let editing = null; // the alert the form holds
 function startEdit(alert) {
   editing = alert;
   clearErrors();
-  symbolSelect.value = alert.symbol;
+  if (alert.symbol !== null) symbolSelect.value = alert.symbol;
   symbolSelect.disabled = true;
   const values = form.elements;
   values.rule.value = alert.rule;
@@ -487,7 +507,8 @@ function startEdit(alert) {
     if (alert.rule === "cross") values.indicator.value = alert.indicator;
   }
   values.level.value = alert.level ?? "";
-  if (alert.rule === "value" || alert.rule === "pnl") values.position_side.value = alert.direction;
+  if (SIDED_RULES.includes(alert.rule)) values.position_side.value = alert.direction;
+  values.at.value = alert.at ?? "";
   values.pnl.value = alert.rule === "pnl" ? alert.percent : "";
   if (alert.cooldown !== null) chooseDuration(values.cooldown, alert.cooldown);
   values.expires_at.value = alert.expires_at ? localInput(alert.expires_at) : "";
@@ -568,8 +589,11 @@ function eventItem(alert, event) {
   const li = element("li");
   const price = (value) => formatPrice(value, value, alert.symbol);
   const reference = referenceText(alert, event.reference_price, price);
-  const what = event.kind === "expired" ? "expired" : `${price(event.price)}${reference}`;
+  const what = event.kind === "expired" ? "expired"
+    : alert.symbol === null ? reached({ ...alert, triggered_price: event.price })
+      : `${price(event.price)}${reference}`;
   li.append(element("span", "alert-text", `${formatDateTime(event.fired_at)}: ${what}`));
+  if (event.detail) li.append(element("span", "meta summary", event.detail)); // a summary, as it was sent
   const deliveries = event.deliveries.map((d) => {
     const error = d.status !== "sent" && d.last_error ? `: ${d.last_error}` : "";
     return `${d.channel} ${deliveryState(d)}${d.status === "sent" && d.attempts > 1 ? ` (${d.attempts} attempts)` : ""}${error}`;
@@ -638,6 +662,7 @@ form.addEventListener("submit", async (event) => {
 
 function banner(alert, away = "") {
   const note = alert.note ? ` “${alert.note}”` : "";
+  if (alert.symbol === null) return notice(`Alert: ${alertText(alert)}: ${reached(alert)}${note}${away}`);
   const price = formatPrice(alert.triggered_price, alert.triggered_price, alert.symbol);
   return notice(`Alert: ${alert.symbol} hit ${price} (${condition(alert)})${note}${away}`);
 }
@@ -688,7 +713,7 @@ export async function catchUpFires() {
 function announce(alert, away = "") {
   applyEvent(() => showFired(alert));
   const message = banner(alert, away);
-  if (document.hidden) document.title = `🔔 ${alert.symbol} alert – ${PAGE_TITLE}`; // until the page is seen
+  if (document.hidden) document.title = `🔔 ${alert.symbol ?? "Portfolio"} alert – ${PAGE_TITLE}`; // until the page is seen
   if (soundBox.checked) chime();
   if ("Notification" in window && Notification.permission === "granted") {
     new Notification("Stock Ticker alert", { body: message, tag: `alert-${alert.id}-${alert.fire_count}` });

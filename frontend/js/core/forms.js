@@ -11,6 +11,7 @@ const NOUNS = {
   direction: "The direction",
   percent: "The change",
   pnl: "The P&L",
+  at: "The time of day",
   position_side: "The direction",
   window: "The time window",
   frequency: "How often",
