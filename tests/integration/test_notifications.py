@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import json
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -364,3 +365,38 @@ def test_the_sweep_queues_a_delivery_whose_task_was_never_sent(api, app, httpser
     assert len(fired.deliveries) == 1
     wait_for(lambda: [d.status for d in deliveries(app)] == ["sent"], 45, "the sweep to queue and send it")
     assert len(posts(httpserver)) == 1
+
+
+def test_a_portfolio_total_and_a_daily_summary_reach_their_channel_once(api, app, httpserver):
+    """Through the running stack: the total alert fires in the pipeline's own alert check, the
+    summary in the beat's sweep; each is posted once, in words."""
+    httpserver.expect_request(f"/hook/{SECRET}", method="POST").respond_with_data("ok")
+    hook = api.channel("hook", webhook_url(httpserver))
+    bought = api.call("POST", "/api/transactions", json={"symbol": "BTC-USD", "side": "buy", "quantity": "0.001",
+                                                          "price": "1", "date": "2026-01-05"})  # fmt: skip
+    assert bought.status_code == 201, bought.text
+    total = api.alert(rule="total", direction="above", threshold="1", channels=[hook])
+    wait_for(lambda: len(posts(httpserver)) == 1, 30, "the total alert's message")
+    [post] = posts(httpserver)
+    assert re.fullmatch(r"Stock Ticker: portfolio worth [0-9,]+\.[0-9]{2} USD \(at or above 1\.00 USD\)", post["title"])
+    assert api.call("GET", f"/api/alerts/{total}").json()["alert"]["status"] == "triggered"
+    local = datetime.now(UTC).astimezone(ZoneInfo("America/New_York"))
+    daily = api.alert(rule="daily", at=f"{local:%H:%M}", channels=[hook], note="end of day")
+    assert api.call("GET", f"/api/alerts/{daily}").json()["alert"]["timezone"] == "America/New_York"  # TIMEZONE
+    with app.app_context():  # made after today's time: as if made yesterday, today's is due now
+        db.session.execute(
+            text("UPDATE alerts SET created_at = now() - interval '1 day' WHERE id = :id"), {"id": daily}
+        )
+        db.session.commit()
+    wait_for(lambda: len(posts(httpserver)) == 2, 30, "the daily summary, sent by the sweep")
+    summary = posts(httpserver)[1]
+    assert summary["title"] == f"Stock Ticker: portfolio summary, {local:%Y-%m-%d}"
+    lines = summary["message"].splitlines()
+    assert re.fullmatch(rf"Portfolio on {local:%Y-%m-%d %H:%M} E[SD]T: [0-9,]+\.[0-9]{{2}} USD", lines[0])
+    assert lines[2].startswith("BTC-USD: 0.001 worth ")
+    assert f"Alert #{daily}: portfolio summary every day at {local:%H:%M} (America/New_York)" in lines
+    assert "Note: end of day" in lines
+    [event] = api.events(daily)
+    assert summary["message"].startswith(event["detail"] + "\n")  # the text kept with the event
+    time.sleep(11)  # another sweep: the day's summary went out
+    assert len(posts(httpserver)) == 2
