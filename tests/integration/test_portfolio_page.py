@@ -43,6 +43,13 @@ def test_the_portfolio_pane_values_positions_live_and_takes_transactions(
     expect(btc.locator("td").nth(1)).to_have_text("90,010.00")  # average cost, the fees in
     expect(page.locator("#portfolio-totals dt")).to_have_text(["Value", "Day", "Unrealised", "Realised", "Total P&L"])
     expect(page.locator("#portfolio-rates")).to_contain_text("Totals in USD")
+    box = page.locator("#holdings-box")
+    assert box.evaluate("b => b.scrollWidth <= b.clientWidth")  # every figure in view: no sideways scroll
+    value = btc.locator("td").nth(3)
+    expect(value).to_have_attribute("data-label", "Value")
+    expect(value).to_be_in_viewport()
+    if width == 390:  # stacked: the value below the symbol, beside the quantity's row
+        assert value.bounding_box()["y"] > btc.locator("th").bounding_box()["y"] + 10
 
     # Live: the positions are valued again as the stack's prices move.
     first = pane.get_attribute("data-value")

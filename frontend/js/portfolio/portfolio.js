@@ -19,6 +19,8 @@ const answer = byId("trade-answer");
 const formError = byId("trade-form-error");
 const FIELDS = ["symbol", "side", "quantity", "price", "fees", "date", "note"];
 const NOUNS = { quantity: "The quantity", price: "The price", fees: "The fees", date: "The date", symbol: "The symbol", note: "The note", side: "The side" };
+// The figures' names, from the table's own heads (a phone shows them beside each figure).
+const HOLDING_COLUMNS = [...document.querySelectorAll("#holdings thead th")].slice(1).map((th) => th.textContent);
 const REFRESH_DELAY_MS = 400; // ticks of one fetch come in two or three frames: one request for them
 
 let held = new Map(); // symbol -> its position as /api/portfolio gives it
@@ -184,6 +186,8 @@ function showPositions(positions) {
         element("td", "num", money(p.realised, p.currency, true)),
         element("td", "num", p.allocation_percent === null ? "–" : `${p.allocation_percent.toFixed(1)}%`),
       ];
+      // each figure says what it is where a phone stacks the row (no column heads there)
+      HOLDING_COLUMNS.forEach((label, i) => (cells[i + 1].dataset.label = label));
       cells[5].dataset.direction = direction(p.day_change);
       cells[6].dataset.direction = direction(p.unrealised);
       cells[7].dataset.direction = direction(p.realised);
