@@ -185,6 +185,8 @@ def _portfolio_rule(
         return _common(spec, body, _frequency(body), now)
     if direction not in (None, "daily"):
         raise ApiError(UNPROCESSABLE, "direction does not go with the daily rule", "direction")
+    if body.get("at") is None:  # the document cannot say so: only this rule needs it
+        raise ApiError(UNPROCESSABLE, "at is required for the daily rule: a time of day as HH:MM", "at")
     for field in ("frequency", "cooldown"):
         if body.get(field) not in (None, "every_time"):
             raise ApiError(UNPROCESSABLE, f"{field} does not go with the daily rule: it goes out every day", field)
