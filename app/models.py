@@ -66,6 +66,9 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     alert_windows: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
     # Likewise the indicators its active cross and RSI alerts read: "1h:sma:20", "1d:rsi:14".
     alert_indicators: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    # And the rules of its active alerts ("above", "change"): the check's gate passes a symbol
+    # with only change alerts by when no reference price can move it far enough.
+    alert_rules: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +26,7 @@ from app.alerting.channels import channel_health, check_channel_ids
 from app.alerting.holding_rules import CHECKED_NOW
 from app.alerting.rules import HOLDING_RULES, AlertState, Observation, Outcome, describe_alert, evaluate
 from app.extensions import db
+from app.market.candles import ORIGIN
 from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
 from app.pipeline import progress
@@ -43,12 +45,49 @@ from app.web.validation import AlertSpec
 #   armed ones its largest move reaches, ix_alerts_disarmed_change (symbol, direction, percent)
 #   for the disarmed ones it can re-arm. A window's move may pass another window's alert: it is a
 #   candidate only, ``rules.evaluate`` decides.
-LOOKED_UP = ("change", "cross", "rsi")  # rules whose check reads symbols.alert_windows / alert_indicators
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
-_ALERTED = text(
-    "SELECT s FROM unnest(CAST(:symbols AS text[])) AS s "
-    "WHERE EXISTS (SELECT 1 FROM alerts a WHERE a.status = 'active' AND a.symbol = s)"
+# The batch symbols the check must look at: those with active alerts (``symbols.alert_rules``, kept
+# by every create, edit, cancel and restore; a fire or expiry may leave a rule no alert has any
+# more: a look, never a miss), less those whose alerts are all change rules that no reference
+# price can move far enough. A reference is a stored price: the last at or before ``window``
+# before a tick, or with less history the oldest since, so on a day from the one before the day
+# of (the batch's first tick - the symbol's longest window) on, if that day had raw ticks (older
+# ones are then never the last before). The daily candles hold every stored price of their day
+# (the persist folds each tick in as it stores it), so the batch's prices against their lowest
+# and highest bound every move (the batch's lowest
+# counts as a reference too: a catch-up batch's later tick may be measured from its earlier one,
+# stored by the persist before its candle is read); under the smallest percentage of an armed alert, with none
+# disarmed (a small move re-arms one), the batch changes nothing. Without candles
+# (``gated`` false: CANDLES=off) every alerted symbol is looked at.
+_GATE = text(
+    f"""
+    WITH b AS (
+        SELECT symbol, max(price) AS high, min(price) AS low, min(observed_at) AS first
+        FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]), CAST(:observed AS timestamptz[]))
+             AS t(symbol, price, observed_at)
+        GROUP BY symbol
+    )
+    SELECT b.symbol FROM b JOIN symbols s ON s.symbol = b.symbol
+    WHERE s.alert_rules <> '{{}}' AND (
+        NOT :gated OR s.alert_rules <> '{{change}}'
+        OR EXISTS (SELECT 1 FROM alerts a
+                   WHERE a.status = 'active' AND a.rule = 'change' AND NOT a.armed AND a.symbol = b.symbol)
+        OR NOT coalesce((
+            SELECT m.percent IS NULL
+                   OR (r.day_before_ticked AND greatest((b.high - r.lo) / r.lo, (r.hi - b.low) / r.hi) * 100
+                                               + 1e-9 < m.percent)
+            FROM (SELECT min(a.change_percent) AS percent FROM alerts a
+                  WHERE a.status = 'active' AND a.rule = 'change' AND a.armed AND a.symbol = b.symbol) m,
+                 -- the day before the one the longest window reaches back to from the first tick
+                 (SELECT date_bin('1 day', b.first - make_interval(secs => s.alert_windows[w.n]), {ORIGIN})
+                         - interval '1 day' AS day
+                  FROM (SELECT cardinality(s.alert_windows) AS n) w) d,
+                 LATERAL (SELECT least(min(c.low), b.low) AS lo, max(c.high) AS hi,
+                                 coalesce(bool_or(c.bucket = d.day AND c.ticks > 0), false) AS day_before_ticked
+                          FROM candles_1d c WHERE c.symbol = b.symbol AND c.bucket >= d.day) r
+        ), false))
+    """  # noqa: S608 - ORIGIN is a constant
 )
 _CANDIDATES = text(
     f"""
@@ -141,7 +180,10 @@ _SET_LOOKUPS = text(
              WHERE symbol = :symbol AND status = 'active' AND rule = 'change'), '{}'),
         alert_indicators = coalesce(
             (SELECT array_agg(DISTINCT timeframe || ':' || indicator || ':' || period) FROM alerts
-             WHERE symbol = :symbol AND status = 'active' AND rule IN ('cross', 'rsi')), '{}')
+             WHERE symbol = :symbol AND status = 'active' AND rule IN ('cross', 'rsi')), '{}'),
+        alert_rules = coalesce(
+            (SELECT array_agg(DISTINCT rule ORDER BY rule) FROM alerts WHERE symbol = :symbol AND status = 'active'),
+            '{}')
     WHERE symbol = :symbol
     """
 )
@@ -250,10 +292,12 @@ def _state(row: Any) -> AlertState:
     )
 
 
-def set_lookups(symbol: str) -> None:
-    """Record what the check looks up for the symbol's active alerts: the windows of its change
-    alerts, the indicators of its cross and RSI alerts. Called in the transaction of every create,
-    edit, cancel and restore, before its commit."""
+def set_lookups(symbol: str | None) -> None:
+    """Record what the check looks up for the symbol's active alerts: their rules, the windows of
+    its change alerts, the indicators of its cross and RSI alerts. Called in the transaction of
+    every create, edit, cancel and restore, before its commit (nothing for the portfolio's)."""
+    if symbol is None:
+        return
     db.session.execute(_LOCK_SYMBOL, {"symbol": symbol})
     db.session.execute(_SET_LOOKUPS, {"symbol": symbol})
 
@@ -278,9 +322,16 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
 
 def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
     """What the ticks do to the alerts on their symbols."""
-    # Only the symbols with an active alert: one index probe each, where the statement below makes
-    # eight (at 500 symbols with few alerts it cost a worker 10-14 ms a batch, holding up the next persist).
-    alerted = set(db.session.scalars(_ALERTED, {"symbols": list({t.symbol for t in ticks})}))
+    # Only the symbols the gate lets through: one row each, where the statement below makes eight
+    # probes and a reference lookup per window (at 500 symbols with few alerts it cost a worker
+    # 10-14 ms a batch, holding up the next persist).
+    gate = {
+        "symbols": [t.symbol for t in ticks],
+        "prices": [t.price for t in ticks],
+        "observed": [t.observed_at for t in ticks],
+        "gated": current_app.config["SETTINGS"].candles,
+    }
+    alerted = set(db.session.scalars(_GATE, gate))
     ticks = [t for t in ticks if t.symbol in alerted]
     if not ticks:
         return []
@@ -391,8 +442,7 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         raise duplicate_of(spec) from None
     if spec.channels:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
-    if spec.rule in LOOKED_UP:
-        set_lookups(spec.symbol)
+    set_lookups(spec.symbol)
     db.session.commit()
     return with_channels([alert])[0]
 
@@ -430,7 +480,7 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     row = db.session.execute(
         update(Alert).where(Alert.id == alert_id, Alert.status == "active").values(status="cancelled").returning(Alert)
     ).scalar_one_or_none()
-    if row is not None and row.rule in LOOKED_UP:
+    if row is not None:
         set_lookups(row.symbol)
     db.session.commit()
     if row is None:

@@ -1,15 +1,18 @@
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import Migrate
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.market.prices import history, latest_prices, store_ticks
 from app.models import Tick as TickRow
 from app.pipeline.pubsub import PRICES_CHANNEL
+from app.sql_arrays import literal
 from tasks.pipeline import persist_ticks
 from tests.integration.helpers import tick, wait_for
 
@@ -75,3 +78,14 @@ def test_latest_prices_carry_the_previous_one(ctx):
     assert latest["BTC-USD"]["price"] == 101.0 and latest["BTC-USD"]["previous_price"] == 100.0
     assert latest["ETH-USD"]["price"] == 50.0 and latest["ETH-USD"]["previous_price"] is None
     assert "DOGE-USD" not in latest  # no ticks yet
+
+
+def test_array_literals_read_back_exactly_in_postgresql(ctx):
+    texts = ["BTC-USD", 'a"b', "c\\d", "{x,y}", " sp ", "", None, "NULL", "é€"]
+    numbers = [Decimal("100.0000000001"), Decimal("1E-10"), None, Decimal("-0.5")]
+    times = [datetime(2026, 12, 6, 14, 0, 0, 123456, tzinfo=UTC), datetime(2020, 2, 29, tzinfo=UTC)]
+    row = db.session.execute(
+        text("SELECT CAST(:t AS text[]), CAST(:n AS numeric[]), CAST(:d AS timestamptz[]), CAST(:b AS boolean[])"),
+        {"t": literal(texts), "n": literal(numbers), "d": literal(times), "b": literal([True, False, None])},
+    ).one()
+    assert list(row) == [texts, numbers, times, [True, False, None]]
