@@ -66,9 +66,17 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     alert_windows: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
     # Likewise the indicators its active cross and RSI alerts read: "1h:sma:20", "1d:rsi:14".
     alert_indicators: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
-    # And the rules of its active alerts ("above", "change"): the check's gate passes a symbol
-    # with only change alerts by when no reference price can move it far enough.
+    # And the rules of its active alerts ("above", "change"), and where the price must go to change
+    # one of its above / below / change alerts: the check's gate (app/alerting/alerts.py) passes a
+    # batch of the symbol by when it goes nowhere near. Set with the rest by every create, edit,
+    # cancel and restore, and by every check that changed one of these alerts; null: none such.
     alert_rules: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    fires_above: Mapped[Decimal | None] = mapped_column(PRICE)  # lowest threshold of an armed above alert
+    fires_below: Mapped[Decimal | None] = mapped_column(PRICE)  # highest of an armed below alert
+    rearms_below: Mapped[Decimal | None] = mapped_column(PRICE)  # highest of a disarmed above alert
+    rearms_above: Mapped[Decimal | None] = mapped_column(PRICE)  # lowest of a disarmed below alert
+    fires_moved: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))  # smallest % of an armed change alert
+    rearms_change: Mapped[bool] = mapped_column(server_default=text("false"))  # a disarmed change alert
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

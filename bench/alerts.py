@@ -137,8 +137,7 @@ def _setup(count: int, spread: int, fifths: tuple[int, int]) -> None:
             "indicator_fifths": fifths[1], "windows": list(WINDOWS), "crosses": CROSSES, "rsis": RSIS,
         },
     )  # fmt: skip
-    for symbol in SYMBOLS:  # a symbol's windows stay after TRUNCATE: set them again
-        set_lookups(symbol)
+    set_lookups(*SYMBOLS)  # a symbol's lookups and bands stay after TRUNCATE: set them again
     db.session.commit()
     _vacuum()
 

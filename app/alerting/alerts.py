@@ -31,6 +31,7 @@ from app.market.ticks import Tick
 from app.models import ALERT_IDENTITY, Alert, AlertChannel, AlertEvent, Channel, Delivery
 from app.pipeline import progress
 from app.pipeline.progress import Span
+from app.sql_arrays import literal
 from app.web.errors import CONFLICT, ApiError
 from app.web.validation import AlertSpec
 
@@ -47,19 +48,19 @@ from app.web.validation import AlertSpec
 #   candidate only, ``rules.evaluate`` decides.
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
-# The batch symbols the check must look at: those with active alerts (``symbols.alert_rules``, kept
-# by every create, edit, cancel and restore; a fire or expiry may leave a rule no alert has any
-# more: a look, never a miss), less those whose alerts are all change rules that no reference
-# price can move far enough. A reference is a stored price: the last at or before ``window``
-# before a tick, or with less history the oldest since, so on a day from the one before the day
-# of (the batch's first tick - the symbol's longest window) on, if that day had raw ticks (older
-# ones are then never the last before). The daily candles hold every stored price of their day
-# (the persist folds each tick in as it stores it), so the batch's prices against their lowest
-# and highest bound every move (the batch's lowest
-# counts as a reference too: a catch-up batch's later tick may be measured from its earlier one,
-# stored by the persist before its candle is read); under the smallest percentage of an armed alert, with none
-# disarmed (a small move re-arms one), the batch changes nothing. Without candles
-# (``gated`` false: CANDLES=off) every alerted symbol is looked at.
+# The batch symbols the check must look at: those with active alerts (``symbols.alert_rules``)
+# whose prices go where one of them can change. With only above / below / change alerts, a symbol
+# is passed by when its batch stays inside the bands its row keeps (lowest armed above threshold,
+# highest armed below, the disarmed ones' re-arming sides, smallest armed change %; exact after
+# every create, edit and check, wider after a fire of another check or an expiry: a look, never a
+# miss) and, with change alerts, when no reference price can move it that far. A reference is a
+# stored price: the last at or before ``window`` before a tick, or with less history the oldest
+# since, so on a day from the one before the day of (the batch's first tick - the longest window)
+# on, if that day had raw ticks (older ones are then never the last before). The daily candles
+# hold every stored price of their day (the persist folds each tick in as it stores it): their
+# lowest and highest bound every move (the batch's lowest counts as a reference too: a catch-up
+# batch's later tick may be measured from its earlier one, stored by the persist before its
+# candle is read). Without candles (``gated`` false: CANDLES=off) every alerted symbol is looked at.
 _GATE = text(
     f"""
     WITH b AS (
@@ -67,26 +68,34 @@ _GATE = text(
         FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]), CAST(:observed AS timestamptz[]))
              AS t(symbol, price, observed_at)
         GROUP BY symbol
+    ),
+    banded AS (
+        SELECT b.*, s.fires_moved, s.alert_windows[cardinality(s.alert_windows)] AS longest,
+               (NOT :gated OR NOT s.alert_rules <@ '{{above,below,change}}' OR s.rearms_change
+                OR b.high >= s.fires_above OR b.low <= s.fires_below
+                OR b.low < s.rearms_below OR b.high > s.rearms_above
+                OR (s.fires_moved IS NOT NULL AND cardinality(s.alert_windows) = 0)) IS TRUE AS look
+        FROM b JOIN symbols s ON s.symbol = b.symbol
+        WHERE s.alert_rules <> '{{}}'
+    ),
+    moved AS (
+        SELECT *, date_bin('1 day', first - make_interval(secs => longest), {ORIGIN}) - interval '1 day' AS day
+        FROM banded WHERE NOT look AND fires_moved IS NOT NULL
+    ),
+    -- one index scan for them all (from the earliest day), each symbol's rows from its own day
+    ranges AS (
+        SELECT m.symbol, min(c.low) AS lo, max(c.high) AS hi, bool_or(c.bucket = m.day AND c.ticks > 0) AS ticked
+        FROM candles_1d c JOIN moved m ON m.symbol = c.symbol AND c.bucket >= m.day
+        WHERE c.symbol = ANY(ARRAY(SELECT symbol FROM moved)) AND c.bucket >= (SELECT min(day) FROM moved)
+        GROUP BY m.symbol
     )
-    SELECT b.symbol FROM b JOIN symbols s ON s.symbol = b.symbol
-    WHERE s.alert_rules <> '{{}}' AND (
-        NOT :gated OR s.alert_rules <> '{{change}}'
-        OR EXISTS (SELECT 1 FROM alerts a
-                   WHERE a.status = 'active' AND a.rule = 'change' AND NOT a.armed AND a.symbol = b.symbol)
-        OR NOT coalesce((
-            SELECT m.percent IS NULL
-                   OR (r.day_before_ticked AND greatest((b.high - r.lo) / r.lo, (r.hi - b.low) / r.hi) * 100
-                                               + 1e-9 < m.percent)
-            FROM (SELECT min(a.change_percent) AS percent FROM alerts a
-                  WHERE a.status = 'active' AND a.rule = 'change' AND a.armed AND a.symbol = b.symbol) m,
-                 -- the day before the one the longest window reaches back to from the first tick
-                 (SELECT date_bin('1 day', b.first - make_interval(secs => s.alert_windows[w.n]), {ORIGIN})
-                         - interval '1 day' AS day
-                  FROM (SELECT cardinality(s.alert_windows) AS n) w) d,
-                 LATERAL (SELECT least(min(c.low), b.low) AS lo, max(c.high) AS hi,
-                                 coalesce(bool_or(c.bucket = d.day AND c.ticks > 0), false) AS day_before_ticked
-                          FROM candles_1d c WHERE c.symbol = b.symbol AND c.bucket >= d.day) r
-        ), false))
+    SELECT symbol FROM banded WHERE look
+    UNION ALL
+    SELECT m.symbol FROM moved m LEFT JOIN ranges r ON r.symbol = m.symbol
+    WHERE NOT coalesce(
+        r.ticked AND greatest((m.high - least(r.lo, m.low)) / least(r.lo, m.low), (r.hi - m.low) / r.hi) * 100
+                     + 1e-9 < m.fires_moved,
+        false)
     """  # noqa: S608 - ORIGIN is a constant
 )
 _CANDIDATES = text(
@@ -169,24 +178,31 @@ _CANDIDATES = text(
     """  # noqa: S608 - a constant
 )
 
-# Under the symbol's row lock (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it lets
-# be), its lookups are read in the next statement, after every create that held the lock committed.
-_LOCK_SYMBOL = text("SELECT 1 FROM symbols WHERE symbol = :symbol FOR NO KEY UPDATE")
-_SET_LOOKUPS = text(
-    """
-    UPDATE symbols SET
-        alert_windows = coalesce(
-            (SELECT array_agg(DISTINCT window_seconds ORDER BY window_seconds) FROM alerts
-             WHERE symbol = :symbol AND status = 'active' AND rule = 'change'), '{}'),
-        alert_indicators = coalesce(
-            (SELECT array_agg(DISTINCT timeframe || ':' || indicator || ':' || period) FROM alerts
-             WHERE symbol = :symbol AND status = 'active' AND rule IN ('cross', 'rsi')), '{}'),
-        alert_rules = coalesce(
-            (SELECT array_agg(DISTINCT rule ORDER BY rule) FROM alerts WHERE symbol = :symbol AND status = 'active'),
-            '{}')
-    WHERE symbol = :symbol
-    """
+# Under the symbols' row locks (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it
+# lets be; taken in name order, so two checks never wait on each other), their lookups are read in
+# the next statement, after every create, edit or check that held a lock committed.
+_LOCK_SYMBOLS = text(
+    "SELECT 1 FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[])) ORDER BY symbol FOR NO KEY UPDATE"
 )
+_ACTIVE = "FROM alerts a WHERE a.symbol = s.symbol AND a.status = 'active'"
+SET_LOOKUPS = f"""
+    UPDATE symbols s SET
+        alert_windows = coalesce(
+            (SELECT array_agg(DISTINCT a.window_seconds ORDER BY a.window_seconds) {_ACTIVE} AND a.rule = 'change'),
+            '{{}}'),
+        alert_indicators = coalesce(
+            (SELECT array_agg(DISTINCT a.timeframe || ':' || a.indicator || ':' || a.period) {_ACTIVE}
+               AND a.rule IN ('cross', 'rsi')), '{{}}'),
+        alert_rules = coalesce((SELECT array_agg(DISTINCT a.rule ORDER BY a.rule) {_ACTIVE}), '{{}}'),
+        fires_above = (SELECT min(a.threshold) {_ACTIVE} AND a.rule = 'above' AND a.armed),
+        fires_below = (SELECT max(a.threshold) {_ACTIVE} AND a.rule = 'below' AND a.armed),
+        rearms_below = (SELECT max(a.threshold) {_ACTIVE} AND a.rule = 'above' AND NOT a.armed),
+        rearms_above = (SELECT min(a.threshold) {_ACTIVE} AND a.rule = 'below' AND NOT a.armed),
+        fires_moved = (SELECT min(a.change_percent) {_ACTIVE} AND a.rule = 'change' AND a.armed),
+        rearms_change = EXISTS (SELECT 1 {_ACTIVE} AND a.rule = 'change' AND NOT a.armed)
+    """  # noqa: S608 - constants
+_SET_LOOKUPS = text(SET_LOOKUPS + " WHERE s.symbol = ANY(CAST(:symbols AS text[]))")
+BANDED = ("above", "below", "change")  # rules whose armed state the gate's bands follow
 
 # One delivery per enabled channel of each alert in ``events`` (a CTE of event ids and alert ids).
 QUEUE_DELIVERIES = """
@@ -292,14 +308,16 @@ def _state(row: Any) -> AlertState:
     )
 
 
-def set_lookups(symbol: str | None) -> None:
-    """Record what the check looks up for the symbol's active alerts: their rules, the windows of
-    its change alerts, the indicators of its cross and RSI alerts. Called in the transaction of
-    every create, edit, cancel and restore, before its commit (nothing for the portfolio's)."""
-    if symbol is None:
+def set_lookups(*symbols: str | None) -> None:
+    """Record what the check looks up for the symbols' active alerts: their rules, the windows of
+    their change alerts, the indicators of their cross and RSI alerts, and the gate's bands. Called
+    in the transaction of every create, edit, cancel and restore, and of every check that changed
+    an above, below or change alert, before its commit (nothing for the portfolio's)."""
+    names = literal(sorted({s for s in symbols if s is not None}))
+    if names == "{}":
         return
-    db.session.execute(_LOCK_SYMBOL, {"symbol": symbol})
-    db.session.execute(_SET_LOOKUPS, {"symbol": symbol})
+    db.session.execute(_LOCK_SYMBOLS, {"symbols": names})
+    db.session.execute(_SET_LOOKUPS, {"symbols": names})
 
 
 def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResult:
@@ -317,7 +335,10 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
         return CheckResult([], [])
     on_portfolio = portfolio_rules.totals(ticks, datetime.now(UTC))
     changes = [(row, outcome) for row, obs in on_portfolio if (outcome := evaluate(_state(row), [obs])) is not None]
-    return apply_changes([*changes, *_symbol_changes(ticks)])
+    changes += _symbol_changes(ticks)
+    result = apply_changes(changes)
+    set_lookups(*(row.symbol for row, _ in changes if row.rule in BANDED))  # the gate's bands follow
+    return result
 
 
 def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
@@ -326,9 +347,9 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
     # probes and a reference lookup per window (at 500 symbols with few alerts it cost a worker
     # 10-14 ms a batch, holding up the next persist).
     gate = {
-        "symbols": [t.symbol for t in ticks],
-        "prices": [t.price for t in ticks],
-        "observed": [t.observed_at for t in ticks],
+        "symbols": literal(t.symbol for t in ticks),
+        "prices": literal(t.price for t in ticks),
+        "observed": literal(t.observed_at for t in ticks),
         "gated": current_app.config["SETTINGS"].candles,
     }
     alerted = set(db.session.scalars(_GATE, gate))
@@ -341,9 +362,9 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
     candidates = db.session.execute(
         _CANDIDATES,
         {
-            "symbols": [t.symbol for t in ticks],
-            "prices": [t.price for t in ticks],
-            "observed": [t.observed_at for t in ticks],
+            "symbols": literal(t.symbol for t in ticks),
+            "prices": literal(t.price for t in ticks),
+            "observed": literal(t.observed_at for t in ticks),
         },
     ).all()
     indicator_values = indicator_rules.values(by_symbol)
@@ -380,14 +401,14 @@ def apply_changes(changes: Sequence[tuple[Any, Outcome]], details: dict[int, str
     rows = db.session.execute(
         _APPLY,
         {
-            "ids": [row.id for row, _ in changes],
-            "versions": [row.version for row, _ in changes],
-            "fire": [f is not None for f in fires],
-            "prices": [f.price if f else None for f in fires],
-            "refs": [f.reference if f else None for f in fires],
-            "observed": [f.observed_at if f else None for f in fires],
-            "armed": [outcome.armed for _, outcome in changes],
-            "details": [(details or {}).get(row.id) for row, _ in changes],
+            "ids": literal(row.id for row, _ in changes),
+            "versions": literal(row.version for row, _ in changes),
+            "fire": literal(f is not None for f in fires),
+            "prices": literal(f.price if f else None for f in fires),
+            "refs": literal(f.reference if f else None for f in fires),
+            "observed": literal(f.observed_at if f else None for f in fires),
+            "armed": literal(outcome.armed for _, outcome in changes),
+            "details": literal((details or {}).get(row.id) for row, _ in changes),
         },
     ).all()
     events = {r.alert_id: r.event_id for r in rows}

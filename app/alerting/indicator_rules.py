@@ -29,6 +29,7 @@ from app.extensions import db
 from app.market.indicators import Spec, extend, lookback
 from app.market.ticks import Tick
 from app.models import CANDLE_TABLES, TIMEFRAMES
+from app.sql_arrays import literal
 
 SETTLED_SECONDS = 5
 # (symbol, "1h:sma:20") -> {tick time: the indicator's value at that tick (None: too few candles)}
@@ -128,7 +129,7 @@ def bucket_of(moment: datetime, timeframe: str) -> datetime:
 
 def values(by_symbol: dict[str, list[Tick]]) -> Values:
     """Each tick's value of every indicator its symbol's cross and RSI alerts read."""
-    keys = {row.symbol: row.alert_indicators for row in db.session.execute(_KEYS, {"symbols": list(by_symbol)})}
+    keys = {row.symbol: row.alert_indicators for row in db.session.execute(_KEYS, {"symbols": literal(by_symbol)})}
     if not keys:
         return {}
     needed: dict[tuple[str, str, datetime], Spec] = {}  # (symbol, key, bucket) -> spec, not kept yet

@@ -20,6 +20,7 @@ from app.models import Symbol
 from app.models import Tick as TickRow
 from app.pipeline import progress
 from app.pipeline.progress import Span
+from app.sql_arrays import literal
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +61,12 @@ def _of_known_symbols(ticks: Sequence[Tick]) -> Sequence[Tick]:
 def _insert(ticks: Sequence[Tick], candles: bool) -> set[tuple[str, Any, str]]:
     """Run the persist statement (without committing); the (symbol, observed_at, source) it inserted."""
     arrays = {
-        "symbols": [t.symbol for t in ticks],
-        "prices": [t.price for t in ticks],
-        "observed": [t.observed_at for t in ticks],
-        "received": [t.received_at for t in ticks],
-        "sources": [t.source for t in ticks],
-        "volumes": [t.volume for t in ticks],
+        "symbols": literal(t.symbol for t in ticks),
+        "prices": literal(t.price for t in ticks),
+        "observed": literal(t.observed_at for t in ticks),
+        "received": literal(t.received_at for t in ticks),
+        "sources": literal(t.source for t in ticks),
+        "volumes": literal(t.volume for t in ticks),
     }
     days = {t.observed_at.astimezone(UTC).date() for t in ticks}
     if not days <= _known_days:

@@ -127,6 +127,7 @@ def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
                 batch.append(Tick(symbol, prices[symbol].quantize(Decimal("0.000001")), moment, moment, "simulated"))
         fires, armed = expected(batch)
         before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
+        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
         got = {a["id"] for a in check_ticks(batch).fired}
         after = {a.id: a.armed for a in db.session.scalars(select(Alert).execution_options(populate_existing=True))}
         assert got == fires, f"batch {step}"
@@ -184,12 +185,17 @@ def test_the_gate_passes_by_only_symbols_whose_change_alerts_no_reference_can_re
     for n in range(45):
         symbol = SYMBOLS[n % 3]
         frequency = {"frequency": "every_time", "cooldown": 60} if n % 2 == 0 else {}
+        if n % 3 == 2:  # price levels a few % away, each side: their bands too
+            rule = "above" if n % 6 == 2 else "below"
+            level = prices[symbol] * Decimal(1 + rng.uniform(0.005, 0.05) * (1 if rule == "above" else -1))
+            make_alert(symbol, rule, str(level.quantize(Decimal("0.000001"))), **frequency)
+            continue
         percent = Decimal(rng.uniform(1.5, 8)).quantize(Decimal("0.01"))
         window = rng.choice(["5m", "1h", "4h", "1d", "2d"])
         direction = rng.choice(["up", "down", "either"])
         make_alert(symbol, "change", percent=str(percent), window=window, direction=direction, **frequency)
 
-    fired_total, passed_by = 0, 0
+    fired_total, rearmed, passed_by = 0, 0, 0
     moment = datetime.now(UTC)
     for step in range(40):
         batch = []
@@ -209,15 +215,17 @@ def test_the_gate_passes_by_only_symbols_whose_change_alerts_no_reference_can_re
             )
         )  # fmt: skip
         passed_by += len({t.symbol for t in batch} - looked_at)
+        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
         got = {a["id"] for a in check_ticks(batch).fired}
         after = {a.id: a.armed for a in db.session.scalars(select(Alert).execution_options(populate_existing=True))}
         assert got == fires, f"batch {step}"
         assert {i: after[i] for i in armed} == armed, f"batch {step}"
         fired_total += len(got)
+        rearmed += sum(1 for i in armed if after[i] and not before[i])
         store_ticks(batch)
-    # the walk fired alerts, and the gate left some symbols out (where is up to the day's hour:
-    # the exact cases are in the test below)
-    assert fired_total >= 5 and passed_by >= 1, (fired_total, passed_by)
+    # the walk fired and re-armed alerts, and the gate left some symbols out (how many is up to
+    # the day's hour: the exact cases are in the tests below)
+    assert fired_total >= 5 and rearmed >= 2 and passed_by >= 1, (fired_total, rearmed, passed_by)
 
 
 def flat(symbol: str, price: str, start: datetime, end: datetime, step: timedelta = timedelta(minutes=30)) -> None:
@@ -250,11 +258,12 @@ def test_the_gate_reads_far_enough_back_and_the_smallest_percentage_and_the_disa
     flat("ETH-USD", "100", today - timedelta(days=3), now - timedelta(minutes=1))
     small = make_alert("ETH-USD", "change", percent="5", window="1h", direction="up")
     make_alert("ETH-USD", "change", percent="15", window="1h", direction="up")
-    # DOGE-USD: flat 100, one alert that fired and waits to re-arm: any small move re-arms it
+    # DOGE-USD: flat 100, one alert that fires, then waits to re-arm: any small move re-arms it
     flat("DOGE-USD", "100", today - timedelta(days=3), now - timedelta(minutes=1))
     disarmed = make_alert("DOGE-USD", "change", percent="3", window="1h", frequency="every_time", cooldown=60)
-    db.session.execute(text("UPDATE alerts SET armed = false WHERE id = :id"), {"id": disarmed})
-    db.session.commit()
+    jump = Tick("DOGE-USD", Decimal(104), now - timedelta(seconds=30), datetime.now(UTC), "simulated")
+    assert checked_as_every_alert_would([jump]) == {disarmed}  # +4 %: fired, and waits to re-arm
+    assert not db.session.get(Alert, disarmed).armed
     received = datetime.now(UTC)  # after the alerts were made: only such ticks count
     moved = (("BTC-USD", "100"), ("ETH-USD", "106"), ("DOGE-USD", "100.5"))
     batch = [Tick(symbol, Decimal(price), now, received, "simulated") for symbol, price in moved]
@@ -275,3 +284,26 @@ def test_the_gate_counts_the_batch_own_prices_as_references(ctx):
     )
     store_ticks([early], candles=False)  # stored, not yet in any candle
     assert checked_as_every_alert_would([early, late]) == {alert}  # 104.9 against 95: +10.42 %
+
+
+def test_the_gate_follows_the_bands_a_check_moves(ctx):
+    """A fire disarms, a move back re-arms: the check that does either records the symbol's new
+    bands, and the next batch is looked at where they now are."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    flat("BTC-USD", "100", now - timedelta(days=2), now - timedelta(minutes=10))
+    every = {"frequency": "every_time", "cooldown": 60}
+    up, down = make_alert("BTC-USD", "above", "105", **every), make_alert("BTC-USD", "below", "95", **every)
+
+    def at(price: str, second: int) -> set[int]:
+        tick = Tick("BTC-USD", Decimal(price), now + timedelta(seconds=second), datetime.now(UTC), "simulated")
+        return checked_as_every_alert_would([tick])
+
+    assert at("94", 0) == {down}  # fired: disarmed until the price is back above 95
+    assert at("96", 1) == set()  # back above: re-armed
+    assert db.session.get(Alert, down).armed
+    assert at("106", 2) == {up}
+    assert at("104", 3) == set()  # back below 105: re-armed
+    assert db.session.get(Alert, up).armed
+    bands = db.session.execute(text("SELECT fires_above, fires_below, rearms_above, rearms_below FROM symbols"
+                                    " WHERE symbol = 'BTC-USD'")).one()  # fmt: skip
+    assert tuple(bands) == (Decimal(105), Decimal(95), None, None)
