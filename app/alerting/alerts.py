@@ -78,16 +78,18 @@ _GATE = text(
         FROM b JOIN symbols s ON s.symbol = b.symbol
         WHERE s.alert_rules <> '{{}}'
     ),
-    moved AS (
-        SELECT *, date_bin('1 day', first - make_interval(secs => longest), {ORIGIN}) - interval '1 day' AS day
-        FROM banded WHERE NOT look AND fires_moved IS NOT NULL
+    moved AS (SELECT * FROM banded WHERE NOT look AND fires_moved IS NOT NULL),
+    -- from the earliest symbol's day for all (a wider range, never a narrower one): one index scan
+    cut AS (
+        SELECT date_bin('1 day', min(first - make_interval(secs => longest)), {ORIGIN}) - interval '1 day' AS day
+        FROM moved
     ),
-    -- one index scan for them all (from the earliest day), each symbol's rows from its own day
     ranges AS (
-        SELECT m.symbol, min(c.low) AS lo, max(c.high) AS hi, bool_or(c.bucket = m.day AND c.ticks > 0) AS ticked
-        FROM candles_1d c JOIN moved m ON m.symbol = c.symbol AND c.bucket >= m.day
-        WHERE c.symbol = ANY(ARRAY(SELECT symbol FROM moved)) AND c.bucket >= (SELECT min(day) FROM moved)
-        GROUP BY m.symbol
+        SELECT c.symbol, min(c.low) AS lo, max(c.high) AS hi,
+               bool_or(c.bucket = (SELECT day FROM cut) AND c.ticks > 0) AS ticked
+        FROM candles_1d c
+        WHERE c.symbol = ANY(ARRAY(SELECT symbol FROM moved)) AND c.bucket >= (SELECT day FROM cut)
+        GROUP BY c.symbol
     )
     SELECT symbol FROM banded WHERE look
     UNION ALL
