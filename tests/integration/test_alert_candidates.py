@@ -19,6 +19,7 @@ from app.market.prices import store_ticks
 from app.market.ticks import Tick
 from app.models import Alert, Candle1m
 from app.models import Tick as StoredTick
+from app.sql_arrays import literal
 from tests.integration.helpers import make_alert
 
 SYMBOLS = ("BTC-USD", "ETH-USD", "DOGE-USD")
@@ -69,6 +70,42 @@ def expected(batch: list[Tick]) -> tuple[set[int], dict[int, bool]]:
     return fires, armed
 
 
+def checked_as_every_alert_would(batch: list[Tick]) -> set[int]:
+    """Check the batch; the fires and the armed states after must be every alert's own."""
+    fires, armed = expected(batch)
+    got = {a["id"] for a in check_ticks(batch).fired}
+    after = {a.id: a.armed for a in db.session.scalars(select(Alert).execution_options(populate_existing=True))}
+    assert got == fires
+    assert {i: after[i] for i in armed} == armed
+    return got
+
+
+def walk(rng: random.Random, prices: dict[str, Decimal], step: float, batches: int = 40) -> tuple[int, int, int]:
+    """Random-walk batches (0 to 2 ticks a symbol, 2 s apart, moves up to ``step``) checked and
+    then stored, as the pipeline does (the next batch's references may be these): how many fires,
+    re-arms, and symbols the gate passed by."""
+    fired, rearmed, passed_by = 0, 0, 0
+    moment = datetime.now(UTC)
+    for _ in range(batches):
+        batch = []
+        for symbol in SYMBOLS:
+            for _ in range(rng.randint(0, 2)):
+                moment += timedelta(seconds=2)
+                prices[symbol] *= Decimal(1 + rng.uniform(-step, step)).quantize(Decimal("0.00001"))
+                batch.append(Tick(symbol, prices[symbol].quantize(Decimal("0.000001")), moment, moment, "simulated"))
+        if not batch:
+            continue
+        gate = {"symbols": literal(t.symbol for t in batch), "prices": literal(t.price for t in batch),
+                "observed": literal(t.observed_at for t in batch), "gated": True}  # fmt: skip
+        passed_by += len({t.symbol for t in batch} - set(db.session.scalars(_GATE, gate)))
+        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
+        fired += len(checked_as_every_alert_would(batch))
+        after = {a.id: a.armed for a in db.session.scalars(select(Alert))}
+        rearmed += sum(1 for i, armed in after.items() if armed and not before.get(i, True))
+        store_ticks(batch)
+    return fired, rearmed, passed_by
+
+
 def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
     rng = random.Random(23)
     now = datetime.now(UTC)
@@ -116,25 +153,7 @@ def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
     # one cancelled: its window may stay in symbols.alert_windows, which costs a lookup, nothing else
     cancel_alert(made[1])
 
-    fired_total, rearmed = 0, 0
-    moment = datetime.now(UTC)
-    for step in range(40):
-        batch = []
-        for symbol in SYMBOLS:
-            for _ in range(rng.randint(0, 2)):
-                moment += timedelta(seconds=2)
-                prices[symbol] *= Decimal(1 + rng.uniform(-0.025, 0.025)).quantize(Decimal("0.00001"))
-                batch.append(Tick(symbol, prices[symbol].quantize(Decimal("0.000001")), moment, moment, "simulated"))
-        fires, armed = expected(batch)
-        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
-        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
-        got = {a["id"] for a in check_ticks(batch).fired}
-        after = {a.id: a.armed for a in db.session.scalars(select(Alert).execution_options(populate_existing=True))}
-        assert got == fires, f"batch {step}"
-        assert {i: after[i] for i in armed} == armed, f"batch {step}"
-        fired_total += len(got)
-        rearmed += sum(1 for i in armed if after[i] and not before[i])
-        store_ticks(batch)  # as the pipeline does: the next batch's references may be these
+    fired_total, rearmed, _ = walk(rng, prices, step=0.025)
     # the walk crossed many rules both ways: the test saw fires and re-arms, not only quiet batches
     assert fired_total >= 15 and rearmed >= 5, (fired_total, rearmed)
     kinds = {rule for (rule,) in db.session.execute(select(Alert.rule).where(Alert.fire_count > 0))}
@@ -195,34 +214,7 @@ def test_the_gate_passes_by_only_symbols_whose_change_alerts_no_reference_can_re
         direction = rng.choice(["up", "down", "either"])
         make_alert(symbol, "change", percent=str(percent), window=window, direction=direction, **frequency)
 
-    fired_total, rearmed, passed_by = 0, 0, 0
-    moment = datetime.now(UTC)
-    for step in range(40):
-        batch = []
-        for symbol in SYMBOLS:
-            for _ in range(rng.randint(0, 2)):
-                moment += timedelta(seconds=2)
-                prices[symbol] *= Decimal(1 + rng.uniform(-0.012, 0.012)).quantize(Decimal("0.00001"))
-                batch.append(Tick(symbol, prices[symbol].quantize(Decimal("0.000001")), moment, moment, "simulated"))
-        if not batch:
-            continue
-        fires, armed = expected(batch)
-        looked_at = set(
-            db.session.scalars(
-                _GATE,
-                {"symbols": [t.symbol for t in batch], "prices": [t.price for t in batch],
-                 "observed": [t.observed_at for t in batch], "gated": True},
-            )
-        )  # fmt: skip
-        passed_by += len({t.symbol for t in batch} - looked_at)
-        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
-        got = {a["id"] for a in check_ticks(batch).fired}
-        after = {a.id: a.armed for a in db.session.scalars(select(Alert).execution_options(populate_existing=True))}
-        assert got == fires, f"batch {step}"
-        assert {i: after[i] for i in armed} == armed, f"batch {step}"
-        fired_total += len(got)
-        rearmed += sum(1 for i in armed if after[i] and not before[i])
-        store_ticks(batch)
+    fired_total, rearmed, passed_by = walk(rng, prices, step=0.012)
     # the walk fired and re-armed alerts, and the gate left some symbols out (how many is up to
     # the day's hour: the exact cases are in the tests below)
     assert fired_total >= 5 and rearmed >= 2 and passed_by >= 1, (fired_total, rearmed, passed_by)
@@ -233,15 +225,6 @@ def flat(symbol: str, price: str, start: datetime, end: datetime, step: timedelt
     ensure_partitions({(start + timedelta(days=d)).date() for d in range((end - start).days + 2)})
     times = [start + n * step for n in range(int((end - start) / step) + 1)]
     store_ticks([Tick(symbol, Decimal(price), at, at, "simulated") for at in times])
-
-
-def checked_as_every_alert_would(batch: list[Tick]) -> set[int]:
-    fires, armed = expected(batch)
-    got = {a["id"] for a in check_ticks(batch).fired}
-    after = {a.id: a.armed for a in db.session.scalars(select(Alert).execution_options(populate_existing=True))}
-    assert got == fires
-    assert {i: after[i] for i in armed} == armed
-    return got
 
 
 def test_the_gate_reads_far_enough_back_and_the_smallest_percentage_and_the_disarmed(ctx):
