@@ -1,12 +1,14 @@
 """Price alerts: create, cancel, list, expire, and check a batch of ticks against them.
 
-The check is three steps: one query for the candidate alerts of the batch's symbols (and the
-reference prices of ``change`` rules), and one for the indicator rules' (``indicator_rules``, with
-each tick's SMA/EMA/RSI), the rules in plain Python (``app.alerting.rules``), then ONE
-statement that applies every state change, records each fire as an event and queues one
-delivery per channel. That statement only updates an alert whose ``version`` is still the one
-the check read, so two checks racing on the same ticks fire each occurrence exactly once: the
-second UPDATE re-reads the row after the first commits, sees a new version and skips it.
+The check is four steps: the gate (``_GATE``: which of the batch's symbols can change any alert
+at all), one query for the candidate alerts of those symbols (and the reference prices of
+``change`` rules), and one for the indicator rules' (``indicator_rules``, with each tick's
+SMA/EMA/RSI), the rules in plain Python (``app.alerting.rules``), then ONE statement that applies
+every state change, records each fire as an event and queues one delivery per channel (the
+gate's bands of the symbols it changed follow in the same transaction). That statement only
+updates an alert whose ``version`` is still the one the check read, so two checks racing on the
+same ticks fire each occurrence exactly once: the second UPDATE re-reads the row after the first
+commits, sees a new version and skips it.
 """
 
 from __future__ import annotations
@@ -52,8 +54,8 @@ LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL
 # whose prices go where one of them can change. With only above / below / change alerts, a symbol
 # is passed by when its batch stays inside the bands its row keeps (lowest armed above threshold,
 # highest armed below, the disarmed ones' re-arming sides, smallest armed change %; exact after
-# every create, edit and check, wider after a fire of another check or an expiry: a look, never a
-# miss) and, with change alerts, when no reference price can move it that far. A reference is a
+# every create, edit, cancel, restore and check that changed one, wider after an expiry: a look,
+# never a miss) and, with change alerts, when no reference price can move it that far. A reference is a
 # stored price: the last at or before ``window`` before a tick, or with less history the oldest
 # since, so on a day from the one before the day of (the batch's first tick - the longest window)
 # on, if that day had raw ticks (older ones are then never the last before). The daily candles
@@ -181,13 +183,15 @@ _CANDIDATES = text(
 )
 
 # Under the symbols' row locks (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it
-# lets be; taken in name order, so two checks never wait on each other), their lookups are read in
-# the next statement, after every create, edit or check that held a lock committed.
+# lets be; taken in name order, so two checks that changed the same symbols queue, never deadlock),
+# their lookups are read in the next statement, after every create, edit or check that held a
+# lock committed.
 _LOCK_SYMBOLS = text(
     "SELECT 1 FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[])) ORDER BY symbol FOR NO KEY UPDATE"
 )
 _ACTIVE = "FROM alerts a WHERE a.symbol = s.symbol AND a.status = 'active'"
-SET_LOOKUPS = f"""
+_SET_LOOKUPS = text(
+    f"""
     UPDATE symbols s SET
         alert_windows = coalesce(
             (SELECT array_agg(DISTINCT a.window_seconds ORDER BY a.window_seconds) {_ACTIVE} AND a.rule = 'change'),
@@ -202,8 +206,9 @@ SET_LOOKUPS = f"""
         rearms_above = (SELECT min(a.threshold) {_ACTIVE} AND a.rule = 'below' AND NOT a.armed),
         fires_moved = (SELECT min(a.change_percent) {_ACTIVE} AND a.rule = 'change' AND a.armed),
         rearms_change = EXISTS (SELECT 1 {_ACTIVE} AND a.rule = 'change' AND NOT a.armed)
+    WHERE s.symbol = ANY(CAST(:symbols AS text[]))
     """  # noqa: S608 - constants
-_SET_LOOKUPS = text(SET_LOOKUPS + " WHERE s.symbol = ANY(CAST(:symbols AS text[]))")
+)
 BANDED = ("above", "below", "change")  # rules whose armed state the gate's bands follow
 
 # One delivery per enabled channel of each alert in ``events`` (a CTE of event ids and alert ids).

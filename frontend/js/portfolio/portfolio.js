@@ -107,6 +107,13 @@ function percent(value) {
   return ` (${value > 0 ? "+" : value < 0 ? "−" : ""}${Math.abs(value).toFixed(2)}%)`;
 }
 
+// An amount with its percentage under it (the text reads "+2,432.82 USD (+5.41%)").
+function change(amount, share) {
+  const cell = element("td", "num", amount);
+  if (share) cell.append(element("span", "pct", share));
+  return cell;
+}
+
 function direction(text) {
   const value = number(text);
   return value === null || value === 0 ? "flat" : value > 0 ? "up" : "down";
@@ -181,8 +188,8 @@ function showPositions(positions) {
         element("td", "num", p.average_cost === null ? "–" : formatPrice(Number(p.average_cost), Number(p.average_cost), p.symbol)),
         element("td", "num", price === null ? "–" : formatPrice(price, price, p.symbol)),
         element("td", "num", money(p.value, p.currency)),
-        element("td", "num", `${money(p.day_change, p.currency, true)}${percent(p.day_change_percent)}`),
-        element("td", "num", `${money(p.unrealised, p.currency, true)}${percent(p.unrealised_percent)}`),
+        change(money(p.day_change, p.currency, true), percent(p.day_change_percent)),
+        change(money(p.unrealised, p.currency, true), percent(p.unrealised_percent)),
         element("td", "num", money(p.realised, p.currency, true)),
         element("td", "num", p.allocation_percent === null ? "–" : `${p.allocation_percent.toFixed(1)}%`),
       ];
