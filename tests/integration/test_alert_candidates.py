@@ -235,6 +235,14 @@ def test_the_gate_reads_far_enough_back_and_the_smallest_percentage_and_the_disa
     # every day after it has ticks of 100 (a gate reading from the window's own day would pass it by).
     flat("BTC-USD", "80", today - timedelta(days=5), today - timedelta(days=5, hours=-1))
     flat("BTC-USD", "100", today - timedelta(days=2, hours=-6, minutes=-15), now - timedelta(minutes=1))
+    # and a backfill's bar for the day before that day (a candle without raw ticks): it does not
+    # make the 80 any less the reference
+    bar = text(
+        "INSERT INTO candles_1d (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
+        " VALUES ('BTC-USD', :b, 100, 100, 100, 100, :b, :b, 0)"
+    )
+    db.session.execute(bar, {"b": today - timedelta(days=3)})
+    db.session.commit()
     reach = now - (today - timedelta(days=2, hours=-6))
     gap = make_alert("BTC-USD", "change", percent="20", window=int(reach.total_seconds()), direction="up")
     # ETH-USD: flat 100; of 5 % and 15 % up within 1 h, a move of 6 % fires the first
