@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from app.alerting import holding_rules, indicator_rules, portfolio_rules
 from app.alerting.channels import channel_health, check_channel_ids
 from app.alerting.holding_rules import CHECKED_NOW
-from app.alerting.rules import HOLDING_RULES, AlertState, Observation, Outcome, describe_alert, evaluate
+from app.alerting.rules import HOLDING_RULES, AlertState, Observation, Outcome, describe_alert, describe_named, evaluate
 from app.extensions import db
 from app.market.candles import ORIGIN
 from app.market.ticks import Tick
@@ -353,12 +353,7 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
     # Only the symbols the gate lets through: one row each, where the statement below makes eight
     # probes and a reference lookup per window (at 500 symbols with few alerts it cost a worker
     # 10-14 ms a batch, holding up the next persist).
-    gate = {
-        "symbols": literal(t.symbol for t in ticks),
-        "prices": literal(t.price for t in ticks),
-        "observed": literal(t.observed_at for t in ticks),
-        "gated": current_app.config["SETTINGS"].candles,
-    }
+    gate = _arrays(ticks) | {"gated": current_app.config["SETTINGS"].candles}
     alerted = set(db.session.scalars(_GATE, gate))
     ticks = [t for t in ticks if t.symbol in alerted]
     if not ticks:
@@ -366,14 +361,7 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
     by_symbol: dict[str, list[Tick]] = defaultdict(list)
     for t in ticks:
         by_symbol[t.symbol].append(t)
-    candidates = db.session.execute(
-        _CANDIDATES,
-        {
-            "symbols": literal(t.symbol for t in ticks),
-            "prices": literal(t.price for t in ticks),
-            "observed": literal(t.observed_at for t in ticks),
-        },
-    ).all()
+    candidates = db.session.execute(_CANDIDATES, _arrays(ticks)).all()
     indicator_values = indicator_rules.values(by_symbol)
     on_positions, held = holding_rules.candidates(list(by_symbol))
     candidates = [*candidates, *indicator_rules.candidates(by_symbol, indicator_values), *on_positions]
@@ -397,6 +385,15 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
         if outcome is not None:
             changes.append((row, outcome))
     return changes
+
+
+def _arrays(ticks: Sequence[Tick]) -> dict[str, str]:
+    """The ticks as the gate's and the candidates' statements take them: symbols, prices, times."""
+    return {
+        "symbols": literal(t.symbol for t in ticks),
+        "prices": literal(t.price for t in ticks),
+        "observed": literal(t.observed_at for t in ticks),
+    }
 
 
 def apply_changes(changes: Sequence[tuple[Any, Outcome]], details: dict[int, str] | None = None) -> CheckResult:
@@ -498,9 +495,7 @@ def duplicate_of(spec: AlertSpec | Alert) -> ApiError:
     same = [getattr(Alert, name) == getattr(spec, name) for name in ALERT_IDENTITY]
     existing = db.session.scalars(select(Alert).where(Alert.status == "active", *same)).first()
     name = f"#{existing.id} " if existing else ""
-    rule = describe_alert(spec)
-    on = f"{spec.symbol} " if spec.symbol else ""
-    return ApiError(409, f"an identical alert is already active: {name}{on}{rule}, {spec.frequency}")
+    return ApiError(409, f"an identical alert is already active: {name}{describe_named(spec)}, {spec.frequency}")
 
 
 def cancel_alert(alert_id: int) -> dict[str, Any] | None:

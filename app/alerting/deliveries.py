@@ -27,6 +27,7 @@ from app.alerting.rules import (
     describe_fire,
     describe_holding_fire,
     describe_indicator_fire,
+    describe_named,
     format_duration,
     format_price,
 )
@@ -96,6 +97,7 @@ def message(
     if None), named; prices in the symbol's ``decimals`` (its source's), else by magnitude."""
     when = event.observed_at.astimezone(zone)
     rule = describe_alert(alert, decimals)
+    named = describe_named(alert, decimals)
     subject = alert.symbol or "the portfolio"
     frequency = (
         f"every time, at most every {format_duration(alert.cooldown_seconds)}"
@@ -107,7 +109,7 @@ def message(
         lines = [
             f"Alert #{alert.id} on {subject} expired at {when:%Y-%m-%d %H:%M:%S %Z}:"
             f" {fired if alert.fire_count else 'it never fired'}.",
-            f"Alert #{alert.id}: {alert.symbol or 'portfolio'} {rule}, {frequency}",
+            f"Alert #{alert.id}: {named}, {frequency}",
         ]
         title = f"Stock Ticker: alert on {subject} expired ({rule})"
     elif alert.rule == "daily":
@@ -123,20 +125,14 @@ def message(
             what = describe_fire(
                 alert.rule, alert.threshold, alert.window_seconds, event.price, event.reference_price, decimals
             )
+        at = f"{when:%Y-%m-%d %H:%M:%S %Z}"
         if alert.symbol is None:
-            lines = [
-                f"The {what}",
-                f"At {when:%Y-%m-%d %H:%M:%S %Z}",
-                f"Alert #{alert.id}: {rule}, {frequency}",
-            ]
+            lines = [f"The {what}", f"At {at}"]
             title = f"Stock Ticker: {what}"
         else:
-            lines = [
-                f"{alert.symbol} {what}",
-                f"Price: {format_price(event.price, decimals)} at {when:%Y-%m-%d %H:%M:%S %Z}",
-                f"Alert #{alert.id}: {alert.symbol} {rule}, {frequency}",
-            ]
+            lines = [f"{alert.symbol} {what}", f"Price: {format_price(event.price, decimals)} at {at}"]
             title = f"Stock Ticker: {alert.symbol} {what}"
+        lines.append(f"Alert #{alert.id}: {named}, {frequency}")
     if alert.note:
         lines.append(f"Note: {alert.note}")
     lines.append(f"Dashboard: {public_url}")

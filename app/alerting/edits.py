@@ -113,8 +113,8 @@ def _as_body(alert: Alert, channels: list[int]) -> dict[str, Any]:
         body["threshold"] = str(alert.threshold)
     if alert.rule != "daily":  # a summary goes out every day: it takes neither
         body["frequency"] = alert.frequency
-    if alert.frequency == "every_time" and alert.rule != "daily":
-        body["cooldown"] = alert.cooldown_seconds
+        if alert.frequency == "every_time":
+            body["cooldown"] = alert.cooldown_seconds
     body["note"] = alert.note
     body["channels"] = channels
     return body

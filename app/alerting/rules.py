@@ -200,6 +200,13 @@ def describe_alert(alert: Any, decimals: int | None = None) -> str:
     )
 
 
+def describe_named(alert: Any, decimals: int | None = None) -> str:
+    """The alert as its messages name it: 'BTC-USD at or above 100,000.00'; an alert on the whole
+    portfolio has no symbol and its words say so: 'portfolio worth at or above 100,000.00 USD'."""
+    rule = describe_alert(alert, decimals)
+    return f"{alert.symbol} {rule}" if alert.symbol else rule
+
+
 def describe_indicator_fire(alert: Any, value: Decimal, decimals: int | None = None) -> str:
     """What happened, for the message: 'crossed above SMA(20) of hourly candles (94,321.50)',
     'RSI(14) of daily candles reached 71.3 (at or above 70)'."""

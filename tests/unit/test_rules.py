@@ -218,9 +218,9 @@ def test_the_messages_of_a_portfolio_total_and_of_a_daily_summary():
         "Alert #8: portfolio worth at or above 100,000.00 EUR, once",
     ]
     expiry = AlertEvent(kind="expired", price=None, observed_at=T0)
-    assert message(total, expiry, "https://t.example/", UTC)[0] == (
-        "Stock Ticker: alert on the portfolio expired (portfolio worth at or above 100,000.00 EUR)"
-    )
+    title, body = message(total, expiry, "https://t.example/", UTC)
+    assert title == "Stock Ticker: alert on the portfolio expired (portfolio worth at or above 100,000.00 EUR)"
+    assert body.splitlines()[1] == "Alert #8: portfolio worth at or above 100,000.00 EUR, once"
     daily = Alert(
         id=9, symbol=None, rule="daily", direction="daily", daily_at=time(18, 0), timezone="Asia/Tokyo",
         frequency="every_time", cooldown_seconds=0, note="evening", fire_count=3,
