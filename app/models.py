@@ -64,8 +64,11 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     # this row's lock by every create, edit and cancel (app/alerting/alerts.py); a fire or an
     # expiry may leave a window no alert uses any more, which costs a lookup, never a missed alert.
     alert_windows: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
-    # Likewise the indicators its active cross and RSI alerts read: "1h:sma:20", "1d:rsi:14".
-    alert_indicators: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    # Likewise the indicators its active cross and RSI alerts read, each with the levels where a
+    # rise and a fall would change one of them: {"1d:rsi:14": [30, 70], "1h:sma:20": [0, null]}
+    # (RSI: the lowest level an armed above / disarmed below alert has, the highest an armed below
+    # / disarmed above one has; a cross: 0 if it has such an alert; null: none).
+    indicator_levels: Mapped[dict[str, list[float | None]]] = mapped_column(JSONB, server_default=text("'{}'"))
     # And the rules of its active alerts ("above", "change"), and where the price must go to change
     # one of its above / below / change alerts: the check's gate (app/alerting/alerts.py) passes a
     # batch of the symbol by when it goes nowhere near. Set with the rest by every create, edit,
@@ -77,6 +80,13 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     rearms_above: Mapped[Decimal | None] = mapped_column(PRICE)  # lowest of a disarmed below alert
     fires_moved: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))  # smallest % of an armed change alert
     rearms_change: Mapped[bool] = mapped_column(server_default=text("false"))  # a disarmed change alert
+    # The prices those levels are at for ticks from ``indicator_from`` to ``indicator_until`` (the
+    # current candles of its indicators): set by the check once its indicators' candles are
+    # settled, cleared with the rest; null: the gate looks (app/alerting/indicator_rules.py).
+    indicator_up: Mapped[Decimal | None] = mapped_column(Numeric)
+    indicator_down: Mapped[Decimal | None] = mapped_column(Numeric)
+    indicator_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    indicator_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

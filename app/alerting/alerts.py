@@ -51,11 +51,13 @@ from app.web.validation import AlertSpec
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
 # The batch symbols the check must look at: those with active alerts (``symbols.alert_rules``)
-# whose prices go where one of them can change. With only above / below / change alerts, a symbol
-# is passed by when its batch stays inside the bands its row keeps (lowest armed above threshold,
-# highest armed below, the disarmed ones' re-arming sides, smallest armed change %; exact after
-# every create, edit, cancel, restore and check that changed one, wider after an expiry: a look,
-# never a miss) and, with change alerts, when no reference price can move it that far. A reference is a
+# whose prices go where one of them can change. With only above / below / change / cross / RSI
+# alerts, a symbol is passed by when its batch stays inside the bands its row keeps (lowest armed
+# above threshold, highest armed below, the disarmed ones' re-arming sides, smallest armed change
+# %; exact after every create, edit, cancel, restore and check that changed one, wider after an
+# expiry: a look, never a miss), inside its indicator bands for the candles they were made on
+# (``indicator_rules.record_bands``; none yet: looked at) and, with change alerts, when no
+# reference price can move it that far. A reference is a
 # stored price: the last at or before ``window`` before a tick, or with less history the oldest
 # since, so on a day from the one before the day of (the batch's first tick - the longest window)
 # on, if that day had raw ticks (older ones are then never the last before). The daily candles
@@ -66,17 +68,20 @@ LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL
 _GATE = text(
     f"""
     WITH b AS (
-        SELECT symbol, max(price) AS high, min(price) AS low, min(observed_at) AS first
+        SELECT symbol, max(price) AS high, min(price) AS low, min(observed_at) AS first, max(observed_at) AS last
         FROM unnest(CAST(:symbols AS text[]), CAST(:prices AS numeric[]), CAST(:observed AS timestamptz[]))
              AS t(symbol, price, observed_at)
         GROUP BY symbol
     ),
     banded AS (
         SELECT b.*, s.fires_moved, s.alert_windows[cardinality(s.alert_windows)] AS longest,
-               (NOT :gated OR NOT s.alert_rules <@ '{{above,below,change}}' OR s.rearms_change
+               (NOT :gated OR NOT s.alert_rules <@ '{{above,below,change,cross,rsi}}' OR s.rearms_change
                 OR b.high >= s.fires_above OR b.low <= s.fires_below
                 OR b.low < s.rearms_below OR b.high > s.rearms_above
-                OR (s.fires_moved IS NOT NULL AND cardinality(s.alert_windows) = 0)) IS TRUE AS look
+                OR (s.fires_moved IS NOT NULL AND cardinality(s.alert_windows) = 0)
+                OR (s.indicator_levels <> '{{}}'
+                    AND (s.indicator_from IS NULL OR b.first < s.indicator_from OR b.last >= s.indicator_until
+                         OR b.high >= s.indicator_up OR b.low <= s.indicator_down))) IS TRUE AS look
         FROM b JOIN symbols s ON s.symbol = b.symbol
         WHERE s.alert_rules <> '{{}}'
     ),
@@ -196,9 +201,14 @@ _SET_LOOKUPS = text(
         alert_windows = coalesce(
             (SELECT array_agg(DISTINCT a.window_seconds ORDER BY a.window_seconds) {_ACTIVE} AND a.rule = 'change'),
             '{{}}'),
-        alert_indicators = coalesce(
-            (SELECT array_agg(DISTINCT a.timeframe || ':' || a.indicator || ':' || a.period) {_ACTIVE}
-               AND a.rule IN ('cross', 'rsi')), '{{}}'),
+        indicator_levels = coalesce((
+            SELECT jsonb_object_agg(k.key, jsonb_build_array(k.up, k.down)) FROM (
+                SELECT a.timeframe || ':' || a.indicator || ':' || a.period AS key,
+                       min(coalesce(a.level, 0)) FILTER (WHERE a.armed = (a.direction = 'above')) AS up,
+                       max(coalesce(a.level, 0)) FILTER (WHERE a.armed <> (a.direction = 'above')) AS down
+                {_ACTIVE} AND a.rule IN ('cross', 'rsi') GROUP BY 1) k),
+            '{{}}'),
+        indicator_up = NULL, indicator_down = NULL, indicator_from = NULL, indicator_until = NULL,
         alert_rules = coalesce((SELECT array_agg(DISTINCT a.rule ORDER BY a.rule) {_ACTIVE}), '{{}}'),
         fires_above = (SELECT min(a.threshold) {_ACTIVE} AND a.rule = 'above' AND a.armed),
         fires_below = (SELECT max(a.threshold) {_ACTIVE} AND a.rule = 'below' AND a.armed),
@@ -209,7 +219,7 @@ _SET_LOOKUPS = text(
     WHERE s.symbol = ANY(CAST(:symbols AS text[]))
     """  # noqa: S608 - constants
 )
-BANDED = ("above", "below", "change")  # rules whose armed state the gate's bands follow
+BANDED = ("above", "below", "change", "cross", "rsi")  # rules whose armed state the gate's bands follow
 
 # One delivery per enabled channel of each alert in ``events`` (a CTE of event ids and alert ids).
 QUEUE_DELIVERIES = """
@@ -342,14 +352,15 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
         return CheckResult([], [])
     on_portfolio = portfolio_rules.totals(ticks, datetime.now(UTC))
     changes = [(row, outcome) for row, obs in on_portfolio if (outcome := evaluate(_state(row), [obs])) is not None]
-    changes += _symbol_changes(ticks)
-    result = apply_changes(changes)
-    set_lookups(*(row.symbol for row, _ in changes if row.rule in BANDED))  # the gate's bands follow
+    on_symbols, looked_at = _symbol_changes(ticks)
+    result = apply_changes([*changes, *on_symbols])
+    set_lookups(*(row.symbol for row, _ in on_symbols if row.rule in BANDED))  # the gate's bands follow
+    indicator_rules.record_bands(looked_at)
     return result
 
 
-def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
-    """What the ticks do to the alerts on their symbols."""
+def _symbol_changes(ticks: Sequence[Tick]) -> tuple[list[tuple[Any, Outcome]], dict[str, list[Tick]]]:
+    """What the ticks do to the alerts on their symbols, and the ticks of the symbols looked at."""
     # Only the symbols the gate lets through: one row each, where the statement below makes eight
     # probes and a reference lookup per window (at 500 symbols with few alerts it cost a worker
     # 10-14 ms a batch, holding up the next persist).
@@ -357,7 +368,7 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
     alerted = set(db.session.scalars(_GATE, gate))
     ticks = [t for t in ticks if t.symbol in alerted]
     if not ticks:
-        return []
+        return [], {}
     by_symbol: dict[str, list[Tick]] = defaultdict(list)
     for t in ticks:
         by_symbol[t.symbol].append(t)
@@ -384,7 +395,7 @@ def _symbol_changes(ticks: Sequence[Tick]) -> list[tuple[Any, Outcome]]:
         outcome = evaluate(_state(row), seen[key])
         if outcome is not None:
             changes.append((row, outcome))
-    return changes
+    return changes, by_symbol
 
 
 def _arrays(ticks: Sequence[Tick]) -> dict[str, str]:

@@ -12,12 +12,20 @@ Candidates, as for the price rules: one index scan of ix_alerts_active_indicator
 indicator) and branch: crosses by armed state when some tick holds or leaves, RSI levels by range
 (the armed ones the batch's highest / lowest RSI reaches, the disarmed ones it leaves). The cost
 follows the distinct (symbol, indicator) pairs, not the alerts.
+
+Bands, so that the check's gate (alerts._GATE) can pass a symbol by without any of that: within
+a candle, where the price stands against an average turns at one price (SMA(n): the close equal to
+its own mean, S/(n-1) of the other n-1 closes; EMA: the EMA before), and RSI rises with the price,
+so each level turns at one price too (``indicators.Next.turn``). ``record_bands`` keeps in the
+symbol's row the lowest turn a rise could change an alert at (the levels of armed above and
+disarmed below alerts, ``symbols.indicator_levels``) and the highest a fall could, a hair inside,
+with the span of time whose candles they are for.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
@@ -26,7 +34,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.extensions import db
-from app.market.indicators import Spec, extend, lookback
+from app.market.indicators import Next, Spec, extend, lookback
 from app.market.ticks import Tick
 from app.models import CANDLE_TABLES, TIMEFRAMES
 from app.sql_arrays import literal
@@ -35,10 +43,30 @@ SETTLED_SECONDS = 5
 # (symbol, "1h:sma:20") -> {tick time: the indicator's value at that tick (None: too few candles)}
 Values = dict[tuple[str, str], dict[datetime, Decimal | None]]
 
-_KEYS = text(
-    "SELECT symbol, alert_indicators FROM symbols"
-    " WHERE symbol = ANY(CAST(:symbols AS text[])) AND alert_indicators <> '{}'"
+_LEVELS = text(
+    "SELECT symbol, indicator_levels, indicator_from, indicator_until FROM symbols"
+    " WHERE symbol = ANY(CAST(:symbols AS text[])) AND indicator_levels <> '{}'"
 )
+# The rows to set bands on, locked: those no other transaction holds (a create or edit, or a check
+# setting them too, that will clear or set them itself; waiting for it could deadlock on the
+# rows this check's set_lookups holds), read again as they now are.
+_LOCK_LEVELS = text(
+    "SELECT symbol, indicator_levels FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[]))"
+    " ORDER BY symbol FOR NO KEY UPDATE SKIP LOCKED"
+)
+_SET_BANDS = text(
+    """
+    UPDATE symbols s SET indicator_up = b.up, indicator_down = b.down, indicator_from = b.start,
+                         indicator_until = b.until
+    FROM unnest(CAST(:symbols AS text[]), CAST(:ups AS numeric[]), CAST(:downs AS numeric[]),
+                CAST(:starts AS timestamptz[]), CAST(:untils AS timestamptz[])) AS b(symbol, up, down, start, until)
+    WHERE s.symbol = b.symbol
+    """
+)
+# How far inside a turn a band stands, of the price (a look, never a miss: the check's own float
+# arithmetic stays on the band's side of it), and wider ones to try if the check's function says
+# a price at the band is already over the turn.
+MARGINS = (1e-6, 1e-4, 1e-2)
 # The finished closes before each (symbol, bucket), newest first, at most depth of them.
 _CLOSES = {
     timeframe: text(
@@ -106,7 +134,7 @@ _CANDIDATES = text(
 
 # (symbol, "1h:sma:20", bucket) -> the indicator one close after that bucket's finished candles,
 # kept by this process once the bucket is settled (its finished candles no longer change)
-_settled: dict[tuple[str, str, datetime], Callable[[float], float | None]] = {}
+_settled: dict[tuple[str, str, datetime], Next] = {}
 
 
 @cache
@@ -129,7 +157,8 @@ def bucket_of(moment: datetime, timeframe: str) -> datetime:
 
 def values(by_symbol: dict[str, list[Tick]]) -> Values:
     """Each tick's value of every indicator its symbol's cross and RSI alerts read."""
-    keys = {row.symbol: row.alert_indicators for row in db.session.execute(_KEYS, {"symbols": literal(by_symbol)})}
+    rows = db.session.execute(_LEVELS, {"symbols": literal(by_symbol)})
+    keys = {row.symbol: list(row.indicator_levels) for row in rows}
     if not keys:
         return {}
     needed: dict[tuple[str, str, datetime], Spec] = {}  # (symbol, key, bucket) -> spec, not kept yet
@@ -140,7 +169,8 @@ def values(by_symbol: dict[str, list[Tick]]) -> Values:
                 at = (symbol, key, bucket_of(t.observed_at, timeframe))
                 if at not in _settled:
                     needed[at] = spec
-    functions = dict(_settled) | _extend(needed)
+    latest = max(t.observed_at for ticks in by_symbol.values() for t in ticks)
+    functions = dict(_settled) | _extend(needed, latest)
     answer: Values = {}
     for symbol, symbol_keys in keys.items():
         for key in symbol_keys:
@@ -153,7 +183,7 @@ def values(by_symbol: dict[str, list[Tick]]) -> Values:
     return answer
 
 
-def _extend(needed: dict[tuple[str, str, datetime], Spec]) -> dict[tuple[str, str, datetime], Any]:
+def _extend(needed: dict[tuple[str, str, datetime], Spec], latest: datetime) -> dict[tuple[str, str, datetime], Next]:
     """``indicators.extend`` over the finished closes before each bucket, read in one statement a
     timeframe (as deep as its deepest indicator needs); kept when the bucket is settled."""
     depths: dict[tuple[str, str, datetime], int] = defaultdict(int)  # (symbol, timeframe, bucket)
@@ -181,13 +211,14 @@ def _extend(needed: dict[tuple[str, str, datetime], Spec]) -> dict[tuple[str, st
         if len(before) == depth(spec) and now - bucket >= timedelta(seconds=SETTLED_SECONDS):
             _settled[symbol, key, bucket] = made[symbol, key, bucket]
     if made:  # a new bucket began somewhere: the old ones can go
-        _forget_old(now)
+        _forget_old(latest)
     return made
 
 
-def _forget_old(now: datetime) -> None:
-    """Drop the buckets two of their own lengths old: no tick of a live batch is in them."""
-    for at in [at for at in _settled if now - at[2] > timedelta(seconds=2 * TIMEFRAMES[parse_key(at[1])[0]])]:
+def _forget_old(latest: datetime) -> None:
+    """Drop the buckets two of their own lengths before the batch's latest tick: no tick of the
+    batches to come is in them (live, or a catch-up going through the log's past in order)."""
+    for at in [at for at in _settled if latest - at[2] > timedelta(seconds=2 * TIMEFRAMES[parse_key(at[1])[0]])]:
         del _settled[at]
 
 
@@ -212,3 +243,77 @@ def candidates(by_symbol: dict[str, list[Tick]], found: Values) -> Sequence[Any]
         ):  # fmt: skip
             columns[name].append(value)
     return db.session.execute(_CANDIDATES, columns).all()
+
+
+def record_bands(by_symbol: dict[str, list[Tick]]) -> None:
+    """Keep in each symbol's row the prices between which no tick changes one of its cross or RSI
+    alerts, while its indicators' candles are those of its last tick here (the gate passes such
+    batches by). Called by the check after ``set_lookups``, in its transaction, for the symbols it
+    looked at; only from settled functions with their whole depth (else the symbol stays looked
+    at: a bucket's first seconds, a history still loading)."""
+    last = {symbol: max(t.observed_at for t in ticks) for symbol, ticks in by_symbol.items()}
+    stale = [
+        row.symbol
+        for row in db.session.execute(_LEVELS, {"symbols": literal(by_symbol)})
+        if (row.indicator_from, row.indicator_until) != _span(row.indicator_levels, last[row.symbol])
+    ]
+    if not stale:
+        return
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for row in db.session.execute(_LOCK_LEVELS, {"symbols": literal(stale)}):
+        made = _bands(row.symbol, row.indicator_levels, last[row.symbol])
+        if made is not None:
+            for name, value in zip(("symbols", "ups", "downs", "starts", "untils"), (row.symbol, *made), strict=True):
+                columns[name].append(value)
+    if columns:
+        db.session.execute(_SET_BANDS, {name: literal(values) for name, values in columns.items()})
+
+
+def _span(levels: dict[str, list[float | None]], moment: datetime) -> tuple[datetime, datetime]:
+    """From when to when every indicator's candles are those of ``moment``: the latest of their
+    current buckets' starts, the earliest of their ends."""
+    buckets = [(bucket_of(moment, timeframe), TIMEFRAMES[timeframe]) for timeframe, _ in map(parse_key, levels)]
+    return max(b for b, _ in buckets), min(b + timedelta(seconds=length) for b, length in buckets)
+
+
+def _bands(
+    symbol: str, levels: dict[str, list[float | None]], moment: datetime
+) -> tuple[float | None, float | None, datetime, datetime] | None:
+    """(up, down, from, until): a rise to ``up`` or a fall to ``down`` may change an alert (None:
+    no alert changes that way), for ticks from ``from`` to ``until``; None when not every indicator
+    has its settled function for ``moment``'s candle."""
+    ups: list[float] = []
+    downs: list[float] = []
+    for key, (rise, fall) in levels.items():
+        timeframe, spec = parse_key(key)
+        function = _settled.get((symbol, key, bucket_of(moment, timeframe)))
+        if function is None:
+            return None
+        for level, up, found in ((rise, True, ups), (fall, False, downs)):
+            if level is not None:
+                price = _band(function, spec.kind == "rsi", level, up)
+                if price is None:
+                    return None
+                found.append(price)
+    return min(ups, default=None), max(downs, default=None), *_span(levels, moment)
+
+
+def _band(function: Next, rsi: bool, level: float, up: bool) -> float | None:
+    """The price short of where ``function`` turns at ``level``: with ``up``, no price below it is
+    at or over the average (RSI at or over the level); else none above it is at or under. Checked
+    with the check's own function; None where no margin holds (the symbol is looked at)."""
+    turn = function.turn(level)
+    if turn is None:
+        return None
+    if turn <= 0:  # every price is over it: any rise counts (0: always looked at), no fall reaches it
+        return 0.0
+    for margin in MARGINS:
+        price = turn * (1 - margin if up else 1 + margin)
+        value = function(price)
+        if value is None:
+            return None
+        over = value - level if rsi else price - value  # > 0: the price is on the turn's upper side
+        slack = 1e-9 if rsi else 1e-9 * price
+        if (over < -slack) if up else (over > slack):
+            return price
+    return None

@@ -18,15 +18,17 @@ EMA and RSI remember their whole past; a caller that shows a window computes the
 
 ``extend(spec, closes)`` is the same value one close further, for a close not known yet: the alert
 check asks it for every tick of a batch (the forming bucket's close is the tick's price), at O(1)
-a tick after one pass over the finished buckets.
+a tick after one pass over the finished buckets; and for the close where a rule's comparison
+turns (the price equals its average, RSI a level), the bands of the check's gate.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 Series = list[float | None]
 KINDS = ("sma", "ema", "bb", "rsi")
@@ -165,39 +167,106 @@ def compute(spec: Spec, closes: Sequence[float]) -> Series | dict[str, Series]:
     return bollinger(closes, spec.period, spec.width or 2.0)
 
 
-def extend(spec: Spec, closes: Sequence[float]) -> Callable[[float], float | None]:
-    """A function of one more close: the spec's value at it after ``closes`` (SMA, EMA, RSI), what
+class Next(Protocol):
+    """An indicator one close further (``extend``): its value at a close not known yet, and the
+    close where the alert rules' comparison turns (``turn``)."""
+
+    def __call__(self, close: float) -> float | None: ...
+
+    def turn(self, level: float) -> float | None:
+        """The close where an average equals the close itself, or RSI equals ``level``: below it
+        the close is under the average (RSI under the level), above it over (both non-decreasing in
+        the close). None while there is no value."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Mean:
+    """SMA, and EMA's first value (its seed): ``(total + close) / n``."""
+
+    total: float
+    n: int
+
+    def __call__(self, close: float) -> float:
+        return (self.total + close) / self.n
+
+    def turn(self, level: float) -> float:
+        return self.total / (self.n - 1)  # close = (total + close) / n
+
+
+@dataclass(frozen=True)
+class _Smoothed:
+    """EMA after its seed: ``before + alpha * (close - before)``."""
+
+    before: float
+    alpha: float
+
+    def __call__(self, close: float) -> float:
+        return self.before + self.alpha * (close - self.before)
+
+    def turn(self, level: float) -> float:
+        return self.before  # the close equals the average where it equals the average before
+
+
+@dataclass(frozen=True)
+class _Strength:
+    """RSI: Wilder's averages one change further. ``gain`` / ``loss``: the past's part of the next
+    average times n (the sum of the first changes, or the average so far times n-1)."""
+
+    gain: float
+    loss: float
+    last: float
+    n: int
+
+    def __call__(self, close: float) -> float:
+        return _rsi_of(
+            (self.gain + max(close - self.last, 0.0)) / self.n, (self.loss + max(self.last - close, 0.0)) / self.n
+        )
+
+    def turn(self, level: float) -> float:
+        ratio = level / (100 - level)  # gain / loss where RSI = level
+        rise = ratio * self.loss - self.gain  # above the last close: (gain + rise) / loss = ratio
+        if rise >= 0:
+            return self.last + rise
+        return self.last - (self.gain / ratio - self.loss)  # below it: gain / (loss + fall) = ratio
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """Too few closes for a value."""
+
+    def __call__(self, close: float) -> None:
+        return None
+
+    def turn(self, level: float) -> None:
+        return None
+
+
+def extend(spec: Spec, closes: Sequence[float]) -> Next:
+    """The spec's value one close further after ``closes`` (SMA, EMA, RSI): what
     ``compute(spec, [*closes, close])[-1]`` gives, without going over ``closes`` again."""
     n, count = spec.period, len(closes)
     if spec.kind == "sma":
         if count < n - 1:
-            return lambda close: None
-        total = sum(closes[count - (n - 1) :])
-        return lambda close: (total + close) / n
+            return _Unknown()
+        return _Mean(sum(closes[count - (n - 1) :]), n)
     if spec.kind == "ema":
         if count < n - 1:
-            return lambda close: None
+            return _Unknown()
         if count == n - 1:
-            seed = sum(closes)
-            return lambda close: (seed + close) / n
+            return _Mean(sum(closes), n)
         before: float = ema(closes, n)[-1]  # type: ignore[assignment] - n closes or more: a value
-        alpha = 2 / (n + 1)
-        return lambda close: before + alpha * (close - before)
+        return _Smoothed(before, 2 / (n + 1))
     if spec.kind == "rsi":
         if count < n:
-            return lambda close: None
-        last = closes[-1]
+            return _Unknown()
         changes = [b - a for a, b in zip(closes, closes[1:], strict=False)]
         if count == n:  # the next change is the n-th: the first averages are plain means
-            gain = sum(max(c, 0.0) for c in changes)
-            loss = sum(max(-c, 0.0) for c in changes)
-            return lambda close: _rsi_of((gain + max(close - last, 0.0)) / n, (loss + max(last - close, 0.0)) / n)
+            return _Strength(sum(max(c, 0.0) for c in changes), sum(max(-c, 0.0) for c in changes), closes[-1], n)
         gain = sum(max(c, 0.0) for c in changes[:n]) / n
         loss = sum(max(-c, 0.0) for c in changes[:n]) / n
         for change in changes[n:]:
             gain = (gain * (n - 1) + max(change, 0.0)) / n
             loss = (loss * (n - 1) + max(-change, 0.0)) / n
-        return lambda close: _rsi_of(
-            (gain * (n - 1) + max(close - last, 0.0)) / n, (loss * (n - 1) + max(last - close, 0.0)) / n
-        )
+        return _Strength(gain * (n - 1), loss * (n - 1), closes[-1], n)
     raise SpecError(f"{spec.key}: an alert compares with SMA, EMA or RSI")

@@ -80,29 +80,38 @@ def checked_as_every_alert_would(batch: list[Tick]) -> set[int]:
     return got
 
 
-def walk(rng: random.Random, prices: dict[str, Decimal], step: float, batches: int = 40) -> tuple[int, int, int]:
+def walk(
+    rng: random.Random, prices: dict[str, Decimal], step: float, batches: int = 40, start: datetime | None = None
+) -> tuple[int, int, int]:
     """Random-walk batches (0 to 2 ticks a symbol, 2 s apart, moves up to ``step``) checked and
     then stored, as the pipeline does (the next batch's references may be these): how many fires,
-    re-arms, and symbols the gate passed by."""
+    re-arms, and symbols the gate passed by. From ``start`` (received now on), a batch that would
+    reach into the next minute is checked as two: each minute's candles are settled before the
+    next minute's first check, as the live pipeline has them."""
     fired, rearmed, passed_by = 0, 0, 0
-    moment = datetime.now(UTC)
+    moment = start or datetime.now(UTC)
+    late = datetime.now(UTC) - moment  # observed this long before they are received
     for _ in range(batches):
         batch = []
         for symbol in SYMBOLS:
             for _ in range(rng.randint(0, 2)):
                 moment += timedelta(seconds=2)
                 prices[symbol] *= Decimal(1 + rng.uniform(-step, step)).quantize(Decimal("0.00001"))
-                batch.append(Tick(symbol, prices[symbol].quantize(Decimal("0.000001")), moment, moment, "simulated"))
+                price = prices[symbol].quantize(Decimal("0.000001"))
+                batch.append(Tick(symbol, price, moment, moment + late, "simulated"))
         if not batch:
             continue
-        gate = {"symbols": literal(t.symbol for t in batch), "prices": literal(t.price for t in batch),
-                "observed": literal(t.observed_at for t in batch), "gated": True}  # fmt: skip
-        passed_by += len({t.symbol for t in batch} - set(db.session.scalars(_GATE, gate)))
-        before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
-        fired += len(checked_as_every_alert_would(batch))
-        after = {a.id: a.armed for a in db.session.scalars(select(Alert))}
-        rearmed += sum(1 for i, armed in after.items() if armed and not before.get(i, True))
-        store_ticks(batch)
+        minutes = sorted({t.observed_at.replace(second=0, microsecond=0) for t in batch}) if start else [None]
+        for minute in minutes:
+            part = [t for t in batch if minute is None or t.observed_at.replace(second=0, microsecond=0) == minute]
+            gate = {"symbols": literal(t.symbol for t in part), "prices": literal(t.price for t in part),
+                    "observed": literal(t.observed_at for t in part), "gated": True}  # fmt: skip
+            passed_by += len({t.symbol for t in part} - set(db.session.scalars(_GATE, gate)))
+            before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
+            fired += len(checked_as_every_alert_would(part))
+            after = {a.id: a.armed for a in db.session.scalars(select(Alert))}
+            rearmed += sum(1 for i, armed in after.items() if armed and not before.get(i, True))
+            store_ticks(part)
     return fired, rearmed, passed_by
 
 
@@ -181,6 +190,59 @@ def test_an_indicator_whose_past_is_still_loading_is_read_again(ctx):
     db.session.commit()
     assert check("99", 31) == []  # under SMA 99.67: armed
     assert check("101", 32) == [alert]  # over SMA 100.33: the crossing fires
+
+
+def test_the_gate_passes_by_only_symbols_whose_indicators_no_price_of_the_batch_turns(ctx):
+    """Cross and RSI alerts only, over minutes that have settled: each minute's first check records
+    the symbols' indicator bands, and the gate passes later batches by while they stay inside. The
+    check must still do exactly what every alert would, and the gate must have left some out."""
+    rng = random.Random(31)
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
+    prices = {"BTC-USD": Decimal(100_000), "ETH-USD": Decimal(3_000), "DOGE-USD": Decimal("0.15")}
+    history = []
+    for minute in range(120, 0, -1):  # a price a minute for two hours before the walk
+        for symbol in SYMBOLS:
+            prices[symbol] *= Decimal(1 + rng.uniform(-0.004, 0.004)).quantize(Decimal("0.00001"))
+            at = start - timedelta(minutes=minute)
+            history.append(Tick(symbol, prices[symbol].quantize(Decimal("0.000001")), at, at, "simulated"))
+    store_ticks(history)
+    every = {"frequency": "every_time", "cooldown": 60}
+    for n, (indicator, period) in enumerate([("sma", 5), ("ema", 8), ("sma", 12), ("ema", 3)]):
+        fields = {"timeframe": "1m", "direction": "above" if n % 2 else "below"} | (every if n < 2 else {})
+        make_alert("BTC-USD", "cross", indicator=indicator, period=period, **fields)  # near: often looked at
+    for symbol, period, levels in (("ETH-USD", 6, ("70", "30")), ("DOGE-USD", 14, ("85", "15"))):
+        for direction, level in zip(("above", "below"), levels, strict=True):
+            make_alert(symbol, "rsi", period=period, level=level, direction=direction, timeframe="1m", **every)
+    make_alert("ETH-USD", "cross", indicator="sma", period=20, direction="above", timeframe="1m")
+
+    fired_total, rearmed, passed_by = walk(rng, prices, step=0.003, batches=60, start=start)
+    assert fired_total >= 5 and rearmed >= 2 and passed_by >= 20, (fired_total, rearmed, passed_by)
+
+
+def test_an_indicator_alert_made_inside_the_bands_is_looked_at_at_once(ctx):
+    """The bands a check recorded are for the alerts it saw: a new alert clears them (set_lookups),
+    or the gate would pass by the very next tick that fires it."""
+    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)  # settled
+    candle = text(
+        "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
+        " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
+    )
+    for minutes in (1, 2, 3):
+        db.session.execute(candle, {"b": bucket - timedelta(minutes=minutes)})
+    db.session.commit()
+    cross = make_alert("ETH-USD", "cross", direction="above", indicator="sma", period=3, timeframe="1m")
+
+    def check(price: str, second: int) -> list[int]:
+        tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
+        return [a["id"] for a in check_ticks([tick]).fired]
+
+    assert check("99", 30) == []  # under SMA(3) 99.67: the cross is armed, its band recorded
+    band = db.session.execute(text("SELECT indicator_up, indicator_down FROM symbols WHERE symbol = 'ETH-USD'")).one()
+    # a hair under 100, the close equal to SMA(3) with it; no fall changes the armed cross
+    assert Decimal("99.999") < band.indicator_up < Decimal(100) and band.indicator_down is None
+    assert db.session.get(Alert, cross).armed
+    rsi = make_alert("ETH-USD", "rsi", direction="below", level="40", period=2, timeframe="1m")
+    assert check("99.5", 31) == [rsi]  # inside the old band; RSI(2) after flat closes and a fall: 0
 
 
 def test_the_gate_passes_by_only_symbols_whose_change_alerts_no_reference_can_reach(ctx):

@@ -183,3 +183,47 @@ def test_extend_gives_the_series_next_value(kind, period, closes, close):
 def test_extend_knows_no_bollinger_bands():
     with pytest.raises(SpecError, match="SMA, EMA or RSI"):
         indicators.extend(Spec("bb", 20, 2.0), [1.0] * 30)
+
+
+@given(
+    kind=st.sampled_from(["sma", "ema", "rsi"]),
+    period=st.integers(2, 30),
+    closes=st.lists(st.floats(1, 1e4, allow_nan=False), min_size=1, max_size=120),
+    level=st.floats(0.5, 99.5),
+)
+def test_the_turn_is_where_the_comparison_changes_sides(kind, period, closes, level):
+    """Just above the turn, the close is over its average (RSI over the level); just below, under:
+    the gate of the alert check passes prices by on the strength of it."""
+    spec = Spec(kind, period)
+    following = indicators.extend(spec, closes)
+    turn = following.turn(level)
+    if following(closes[-1]) is None:
+        assert turn is None
+        return
+    assert turn is not None
+
+    def side(close: float) -> float:  # > 0: the above side, < 0: the below side
+        value = following(close)
+        return value - level if kind == "rsi" else close - value
+
+    assert side(turn + max(abs(turn), 1.0) * 1e-6) >= -1e-9
+    if turn > 0:  # a level RSI keeps above at any price has its turn at or below 0
+        assert side(turn - max(abs(turn), 1.0) * 1e-6) <= 1e-9
+
+
+def test_the_turns_are_the_known_closes():
+    # SMA(3) after 1, 2: the close equal to (3 + close) / 3 is 1.5
+    assert indicators.extend(Spec("sma", 3), [1.0, 2.0]).turn(50) == 1.5
+    # EMA(2) after 1, 2, 4: seeded with 1.5, then 1.5 + 2/3 * (4 - 1.5); a close equal to that stays it
+    assert indicators.extend(Spec("ema", 2), [1.0, 2.0, 4.0]).turn(50) == pytest.approx(1.5 + 2 / 3 * 2.5)
+    # RSI(2) after 10, 11 (gain 1, no loss yet): 50 where a fall of 1 balances the rise of 1
+    strength = indicators.extend(Spec("rsi", 2), [10.0, 11.0])
+    assert strength.turn(50) == 10.0
+    assert strength(10.0) == 50.0
+    # 75 = gain / loss of 3: all rises so far, so the fall that makes it is a third of the rise
+    assert strength.turn(75) == pytest.approx(11 - 1 / 3)
+    # after 11, 10 (a loss of 1): a rise of 3 above 10 makes gain / loss 3, RSI 75
+    falling = indicators.extend(Spec("rsi", 2), [11.0, 10.0])
+    assert (falling.turn(50), falling.turn(75)) == (11.0, 13.0)
+    assert (falling(11.0), falling(13.0)) == (50.0, 75.0)
+    assert indicators.extend(Spec("rsi", 2), [10.0]).turn(50) is None
