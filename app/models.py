@@ -87,6 +87,16 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     indicator_down: Mapped[Decimal | None] = mapped_column(Numeric)
     indicator_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     indicator_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The lowest and highest price of its daily candles from ``past_cut`` to ``past_until`` (the
+    # day before yesterday's end, when kept), the gate's bound on change alerts' references without
+    # reading those days; ``past_ticked``: the first day had raw ticks. Kept by the check
+    # (app/alerting/alerts.py); a trigger on candles_1d clears it when one of those days is
+    # written (migration 0024). Null: read them.
+    past_low: Mapped[Decimal | None] = mapped_column(PRICE)
+    past_high: Mapped[Decimal | None] = mapped_column(PRICE)
+    past_cut: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    past_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    past_ticked: Mapped[bool | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

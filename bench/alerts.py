@@ -11,14 +11,17 @@ the first check.
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
 
+from app.alerting import indicator_rules
 from app.alerting.alerts import _CANDIDATES, check_ticks, set_lookups
-from app.alerting.indicator_rules import bucket_of
+from app.alerting.indicator_rules import SETTLED_SECONDS, bucket_of
 from app.extensions import db
 from app.market.partitions import ensure_partitions
 from app.market.ticks import Tick
@@ -106,6 +109,7 @@ KINDS = {  # name: how many fifths of the alerts are change rules, how many indi
     "mixed, every kind": (1, 1),
 }
 
+NEW_CANDLE = "spread over 500 symbols, a minute's first settled batch (bands made again)"
 SHAPES = {  # name: (alerts spread over how many symbols, batch of one hot symbol)
     "spread over 500 symbols": (500, False),
     "all on one symbol": (1, False),
@@ -150,6 +154,11 @@ def _vacuum() -> None:
 
 
 def _batch(hot: bool) -> list[Tick]:
+    """A batch of now, at least SETTLED_SECONDS into its minute: its indicators' candles settle at
+    its first check (a candle's first batches are timed apart, ``_new_candle``)."""
+    into = datetime.now(UTC).second + datetime.now(UTC).microsecond / 1e6
+    if into < SETTLED_SECONDS + 1:
+        time.sleep(SETTLED_SECONDS + 1 - into)
     now = datetime.now(UTC)
     symbols = [SYMBOLS[0]] * BATCH if hot else SYMBOLS[:BATCH]
     return [
@@ -161,13 +170,14 @@ def _batch(hot: bool) -> list[Tick]:
 def run_alerts(
     best_of: Callable[[int, Callable[[int], None]], float], rounds: int, large: int
 ) -> dict[tuple[str, str], tuple[float, float]]:
-    """{(kind, shape): (seconds with 10 alerts, seconds with ``large``)}; nothing may fire."""
+    """{(kind, shape): (seconds with 10 alerts, seconds with ``large``)}, and for the kinds with
+    indicator rules spread over the symbols, {(kind, NEW_CANDLE): ...}; nothing may fire."""
     add_inactive_symbols(SYMBOLS)
     _history()
     results = {}
     for kind, fifths in KINDS.items():
         for shape, (spread, hot) in SHAPES.items():
-            timings = []
+            timings, new_candle = [], []
             for count in (10, large):
                 _setup(count, min(spread, count), fifths)
                 batch = _batch(hot)
@@ -176,8 +186,26 @@ def run_alerts(
                     raise RuntimeError(f"{len(fired)} alerts fired: the benchmark's thresholds are off")
                 _vacuum()
                 timings.append(best_of(rounds, lambda n, batch=batch: check_ticks(batch)))
+                if fifths[1] and not hot and spread > 1:
+                    new_candle.append(_new_candle(batch, rounds))
             results[kind, shape] = (timings[0], timings[1])
+            if new_candle:
+                results[kind, NEW_CANDLE] = (new_candle[0], new_candle[1])
     return results
+
+
+def _new_candle(batch: list[Tick], rounds: int) -> float:
+    """Median seconds of checks that each find a new minute candle, as a minute's first settled
+    batch does: the minute indicators' closes read again, every symbol's bands made again."""
+    samples = []
+    for _ in range(rounds):
+        indicator_rules.forget_settled("1m")
+        db.session.execute(text("UPDATE symbols SET indicator_from = NULL WHERE indicator_levels <> '{}'"))
+        db.session.commit()
+        started = time.perf_counter()
+        check_ticks(batch)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
 
 
 def explain(large: int, hot: bool) -> str:

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting import holding_rules, indicator_rules, portfolio_rules
+from app.alerting import holding_rules, indicator_rules, portfolio_rules, symbol_locks
 from app.alerting.channels import channel_health, check_channel_ids
 from app.alerting.holding_rules import CHECKED_NOW
 from app.alerting.rules import HOLDING_RULES, AlertState, Observation, Outcome, describe_alert, describe_named, evaluate
@@ -57,14 +57,17 @@ LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL
 # %; exact after every create, edit, cancel, restore and check that changed one, wider after an
 # expiry: a look, never a miss), inside its indicator bands for the candles they were made on
 # (``indicator_rules.record_bands``; none yet: looked at) and, with change alerts, when no
-# reference price can move it that far. A reference is a
-# stored price: the last at or before ``window`` before a tick, or with less history the oldest
-# since, so on a day from the one before the day of (the batch's first tick - the longest window)
-# on, if that day had raw ticks (older ones are then never the last before). The daily candles
-# hold every stored price of their day (the persist folds each tick in as it stores it): their
-# lowest and highest bound every move (the batch's lowest counts as a reference too: a catch-up
-# batch's later tick may be measured from its earlier one, stored by the persist before its
-# candle is read). Without candles (``gated`` false: CANDLES=off) every alerted symbol is looked at.
+# reference price can move it that far. A reference is a stored price: the last at or before
+# ``window`` before a tick, or with less history the oldest since, so on a day from its cut on
+# (the day before the day of the symbol's first tick less its longest window) if the cut day had
+# raw ticks (older ones are then never the last before). The daily candles hold every stored
+# price of their day (the persist folds each tick in as it stores it): their lowest and highest
+# bound every move (the batch's lowest counts as a reference too: a catch-up batch's later tick
+# may be measured from its earlier one, stored by the persist before its candle is read). The
+# days before yesterday come from the range the symbol's row keeps for its cut (``_KEEP_PAST``,
+# cleared by a trigger when one of them is written), so a batch reads one or two candles a
+# symbol, not a week of them. Without candles (``gated`` false: CANDLES=off) every alerted
+# symbol is looked at.
 _GATE = text(
     f"""
     WITH b AS (
@@ -74,7 +77,10 @@ _GATE = text(
         GROUP BY symbol
     ),
     banded AS (
-        SELECT b.*, s.fires_moved, s.alert_windows[cardinality(s.alert_windows)] AS longest,
+        SELECT b.*, s.fires_moved, s.past_low, s.past_high, s.past_cut, s.past_until, s.past_ticked,
+               date_bin('1 day', b.first - s.alert_windows[cardinality(s.alert_windows)] * interval '1 second',
+                        {ORIGIN}) - interval '1 day' AS cut,
+               date_bin('1 day', statement_timestamp(), {ORIGIN}) - interval '1 day' AS yesterday,
                (NOT :gated OR NOT s.alert_rules <@ '{{above,below,change,cross,rsi}}' OR s.rearms_change
                 OR b.high >= s.fires_above OR b.low <= s.fires_below
                 OR b.low < s.rearms_below OR b.high > s.rearms_above
@@ -85,26 +91,54 @@ _GATE = text(
         FROM b JOIN symbols s ON s.symbol = b.symbol
         WHERE s.alert_rules <> '{{}}'
     ),
-    moved AS (SELECT * FROM banded WHERE NOT look AND fires_moved IS NOT NULL),
-    -- from the earliest symbol's day for all (a wider range, never a narrower one): one index scan
-    cut AS (
-        SELECT date_bin('1 day', min(first - make_interval(secs => longest)), {ORIGIN}) - interval '1 day' AS day
-        FROM moved
+    -- the symbols whose change alerts decide: each one's cut, whether its row keeps the range of
+    -- the days from it to yesterday, and so from which day on its candles are read
+    moved AS (
+        SELECT m.*, CASE WHEN m.kept THEN m.yesterday ELSE m.cut END AS since
+        FROM (
+            SELECT m.*, coalesce(m.cut < m.yesterday AND m.past_cut = m.cut AND m.past_until = m.yesterday,
+                                 false) AS kept
+            FROM banded m WHERE NOT m.look AND m.fires_moved IS NOT NULL
+        ) m
     ),
-    ranges AS (
-        SELECT c.symbol, min(c.low) AS lo, max(c.high) AS hi,
-               bool_or(c.bucket = (SELECT day FROM cut) AND c.ticks > 0) AS ticked
-        FROM candles_1d c
-        WHERE c.symbol = ANY(ARRAY(SELECT symbol FROM moved)) AND c.bucket >= (SELECT day FROM cut)
+    -- one index scan for all, from the earliest day any of them reads
+    read AS (
+        SELECT c.symbol, min(c.low) AS lo, max(c.high) AS hi, bool_or(c.bucket = m.cut AND c.ticks > 0) AS ticked
+        FROM candles_1d c JOIN moved m ON m.symbol = c.symbol AND c.bucket >= m.since
+        WHERE c.symbol = ANY(ARRAY(SELECT symbol FROM moved)) AND c.bucket >= (SELECT min(since) FROM moved)
         GROUP BY c.symbol
     )
-    SELECT symbol FROM banded WHERE look
+    -- look: the check must look at the symbol; keep: the cut whose range its row should keep
+    SELECT symbol, true AS look, CAST(NULL AS timestamptz) AS keep FROM banded WHERE look
     UNION ALL
-    SELECT m.symbol FROM moved m LEFT JOIN ranges r ON r.symbol = m.symbol
-    WHERE NOT coalesce(
-        r.ticked AND greatest((m.high - least(r.lo, m.low)) / least(r.lo, m.low), (r.hi - m.low) / r.hi) * 100
-                     + 1e-9 < m.fires_moved,
-        false)
+    SELECT * FROM (
+        SELECT m.symbol, NOT coalesce(
+            k.ticked AND greatest((m.high - least(k.lo, m.low)) / least(k.lo, m.low), (k.hi - m.low) / k.hi) * 100
+                         + 1e-9 < m.fires_moved,
+            false) AS look,
+            CASE WHEN NOT m.kept AND m.cut < m.yesterday THEN m.cut END AS keep
+        FROM moved m LEFT JOIN read r ON r.symbol = m.symbol
+        CROSS JOIN LATERAL (
+            SELECT least(r.lo, CASE WHEN m.kept THEN m.past_low END) AS lo,
+                   greatest(r.hi, CASE WHEN m.kept THEN m.past_high END) AS hi,
+                   CASE WHEN m.kept THEN m.past_ticked ELSE r.ticked END AS ticked
+        ) k
+    ) m
+    WHERE look OR keep IS NOT NULL
+    """  # noqa: S608 - ORIGIN is a constant
+)
+# The range of each symbol's daily candles from its cut to yesterday, kept in its row for the gate.
+_KEEP_PAST = text(
+    f"""
+    UPDATE symbols s SET past_low = r.lo, past_high = r.hi, past_ticked = r.ticked, past_cut = k.cut,
+                         past_until = y.day
+    FROM unnest(CAST(:symbols AS text[]), CAST(:cuts AS timestamptz[])) AS k(symbol, cut)
+    CROSS JOIN (SELECT date_bin('1 day', statement_timestamp(), {ORIGIN}) - interval '1 day' AS day) y
+    CROSS JOIN LATERAL (
+        SELECT min(c.low) AS lo, max(c.high) AS hi, coalesce(bool_or(c.bucket = k.cut AND c.ticks > 0), false) AS ticked
+        FROM candles_1d c WHERE c.symbol = k.symbol AND c.bucket >= k.cut AND c.bucket < y.day
+    ) r
+    WHERE s.symbol = k.symbol AND k.cut < y.day
     """  # noqa: S608 - ORIGIN is a constant
 )
 _CANDIDATES = text(
@@ -187,13 +221,6 @@ _CANDIDATES = text(
     """  # noqa: S608 - a constant
 )
 
-# Under the symbols' row locks (NO KEY UPDATE: an alert's foreign key takes KEY SHARE, which it
-# lets be; taken in name order, so two checks that changed the same symbols queue, never deadlock),
-# their lookups are read in the next statement, after every create, edit or check that held a
-# lock committed.
-_LOCK_SYMBOLS = text(
-    "SELECT 1 FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[])) ORDER BY symbol FOR NO KEY UPDATE"
-)
 _ACTIVE = "FROM alerts a WHERE a.symbol = s.symbol AND a.status = 'active'"
 _SET_LOOKUPS = text(
     f"""
@@ -330,11 +357,11 @@ def set_lookups(*symbols: str | None) -> None:
     their change alerts, the indicators of their cross and RSI alerts, and the gate's bands. Called
     in the transaction of every create, edit, cancel and restore, and of every check that changed
     an above, below or change alert, before its commit (nothing for the portfolio's)."""
-    names = literal(sorted({s for s in symbols if s is not None}))
-    if names == "{}":
+    names = {s for s in symbols if s is not None}
+    if not names:
         return
-    db.session.execute(_LOCK_SYMBOLS, {"symbols": names})
-    db.session.execute(_SET_LOOKUPS, {"symbols": names})
+    symbol_locks.lock(names)  # then read in a statement of its own: after any check that held one
+    db.session.execute(_SET_LOOKUPS, {"symbols": literal(names)})
 
 
 def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResult:
@@ -352,30 +379,38 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
         return CheckResult([], [])
     on_portfolio = portfolio_rules.totals(ticks, datetime.now(UTC))
     changes = [(row, outcome) for row, obs in on_portfolio if (outcome := evaluate(_state(row), [obs])) is not None]
-    on_symbols, looked_at = _symbol_changes(ticks)
+    gate = db.session.execute(_GATE, _arrays(ticks) | {"gated": current_app.config["SETTINGS"].candles}).all()
+    looks = {r.symbol for r in gate if r.look}
+    on_symbols, with_indicators = _symbol_changes([t for t in ticks if t.symbol in looks])
     result = apply_changes([*changes, *on_symbols])
+    # after set_lookups: the rows it locked are held, the others are only taken if free
     set_lookups(*(row.symbol for row, _ in on_symbols if row.rule in BANDED))  # the gate's bands follow
-    indicator_rules.record_bands(looked_at)
+    indicator_rules.record_bands(with_indicators)
+    _keep_past({r.symbol: r.keep for r in gate if r.keep is not None})
     return result
 
 
+def _keep_past(cuts: dict[str, datetime]) -> None:
+    """Keep in each symbol's row the range of its daily candles from its cut to yesterday."""
+    held = sorted(symbol_locks.lock_free(cuts))  # the others: another check keeps or a trigger clears it
+    if held:
+        db.session.execute(_KEEP_PAST, {"symbols": literal(held), "cuts": literal(cuts[s] for s in held)})
+
+
 def _symbol_changes(ticks: Sequence[Tick]) -> tuple[list[tuple[Any, Outcome]], dict[str, list[Tick]]]:
-    """What the ticks do to the alerts on their symbols, and the ticks of the symbols looked at."""
-    # Only the symbols the gate lets through: one row each, where the statement below makes eight
-    # probes and a reference lookup per window (at 500 symbols with few alerts it cost a worker
-    # 10-14 ms a batch, holding up the next persist).
-    gate = _arrays(ticks) | {"gated": current_app.config["SETTINGS"].candles}
-    alerted = set(db.session.scalars(_GATE, gate))
-    ticks = [t for t in ticks if t.symbol in alerted]
+    """What the ticks (of the symbols the gate let through) do to the alerts on their symbols, and
+    the ticks of those with indicator alerts (whose bands to record). Only those: one row each in
+    the gate, where the statement below makes eight probes and a reference lookup per window (at
+    500 symbols with few alerts it cost a worker 10-14 ms a batch, holding up the next persist)."""
     if not ticks:
         return [], {}
     by_symbol: dict[str, list[Tick]] = defaultdict(list)
     for t in ticks:
         by_symbol[t.symbol].append(t)
     candidates = db.session.execute(_CANDIDATES, _arrays(ticks)).all()
-    indicator_values = indicator_rules.values(by_symbol)
+    indicator_values, levels = indicator_rules.values(by_symbol)
     on_positions, held = holding_rules.candidates(list(by_symbol))
-    candidates = [*candidates, *indicator_rules.candidates(by_symbol, indicator_values), *on_positions]
+    candidates = [*candidates, *indicator_rules.candidates(by_symbol, indicator_values, levels), *on_positions]
     changes: list[tuple[Any, Outcome]] = []
     seen: dict[tuple[str, Any], list[Observation]] = {}  # the same observations for every alert
     for row in candidates:
@@ -395,7 +430,7 @@ def _symbol_changes(ticks: Sequence[Tick]) -> tuple[list[tuple[Any, Outcome]], d
         outcome = evaluate(_state(row), seen[key])
         if outcome is not None:
             changes.append((row, outcome))
-    return changes, by_symbol
+    return changes, {symbol: by_symbol[symbol] for symbol, _ in indicator_values}
 
 
 def _arrays(ticks: Sequence[Tick]) -> dict[str, str]:

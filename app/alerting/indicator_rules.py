@@ -28,11 +28,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import text
 
+from app.alerting import symbol_locks
 from app.extensions import db
 from app.market.indicators import Next, Spec, extend, lookback
 from app.market.ticks import Tick
@@ -42,17 +43,12 @@ from app.sql_arrays import literal
 SETTLED_SECONDS = 5
 # (symbol, "1h:sma:20") -> {tick time: the indicator's value at that tick (None: too few candles)}
 Values = dict[tuple[str, str], dict[datetime, Decimal | None]]
+# (symbol, "1h:sma:20") -> [rising level, falling level] (symbols.indicator_levels)
+Levels = dict[tuple[str, str], list[float | None]]
 
 _LEVELS = text(
     "SELECT symbol, indicator_levels, indicator_from, indicator_until FROM symbols"
     " WHERE symbol = ANY(CAST(:symbols AS text[])) AND indicator_levels <> '{}'"
-)
-# The rows to set bands on, locked: those no other transaction holds (a create or edit, or a check
-# setting them too, that will clear or set them itself; waiting for it could deadlock on the
-# rows this check's set_lookups holds), read again as they now are.
-_LOCK_LEVELS = text(
-    "SELECT symbol, indicator_levels FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[]))"
-    " ORDER BY symbol FOR NO KEY UPDATE SKIP LOCKED"
 )
 _SET_BANDS = text(
     """
@@ -149,18 +145,23 @@ def depth(spec: Spec) -> int:
     return lookback(spec) + (0 if spec.kind == "sma" else spec.period)
 
 
+@lru_cache(maxsize=16384)  # a batch asks for each tick's bucket per indicator, several times
 def bucket_of(moment: datetime, timeframe: str) -> datetime:
     seconds = TIMEFRAMES[timeframe]
     epoch = int(moment.timestamp()) // seconds * seconds
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def values(by_symbol: dict[str, list[Tick]]) -> Values:
-    """Each tick's value of every indicator its symbol's cross and RSI alerts read."""
+def values(by_symbol: dict[str, list[Tick]]) -> tuple[Values, Levels]:
+    """Each tick's value of every indicator its symbol's cross and RSI alerts read, and their
+    levels (``symbols.indicator_levels``)."""
     rows = db.session.execute(_LEVELS, {"symbols": literal(by_symbol)})
-    keys = {row.symbol: list(row.indicator_levels) for row in rows}
+    levels: Levels = {(row.symbol, key): pair for row in rows for key, pair in row.indicator_levels.items()}
+    keys: dict[str, list[str]] = defaultdict(list)
+    for symbol, key in levels:
+        keys[symbol].append(key)
     if not keys:
-        return {}
+        return {}, {}
     needed: dict[tuple[str, str, datetime], Spec] = {}  # (symbol, key, bucket) -> spec, not kept yet
     for symbol, symbol_keys in keys.items():
         for key in symbol_keys:
@@ -180,7 +181,7 @@ def values(by_symbol: dict[str, list[Tick]]) -> Values:
                 value = functions[symbol, key, bucket_of(t.observed_at, timeframe)](float(t.price))
                 at_tick[t.observed_at] = None if value is None else Decimal(repr(value))
             answer[symbol, key] = at_tick
-    return answer
+    return answer, levels
 
 
 def _extend(needed: dict[tuple[str, str, datetime], Spec], latest: datetime) -> dict[tuple[str, str, datetime], Next]:
@@ -215,6 +216,13 @@ def _extend(needed: dict[tuple[str, str, datetime], Spec], latest: datetime) -> 
     return made
 
 
+def forget_settled(timeframe: str) -> None:
+    """Drop the kept functions of ``timeframe``'s indicators: the next check reads their closes
+    again, as at the turn of their candle (the benchmark's)."""
+    for at in [at for at in _settled if parse_key(at[1])[0] == timeframe]:
+        del _settled[at]
+
+
 def _forget_old(latest: datetime) -> None:
     """Drop the buckets two of their own lengths before the batch's latest tick: no tick of the
     batches to come is in them (live, or a catch-up going through the log's past in order)."""
@@ -222,16 +230,22 @@ def _forget_old(latest: datetime) -> None:
         del _settled[at]
 
 
-def candidates(by_symbol: dict[str, list[Tick]], found: Values) -> Sequence[Any]:
-    """The cross and RSI alerts the batch can fire or re-arm."""
-    if not found:
-        return []
+def candidates(by_symbol: dict[str, list[Tick]], found: Values, levels: Levels) -> Sequence[Any]:
+    """The cross and RSI alerts the batch can fire or re-arm: none of an indicator none of whose
+    values reaches its levels (the price over the average, RSI over the rising level: an armed
+    above or disarmed below alert; the other way round for the falling one), the others read."""
     columns: dict[str, list[Any]] = defaultdict(list)
     for (symbol, key), at in found.items():
         timeframe, spec = parse_key(key)
         pairs = [(t.price, at[t.observed_at]) for t in by_symbol[symbol]]
         known = [v for _, v in pairs if v is not None]
         cross = spec.kind != "rsi"  # the price against a moving average; else RSI against levels
+        rise, fall = levels[symbol, key]
+        if not (
+            (rise is not None and any(v is not None and (p >= v if cross else v >= rise) for p, v in pairs))
+            or (fall is not None and any(v is not None and (p <= v if cross else v <= fall) for p, v in pairs))
+        ):
+            continue
         for name, value in (
             ("symbols", symbol), ("timeframes", timeframe), ("indicators", spec.kind), ("periods", spec.period),
             ("above_holds", cross and any(v is not None and p >= v for p, v in pairs)),
@@ -242,7 +256,7 @@ def candidates(by_symbol: dict[str, list[Tick]], found: Values) -> Sequence[Any]
             ("lows", None if cross else min(known, default=None)),
         ):  # fmt: skip
             columns[name].append(value)
-    return db.session.execute(_CANDIDATES, columns).all()
+    return db.session.execute(_CANDIDATES, columns).all() if columns else []
 
 
 def record_bands(by_symbol: dict[str, list[Tick]]) -> None:
@@ -251,6 +265,8 @@ def record_bands(by_symbol: dict[str, list[Tick]]) -> None:
     batches by). Called by the check after ``set_lookups``, in its transaction, for the symbols it
     looked at; only from settled functions with their whole depth (else the symbol stays looked
     at: a bucket's first seconds, a history still loading)."""
+    if not by_symbol:
+        return
     last = {symbol: max(t.observed_at for t in ticks) for symbol, ticks in by_symbol.items()}
     stale = [
         row.symbol
@@ -260,7 +276,8 @@ def record_bands(by_symbol: dict[str, list[Tick]]) -> None:
     if not stale:
         return
     columns: dict[str, list[Any]] = defaultdict(list)
-    for row in db.session.execute(_LOCK_LEVELS, {"symbols": literal(stale)}):
+    held = symbol_locks.lock_free(stale)  # the others: a create, edit or check clears or sets them itself
+    for row in db.session.execute(_LEVELS, {"symbols": literal(held)}):  # as they are now
         made = _bands(row.symbol, row.indicator_levels, last[row.symbol])
         if made is not None:
             for name, value in zip(("symbols", "ups", "downs", "starts", "untils"), (row.symbol, *made), strict=True):

@@ -265,8 +265,10 @@ def extend(spec: Spec, closes: Sequence[float]) -> Next:
             return _Strength(sum(max(c, 0.0) for c in changes), sum(max(-c, 0.0) for c in changes), closes[-1], n)
         gain = sum(max(c, 0.0) for c in changes[:n]) / n
         loss = sum(max(-c, 0.0) for c in changes[:n]) / n
-        for change in changes[n:]:
-            gain = (gain * (n - 1) + max(change, 0.0)) / n
-            loss = (loss * (n - 1) + max(-change, 0.0)) / n
+        for change in changes[n:]:  # rsi()'s smoothing, without its max() calls: the alert check's hot loop
+            if change > 0:
+                gain, loss = (gain * (n - 1) + change) / n, loss * (n - 1) / n
+            else:
+                gain, loss = gain * (n - 1) / n, (loss * (n - 1) - change) / n
         return _Strength(gain * (n - 1), loss * (n - 1), closes[-1], n)
     raise SpecError(f"{spec.key}: an alert compares with SMA, EMA or RSI")

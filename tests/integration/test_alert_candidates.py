@@ -106,7 +106,8 @@ def walk(
             part = [t for t in batch if minute is None or t.observed_at.replace(second=0, microsecond=0) == minute]
             gate = {"symbols": literal(t.symbol for t in part), "prices": literal(t.price for t in part),
                     "observed": literal(t.observed_at for t in part), "gated": True}  # fmt: skip
-            passed_by += len({t.symbol for t in part} - set(db.session.scalars(_GATE, gate)))
+            looked = {row.symbol for row in db.session.execute(_GATE, gate) if row.look}
+            passed_by += len({t.symbol for t in part} - looked)
             before = {a.id: a.armed for a in db.session.scalars(select(Alert))}
             fired += len(checked_as_every_alert_would(part))
             after = {a.id: a.armed for a in db.session.scalars(select(Alert))}
@@ -245,6 +246,27 @@ def test_an_indicator_alert_made_inside_the_bands_is_looked_at_at_once(ctx):
     assert check("99.5", 31) == [rsi]  # inside the old band; RSI(2) after flat closes and a fall: 0
 
 
+def test_a_price_on_its_average_has_crossed_it(ctx):
+    """At or below, at or above: a price equal to its SMA fires a cross either way (the check's
+    own shortcuts must not take 'on it' for 'not yet')."""
+    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    candle = text(
+        "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
+        " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
+    )
+    for minutes in (1, 2):
+        db.session.execute(candle, {"b": bucket - timedelta(minutes=minutes)})
+    db.session.commit()
+    below = make_alert("ETH-USD", "cross", direction="below", indicator="sma", period=3, timeframe="1m")
+
+    def check(price: str, second: int) -> list[int]:
+        tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
+        return [a["id"] for a in check_ticks([tick]).fired]
+
+    assert check("101", 30) == []  # over SMA(3) 100.33: armed
+    assert check("100", 31) == [below]  # SMA(3) of 100, 100 and 100: on it
+
+
 def test_the_gate_passes_by_only_symbols_whose_change_alerts_no_reference_can_reach(ctx):
     """Symbols with change alerts only: the gate (alerts._GATE) leaves out a symbol when no stored
     price its windows may read is far enough from the batch's. Over days of history, with a symbol
@@ -337,6 +359,44 @@ def test_the_gate_counts_the_batch_own_prices_as_references(ctx):
     )
     store_ticks([early], candles=False)  # stored, not yet in any candle
     assert checked_as_every_alert_would([early, late]) == {alert}  # 104.9 against 95: +10.42 %
+
+
+def test_a_late_price_on_a_day_the_row_keeps_clears_it(ctx):
+    """The gate reads the days before yesterday from the range the symbol's row keeps: a price
+    stored late on one of them (a catch-up, a backfill) must clear it (the trigger on candles_1d),
+    or a reference it makes would be passed by."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    flat("BTC-USD", "100", now - timedelta(days=3), now - timedelta(minutes=10))
+    alert = make_alert("BTC-USD", "change", percent="10", window="2d", direction="up")
+    kept = text("SELECT past_low, past_high, past_until FROM symbols WHERE symbol = 'BTC-USD'")
+
+    def at(price: str, second: int) -> set[int]:
+        tick = Tick("BTC-USD", Decimal(price), now + timedelta(seconds=second), datetime.now(UTC), "simulated")
+        return checked_as_every_alert_would([tick])
+
+    assert at("100.5", 0) == set()
+    yesterday = now.replace(hour=0, minute=0, second=0) - timedelta(days=1)
+    assert tuple(db.session.execute(kept).one()) == (Decimal(100), Decimal(100), yesterday)
+    assert at("100.5", 1) == set()  # read with the kept range: passed by
+    late = now + timedelta(seconds=2) - timedelta(days=2, seconds=1)  # the reference of the next tick
+    store_ticks([Tick("BTC-USD", Decimal(90), late, datetime.now(UTC), "simulated")])
+    assert db.session.execute(kept).one().past_until is None
+    assert at("100.5", 2) == {alert}  # +11.7 % on the late 90
+
+
+def test_the_range_a_row_keeps_bounds_the_moves(ctx):
+    """ETH-USD was 90 until two days ago, 100 since: the 2-day reference is a 90 from a day the
+    row keeps, not one the gate reads."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    flat("ETH-USD", "90", now - timedelta(days=4), now - timedelta(days=2, minutes=-30))
+    flat("ETH-USD", "100", now - timedelta(days=2, minutes=-40), now - timedelta(minutes=10))
+    made = datetime.now(UTC)
+    alert = make_alert("ETH-USD", "change", percent="10", window="2d", direction="up")
+    before = Tick("ETH-USD", Decimal("100.5"), now, made - timedelta(minutes=1), "simulated")
+    assert checked_as_every_alert_would([before]) == set()  # received before the alert: not for it
+    assert db.session.execute(text("SELECT past_low FROM symbols WHERE symbol = 'ETH-USD'")).scalar() == 90
+    after = Tick("ETH-USD", Decimal("100.5"), now + timedelta(seconds=1), datetime.now(UTC), "simulated")
+    assert checked_as_every_alert_would([after]) == {alert}  # +11.7 % on the kept 90
 
 
 def test_the_gate_follows_the_bands_a_check_moves(ctx):
