@@ -147,18 +147,23 @@ def _setup(count: int, spread: int, fifths: tuple[int, int]) -> None:
 
 
 def _vacuum() -> None:
-    """The table as autovacuum leaves it: statistics, a visibility map for the index-only scans,
-    and no dead versions of alerts the first check re-armed (each would cost a heap visit)."""
+    """The tables as autovacuum leaves them: statistics (of the symbols' alert lookups too, which
+    the setup just rewrote), a visibility map for the index-only scans, and no dead versions of
+    alerts the first check re-armed (each would cost a heap visit)."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE alerts"))
+        connection.execute(text("VACUUM ANALYZE alerts, symbols"))
 
 
 def _batch(hot: bool) -> list[Tick]:
-    """A batch of now, at least SETTLED_SECONDS into its minute: its indicators' candles settle at
-    its first check (a candle's first batches are timed apart, ``_new_candle``)."""
-    into = datetime.now(UTC).second + datetime.now(UTC).microsecond / 1e6
+    """A batch of now, at least SETTLED_SECONDS into its minute and ending in it: its indicators'
+    candles settle at its first check (a candle's first batches are timed apart, ``_new_candle``;
+    a batch reaching into the next minute is looked at whole, as its bands are for one)."""
+    clock = datetime.now(UTC)
+    into = clock.second + clock.microsecond / 1e6
     if into < SETTLED_SECONDS + 1:
         time.sleep(SETTLED_SECONDS + 1 - into)
+    elif into > 58:
+        time.sleep(60 - into + SETTLED_SECONDS + 1)
     now = datetime.now(UTC)
     symbols = [SYMBOLS[0]] * BATCH if hot else SYMBOLS[:BATCH]
     return [

@@ -101,8 +101,9 @@ _GATE = text(
             FROM banded m WHERE NOT m.look AND m.fires_moved IS NOT NULL
         ) m
     ),
-    -- one index scan for all, from the earliest day any of them reads
-    read AS (
+    -- one index scan for all, from the earliest day any of them reads (once: with the symbols'
+    -- statistics behind, as after many alerts were made at once, the planner re-ran it per symbol)
+    read AS MATERIALIZED (
         SELECT c.symbol, min(c.low) AS lo, max(c.high) AS hi, bool_or(c.bucket = m.cut AND c.ticks > 0) AS ticked
         FROM candles_1d c JOIN moved m ON m.symbol = c.symbol AND c.bucket >= m.since
         WHERE c.symbol = ANY(ARRAY(SELECT symbol FROM moved)) AND c.bucket >= (SELECT min(since) FROM moved)
