@@ -60,9 +60,9 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     calendar: Mapped[str | None] = mapped_column(String(16))
     # Decimals the source quotes it in (Yahoo's priceHint: 2 for a stock, 4 for a currency pair).
     price_hint: Mapped[int | None] = mapped_column(SmallInteger)
-    # The windows of its active change alerts, for the alert check's reference prices: set under
-    # this row's lock by every create, edit and cancel (app/alerting/alerts.py); a fire or an
-    # expiry may leave a window no alert uses any more, which costs a lookup, never a missed alert.
+    # The windows of its active change alerts, for the alert check's reference prices. This and
+    # the lookups below are set by the database, under this row's lock, for every statement that
+    # writes its alerts (the triggers on alerts and set_symbol_lookups, migration 0025).
     alert_windows: Mapped[list[int]] = mapped_column(ARRAY(Integer), server_default=text("'{}'"))
     # Likewise the indicators its active cross and RSI alerts read, each with the levels where a
     # rise and a fall would change one of them: {"1d:rsi:14": [30, 70], "1h:sma:20": [0, null]}
@@ -71,8 +71,8 @@ class Symbol(db.Model):  # type: ignore[name-defined]
     indicator_levels: Mapped[dict[str, list[float | None]]] = mapped_column(JSONB, server_default=text("'{}'"))
     # And the rules of its active alerts ("above", "change"), and where the price must go to change
     # one of its above / below / change alerts: the check's gate (app/alerting/alerts.py) passes a
-    # batch of the symbol by when it goes nowhere near. Set with the rest by every create, edit,
-    # cancel and restore, and by every check that changed one of these alerts; null: none such.
+    # batch of the symbol by when it goes nowhere near (a pause or snooze leaves them wider: a
+    # look, never a miss); null: none such.
     alert_rules: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
     fires_above: Mapped[Decimal | None] = mapped_column(PRICE)  # lowest threshold of an armed above alert
     fires_below: Mapped[Decimal | None] = mapped_column(PRICE)  # highest of an armed below alert

@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from app.alerting import indicator_rules
-from app.alerting.alerts import _CANDIDATES, check_ticks, set_lookups
+from app.alerting.alerts import _CANDIDATES, check_ticks
 from app.alerting.indicator_rules import SETTLED_SECONDS, bucket_of
 from app.extensions import db
 from app.market.partitions import ensure_partitions
@@ -141,7 +141,6 @@ def _setup(count: int, spread: int, fifths: tuple[int, int]) -> None:
             "indicator_fifths": fifths[1], "windows": list(WINDOWS), "crosses": CROSSES, "rsis": RSIS,
         },
     )  # fmt: skip
-    set_lookups(*SYMBOLS)  # a symbol's lookups and bands stay after TRUNCATE: set them again
     db.session.commit()
     _vacuum()
 

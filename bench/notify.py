@@ -20,7 +20,6 @@ from celery import Celery
 from flask import Flask
 from sqlalchemy import func, insert, select, text
 
-from app.alerting.alerts import set_lookups
 from app.extensions import db
 from app.market.ticks import Tick
 from app.models import Alert, AlertChannel, Channel, Delivery
@@ -99,7 +98,6 @@ def run_notify(
             [{"symbol": "BTC-USD", "rule": "above", "direction": "above", "threshold": 1 + i} for i in range(count)],
         ).all()
         db.session.execute(insert(AlertChannel), [{"alert_id": i, "channel_id": channel.id} for i in ids])
-        set_lookups("BTC-USD")  # what the API's create does: the check's gate reads the symbol's row
         db.session.commit()
     log_path = logs / "bench-worker.log"
 

@@ -54,8 +54,8 @@ LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL
 # whose prices go where one of them can change. With only above / below / change / cross / RSI
 # alerts, a symbol is passed by when its batch stays inside the bands its row keeps (lowest armed
 # above threshold, highest armed below, the disarmed ones' re-arming sides, smallest armed change
-# %; exact after every create, edit, cancel, restore and check that changed one, wider after an
-# expiry: a look, never a miss), inside its indicator bands for the candles they were made on
+# %; set by the database after any statement that writes alerts, migration 0025: a pause leaves
+# them wider, a look, never a miss), inside its indicator bands for the candles they were made on
 # (``indicator_rules.record_bands``; none yet: looked at) and, with change alerts, when no
 # reference price can move it that far. A reference is a stored price: the last at or before
 # ``window`` before a tick, or with less history the oldest since, so on a day from its cut on
@@ -222,33 +222,6 @@ _CANDIDATES = text(
     """  # noqa: S608 - a constant
 )
 
-_ACTIVE = "FROM alerts a WHERE a.symbol = s.symbol AND a.status = 'active'"
-_SET_LOOKUPS = text(
-    f"""
-    UPDATE symbols s SET
-        alert_windows = coalesce(
-            (SELECT array_agg(DISTINCT a.window_seconds ORDER BY a.window_seconds) {_ACTIVE} AND a.rule = 'change'),
-            '{{}}'),
-        indicator_levels = coalesce((
-            SELECT jsonb_object_agg(k.key, jsonb_build_array(k.up, k.down)) FROM (
-                SELECT a.timeframe || ':' || a.indicator || ':' || a.period AS key,
-                       min(coalesce(a.level, 0)) FILTER (WHERE a.armed = (a.direction = 'above')) AS up,
-                       max(coalesce(a.level, 0)) FILTER (WHERE a.armed <> (a.direction = 'above')) AS down
-                {_ACTIVE} AND a.rule IN ('cross', 'rsi') GROUP BY 1) k),
-            '{{}}'),
-        indicator_up = NULL, indicator_down = NULL, indicator_from = NULL, indicator_until = NULL,
-        alert_rules = coalesce((SELECT array_agg(DISTINCT a.rule ORDER BY a.rule) {_ACTIVE}), '{{}}'),
-        fires_above = (SELECT min(a.threshold) {_ACTIVE} AND a.rule = 'above' AND a.armed),
-        fires_below = (SELECT max(a.threshold) {_ACTIVE} AND a.rule = 'below' AND a.armed),
-        rearms_below = (SELECT max(a.threshold) {_ACTIVE} AND a.rule = 'above' AND NOT a.armed),
-        rearms_above = (SELECT min(a.threshold) {_ACTIVE} AND a.rule = 'below' AND NOT a.armed),
-        fires_moved = (SELECT min(a.change_percent) {_ACTIVE} AND a.rule = 'change' AND a.armed),
-        rearms_change = EXISTS (SELECT 1 {_ACTIVE} AND a.rule = 'change' AND NOT a.armed)
-    WHERE s.symbol = ANY(CAST(:symbols AS text[]))
-    """  # noqa: S608 - constants
-)
-BANDED = ("above", "below", "change", "cross", "rsi")  # rules whose armed state the gate's bands follow
-
 # One delivery per enabled channel of each alert in ``events`` (a CTE of event ids and alert ids).
 QUEUE_DELIVERIES = """
         INSERT INTO deliveries (event_id, channel_id, channel_name, enqueued_at)
@@ -353,18 +326,6 @@ def _state(row: Any) -> AlertState:
     )
 
 
-def set_lookups(*symbols: str | None) -> None:
-    """Record what the check looks up for the symbols' active alerts: their rules, the windows of
-    their change alerts, the indicators of their cross and RSI alerts, and the gate's bands. Called
-    in the transaction of every create, edit, cancel and restore, and of every check that changed
-    an above, below or change alert, before its commit (nothing for the portfolio's)."""
-    names = {s for s in symbols if s is not None}
-    if not names:
-        return
-    symbol_locks.lock(names)  # then read in a statement of its own: after any check that held one
-    db.session.execute(_SET_LOOKUPS, {"symbols": literal(names)})
-
-
 def check_ticks(ticks: Sequence[Tick], spans: Sequence[Span] = ()) -> CheckResult:
     """Fire every active alert the ticks satisfy; record events and queue their deliveries; record
     ``spans`` (the Kafka records the ticks came from) as checked, all in one transaction."""
@@ -383,9 +344,8 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
     gate = db.session.execute(_GATE, _arrays(ticks) | {"gated": current_app.config["SETTINGS"].candles}).all()
     looks = {r.symbol for r in gate if r.look}
     on_symbols, with_indicators = _symbol_changes([t for t in ticks if t.symbol in looks])
-    result = apply_changes([*changes, *on_symbols])
-    # after set_lookups: the rows it locked are held, the others are only taken if free
-    set_lookups(*(row.symbol for row, _ in on_symbols if row.rule in BANDED))  # the gate's bands follow
+    result = apply_changes([*changes, *on_symbols])  # the symbols' lookups follow (migration 0025)
+    # after the apply: the rows its trigger locked are held, the others are only taken if free
     indicator_rules.record_bands(with_indicators)
     _keep_past({r.symbol: r.keep for r in gate if r.keep is not None})
     return result
@@ -514,7 +474,6 @@ def create_alert(spec: AlertSpec, max_active: int | None = None, max_per_symbol:
         raise duplicate_of(spec) from None
     if spec.channels:
         db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
-    set_lookups(spec.symbol)
     db.session.commit()
     return with_channels([alert])[0]
 
@@ -550,8 +509,6 @@ def cancel_alert(alert_id: int) -> dict[str, Any] | None:
     row = db.session.execute(
         update(Alert).where(Alert.id == alert_id, Alert.status == "active").values(status="cancelled").returning(Alert)
     ).scalar_one_or_none()
-    if row is not None:
-        set_lookups(row.symbol)
     db.session.commit()
     if row is None:
         row = db.session.get(Alert, alert_id)

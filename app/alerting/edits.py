@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.alerts import duplicate_of, set_lookups, with_channels
+from app.alerting.alerts import duplicate_of, with_channels
 from app.alerting.channels import check_channel_ids
 from app.extensions import db
 from app.models import Alert, AlertChannel, AlertEdit
@@ -185,7 +185,6 @@ def _apply(alert: Alert, spec: AlertSpec, changes: dict[str, list[Any]]) -> bool
         db.session.execute(delete(AlertChannel).where(AlertChannel.alert_id == alert.id))
         if spec.channels:
             db.session.execute(insert(AlertChannel), [{"alert_id": alert.id, "channel_id": c} for c in spec.channels])
-    set_lookups(alert.symbol)
     db.session.add(AlertEdit(alert_id=alert.id, changes=changes))
     return True
 

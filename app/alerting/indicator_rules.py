@@ -262,9 +262,9 @@ def candidates(by_symbol: dict[str, list[Tick]], found: Values, levels: Levels) 
 def record_bands(by_symbol: dict[str, list[Tick]]) -> None:
     """Keep in each symbol's row the prices between which no tick changes one of its cross or RSI
     alerts, while its indicators' candles are those of its last tick here (the gate passes such
-    batches by). Called by the check after ``set_lookups``, in its transaction, for the symbols it
-    looked at; only from settled functions with their whole depth (else the symbol stays looked
-    at: a bucket's first seconds, a history still loading)."""
+    batches by). Called by the check after its apply (whose trigger sets the levels), in its
+    transaction, for the symbols it read indicators of; only from settled functions with their
+    whole depth (else the symbol stays looked at: a bucket's first seconds, a history loading)."""
     if not by_symbol:
         return
     last = {symbol: max(t.observed_at for t in ticks) for symbol, ticks in by_symbol.items()}

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
-from app.alerting.alerts import _check_limits, duplicate_of, set_lookups, with_channels
+from app.alerting.alerts import _check_limits, duplicate_of, with_channels
 from app.extensions import db
 from app.models import Alert, AlertEdit
 from app.web.errors import CONFLICT, INVALID, UNPROCESSABLE, ApiError
@@ -119,7 +119,6 @@ def restore(alert_id: int, max_active: int | None = None, max_per_symbol: int | 
     if restored is None:  # restored or changed by another request meanwhile
         db.session.rollback()
         raise ApiError(CONFLICT, f"alert {alert_id} is no longer cancelled")
-    set_lookups(alert.symbol)
     db.session.add(AlertEdit(alert_id=alert_id, changes={"status": ["cancelled", "active"]}))
     db.session.commit()
     return with_channels([db.session.get(Alert, alert_id, populate_existing=True)])[0]

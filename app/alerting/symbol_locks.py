@@ -1,10 +1,10 @@
-"""Locks on ``symbols`` rows, whose alert lookups and gate bands the alert check trusts.
+"""Row locks on ``symbols``, whose alert lookups and gate bands the alert check trusts.
 
-NO KEY UPDATE: an alert's or a candle's foreign key takes KEY SHARE, which it lets be. ``lock``
-waits, in name order (two checks that changed the same symbols queue, never deadlock): for what
-must be exact (``set_lookups``). ``lock_free`` skips the rows another transaction holds: for what
-a check may leave undone (bands, kept ranges: that transaction clears or sets them itself), and
-so never waits while holding the rows its ``set_lookups`` locked.
+The lookups are set by the database (``set_symbol_lookups``, run by a trigger on every statement
+that writes alerts, migration 0025): it waits for the rows' locks, in name order. What a check
+may leave undone (the indicator bands, the kept past ranges) takes only the rows no other
+transaction holds (that transaction clears or sets them itself), so a check never waits for a
+row while holding the ones its own apply locked.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from sqlalchemy import text
 from app.extensions import db
 from app.sql_arrays import literal
 
-_LOCK = "SELECT symbol FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[])) ORDER BY symbol FOR NO KEY UPDATE"
-_WAIT = text(_LOCK)
-_SKIP = text(_LOCK + " SKIP LOCKED")
-
-
-def lock(symbols: Iterable[str]) -> None:
-    db.session.execute(_WAIT, {"symbols": literal(sorted(symbols))})
+# NO KEY UPDATE, as set_symbol_lookups takes: an alert's or a candle's foreign key takes KEY SHARE,
+# which it lets be.
+_SKIP = text(
+    "SELECT symbol FROM symbols WHERE symbol = ANY(CAST(:symbols AS text[])) ORDER BY symbol"
+    " FOR NO KEY UPDATE SKIP LOCKED"
+)
 
 
 def lock_free(symbols: Iterable[str]) -> set[str]:

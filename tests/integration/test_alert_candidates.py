@@ -221,7 +221,7 @@ def test_the_gate_passes_by_only_symbols_whose_indicators_no_price_of_the_batch_
 
 
 def test_an_indicator_alert_made_inside_the_bands_is_looked_at_at_once(ctx):
-    """The bands a check recorded are for the alerts it saw: a new alert clears them (set_lookups),
+    """The bands a check recorded are for the alerts it saw: a new alert clears them (the trigger on alerts),
     or the gate would pass by the very next tick that fires it."""
     bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)  # settled
     candle = text(
@@ -397,6 +397,22 @@ def test_the_range_a_row_keeps_bounds_the_moves(ctx):
     assert db.session.execute(text("SELECT past_low FROM symbols WHERE symbol = 'ETH-USD'")).scalar() == 90
     after = Tick("ETH-USD", Decimal("100.5"), now + timedelta(seconds=1), datetime.now(UTC), "simulated")
     assert checked_as_every_alert_would([after]) == {alert}  # +11.7 % on the kept 90
+
+
+def test_an_alert_written_by_hand_is_checked(ctx):
+    """The gate trusts the symbol's row: the database keeps it for any writer of alerts (an
+    import, psql), not only the API's create."""
+    insert = text(
+        "INSERT INTO alerts (symbol, rule, direction, threshold, frequency, cooldown_seconds, armed)"
+        " VALUES ('BTC-USD', 'above', 'above', 100, 'once', 0, true) RETURNING id"
+    )
+    alert = db.session.execute(insert).scalar_one()
+    db.session.commit()
+    row = text("SELECT alert_rules, fires_above FROM symbols WHERE symbol = 'BTC-USD'")
+    assert tuple(db.session.execute(row).one()) == (["above"], Decimal(100))
+    tick = Tick("BTC-USD", Decimal(101), datetime.now(UTC), datetime.now(UTC), "simulated")
+    assert checked_as_every_alert_would([tick]) == {alert}
+    assert tuple(db.session.execute(row).one()) == ([], None)  # fired once: nothing left to look for
 
 
 def test_the_gate_follows_the_bands_a_check_moves(ctx):

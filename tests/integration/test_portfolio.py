@@ -52,7 +52,10 @@ def test_transactions_are_stored_listed_and_make_a_position(client, ctx):
     assert sell(client, quantity="1.5", price="150", fees="3").status_code == 201
     listed = client.get("/api/transactions").json["transactions"]
     assert [t["id"] for t in listed] == [3, 2, 1]  # newest first
-    assert client.get("/api/transactions?symbol=eth-usd").json == {"transactions": []}
+    assert client.get("/api/transactions?symbol=eth-usd").json == {"transactions": []}  # watched, none bought
+    assert [t["id"] for t in client.get("/api/transactions?symbol=btc-usd").json["transactions"]] == [3, 2, 1]
+    unknown = client.get("/api/transactions?symbol=false")
+    assert (unknown.status_code, unknown.json["error"]) == (404, "unknown symbol FALSE")
 
     price("BTC-USD", "160")
     btc = client.get("/api/portfolio").json["positions"][0]

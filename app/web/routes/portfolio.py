@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from app.market import ranges
+from app.market import prices, ranges
 from app.portfolio import history, transactions, valuation
 from app.web import schema as S
 from app.web.errors import ApiError
@@ -19,11 +19,16 @@ MAX_CSV_BYTES = 2 * 1024 * 1024  # 10,000 rows of about 100 characters, twice ov
 
 
 @bp.get("/api/transactions")
-@documented(answers(200, S.TransactionList), "portfolio", query=S.TransactionsQuery)
+@documented(answers(200, S.TransactionList, 404), "portfolio", query=S.TransactionsQuery)
 def list_transactions() -> Response:
-    """Newest first; ``symbol`` keeps one symbol's."""
+    """Newest first; ``symbol`` keeps one symbol's (404 for one never watched: a typo, not an empty list)."""
     symbol = request.args.get("symbol")
-    return jsonify(transactions=transactions.list_transactions(None if symbol is None else normalise_symbol(symbol)))
+    if symbol is None:
+        return jsonify(transactions=transactions.list_transactions())
+    symbol = normalise_symbol(symbol)
+    if not prices.symbol_exists(symbol):
+        raise ApiError(404, f"unknown symbol {symbol}", "symbol")
+    return jsonify(transactions=transactions.list_transactions(symbol))
 
 
 @bp.post("/api/transactions")
