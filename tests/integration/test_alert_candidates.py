@@ -170,27 +170,39 @@ def test_the_candidates_fire_and_rearm_exactly_what_every_alert_would(ctx):
     assert kinds >= {"above", "below", "change", "cross", "rsi"}, kinds
 
 
+# ETH-USD's minute candles at 100, and its ticks checked, in the minute before this one (settled)
+_FLAT_MINUTE = text(
+    "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
+    " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
+)
+
+
+def settled_minute() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+
+
+def flat_before(bucket: datetime, *minutes: int) -> None:
+    """A candle of 100 ``minutes`` before ``bucket``, each."""
+    for back in minutes:
+        db.session.execute(_FLAT_MINUTE, {"b": bucket - timedelta(minutes=back)})
+    db.session.commit()
+
+
+def fired_at(bucket: datetime, price: str, second: int) -> list[int]:
+    tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
+    return [a["id"] for a in check_ticks([tick]).fired]
+
+
 def test_an_indicator_whose_past_is_still_loading_is_read_again(ctx):
     """A symbol just added has its candles loaded by the backfill while its alerts are checked: a
     value made from too few candles must not stand for the rest of the bucket."""
-    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)  # settled
-    candle = text(
-        "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
-        " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
-    )
-    db.session.execute(candle, {"b": bucket - timedelta(minutes=1)})
-    db.session.commit()
+    bucket = settled_minute()
+    flat_before(bucket, 1)
     alert = make_alert("ETH-USD", "cross", direction="above", indicator="sma", period=3, timeframe="1m")
-
-    def check(price: str, second: int) -> list[int]:
-        tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
-        return [a["id"] for a in check_ticks([tick]).fired]
-
-    assert check("99", 30) == []  # one finished candle of the two SMA(3) needs: no value yet
-    db.session.execute(candle, {"b": bucket - timedelta(minutes=2)})  # the backfill brings the other
-    db.session.commit()
-    assert check("99", 31) == []  # under SMA 99.67: armed
-    assert check("101", 32) == [alert]  # over SMA 100.33: the crossing fires
+    assert fired_at(bucket, "99", 30) == []  # one finished candle of the two SMA(3) needs: no value yet
+    flat_before(bucket, 2)  # the backfill brings the other
+    assert fired_at(bucket, "99", 31) == []  # under SMA 99.67: armed
+    assert fired_at(bucket, "101", 32) == [alert]  # over SMA 100.33: the crossing fires
 
 
 def test_the_gate_passes_by_only_symbols_whose_indicators_no_price_of_the_batch_turns(ctx):
@@ -221,50 +233,28 @@ def test_the_gate_passes_by_only_symbols_whose_indicators_no_price_of_the_batch_
 
 
 def test_an_indicator_alert_made_inside_the_bands_is_looked_at_at_once(ctx):
-    """The bands a check recorded are for the alerts it saw: a new alert clears them (the trigger on alerts),
-    or the gate would pass by the very next tick that fires it."""
-    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)  # settled
-    candle = text(
-        "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
-        " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
-    )
-    for minutes in (1, 2, 3):
-        db.session.execute(candle, {"b": bucket - timedelta(minutes=minutes)})
-    db.session.commit()
+    """The bands a check recorded are for the alerts it saw: a new alert clears them (the trigger
+    on alerts), or the gate would pass by the very next tick that fires it."""
+    bucket = settled_minute()
+    flat_before(bucket, 1, 2, 3)
     cross = make_alert("ETH-USD", "cross", direction="above", indicator="sma", period=3, timeframe="1m")
-
-    def check(price: str, second: int) -> list[int]:
-        tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
-        return [a["id"] for a in check_ticks([tick]).fired]
-
-    assert check("99", 30) == []  # under SMA(3) 99.67: the cross is armed, its band recorded
+    assert fired_at(bucket, "99", 30) == []  # under SMA(3) 99.67: the cross is armed, its band recorded
     band = db.session.execute(text("SELECT indicator_up, indicator_down FROM symbols WHERE symbol = 'ETH-USD'")).one()
     # a hair under 100, the close equal to SMA(3) with it; no fall changes the armed cross
     assert Decimal("99.999") < band.indicator_up < Decimal(100) and band.indicator_down is None
     assert db.session.get(Alert, cross).armed
     rsi = make_alert("ETH-USD", "rsi", direction="below", level="40", period=2, timeframe="1m")
-    assert check("99.5", 31) == [rsi]  # inside the old band; RSI(2) after flat closes and a fall: 0
+    assert fired_at(bucket, "99.5", 31) == [rsi]  # inside the old band; RSI(2) after flat closes and a fall: 0
 
 
 def test_a_price_on_its_average_has_crossed_it(ctx):
     """At or below, at or above: a price equal to its SMA fires a cross either way (the check's
     own shortcuts must not take 'on it' for 'not yet')."""
-    bucket = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
-    candle = text(
-        "INSERT INTO candles_1m (symbol, bucket, open, high, low, close, first_at, last_at, ticks)"
-        " VALUES ('ETH-USD', :b, 100, 100, 100, 100, :b, :b, 1)"
-    )
-    for minutes in (1, 2):
-        db.session.execute(candle, {"b": bucket - timedelta(minutes=minutes)})
-    db.session.commit()
+    bucket = settled_minute()
+    flat_before(bucket, 1, 2)
     below = make_alert("ETH-USD", "cross", direction="below", indicator="sma", period=3, timeframe="1m")
-
-    def check(price: str, second: int) -> list[int]:
-        tick = Tick("ETH-USD", Decimal(price), bucket + timedelta(seconds=second), datetime.now(UTC), "simulated")
-        return [a["id"] for a in check_ticks([tick]).fired]
-
-    assert check("101", 30) == []  # over SMA(3) 100.33: armed
-    assert check("100", 31) == [below]  # SMA(3) of 100, 100 and 100: on it
+    assert fired_at(bucket, "101", 30) == []  # over SMA(3) 100.33: armed
+    assert fired_at(bucket, "100", 31) == [below]  # SMA(3) of 100, 100 and 100: on it
 
 
 def test_the_gate_passes_by_only_symbols_whose_change_alerts_no_reference_can_reach(ctx):
