@@ -97,10 +97,12 @@ def ticks(count: int, offset: int) -> list[Tick]:
     ]
 
 
-def best_of(rounds: int, run: Callable[[int], None]) -> float:
-    """Median seconds of ``rounds`` runs (each gets its round number)."""
+def best_of(rounds: int, run: Callable[[int], None], setup: Callable[[], None] | None = None) -> float:
+    """Median seconds of ``rounds`` runs (each gets its round number), each after ``setup``, untimed."""
     samples = []
     for n in range(rounds):
+        if setup is not None:
+            setup()
         started = time.perf_counter()
         run(n)
         samples.append(time.perf_counter() - started)

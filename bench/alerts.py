@@ -11,7 +11,6 @@ the first check.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -171,9 +170,7 @@ def _batch(hot: bool) -> list[Tick]:
     ]
 
 
-def run_alerts(
-    best_of: Callable[[int, Callable[[int], None]], float], rounds: int, large: int
-) -> dict[tuple[str, str], tuple[float, float]]:
+def run_alerts(best_of: Callable[..., float], rounds: int, large: int) -> dict[tuple[str, str], tuple[float, float]]:
     """{(kind, shape): (seconds with 10 alerts, seconds with ``large``)}, and for the kinds with
     indicator rules spread over the symbols, {(kind, NEW_CANDLE): ...}; nothing may fire."""
     add_inactive_symbols(SYMBOLS)
@@ -191,25 +188,19 @@ def run_alerts(
                 _vacuum()
                 timings.append(best_of(rounds, lambda n, batch=batch: check_ticks(batch)))
                 if fifths[1] and not hot and spread > 1:
-                    new_candle.append(_new_candle(batch, rounds))
+                    new_candle.append(best_of(rounds, lambda n, batch=batch: check_ticks(batch), setup=_new_candle))
             results[kind, shape] = (timings[0], timings[1])
             if new_candle:
                 results[kind, NEW_CANDLE] = (new_candle[0], new_candle[1])
     return results
 
 
-def _new_candle(batch: list[Tick], rounds: int) -> float:
-    """Median seconds of checks that each find a new minute candle, as a minute's first settled
-    batch does: the minute indicators' closes read again, every symbol's bands made again."""
-    samples = []
-    for _ in range(rounds):
-        indicator_rules.forget_settled("1m")
-        db.session.execute(text("UPDATE symbols SET indicator_from = NULL WHERE indicator_levels <> '{}'"))
-        db.session.commit()
-        started = time.perf_counter()
-        check_ticks(batch)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+def _new_candle() -> None:
+    """Make the next check find a new minute candle, as a minute's first settled batch does: the
+    minute indicators' closes read again, every symbol's bands made again."""
+    indicator_rules.forget_settled("1m")
+    db.session.execute(text("UPDATE symbols SET indicator_from = NULL WHERE indicator_levels <> '{}'"))
+    db.session.commit()
 
 
 def explain(large: int, hot: bool) -> str:

@@ -50,6 +50,10 @@ from app.web.validation import AlertSpec
 #   candidate only, ``rules.evaluate`` decides.
 LIMIT_LOCK = 0x5354_414C  # pg_advisory_xact_lock key of the alert limits ('STAL')
 
+# Where the daily candles a check reads stop being kept in the symbols' rows (``_KEEP_PAST``): the
+# gate and the keeping must agree on it, as the trigger of migration 0024 does.
+YESTERDAY = f"date_bin('1 day', statement_timestamp(), {ORIGIN}) - interval '1 day'"
+
 # The batch symbols the check must look at: those with active alerts (``symbols.alert_rules``)
 # whose prices go where one of them can change. With only above / below / change / cross / RSI
 # alerts, a symbol is passed by when its batch stays inside the bands its row keeps (lowest armed
@@ -80,7 +84,7 @@ _GATE = text(
         SELECT b.*, s.fires_moved, s.past_low, s.past_high, s.past_cut, s.past_until, s.past_ticked,
                date_bin('1 day', b.first - s.alert_windows[cardinality(s.alert_windows)] * interval '1 second',
                         {ORIGIN}) - interval '1 day' AS cut,
-               date_bin('1 day', statement_timestamp(), {ORIGIN}) - interval '1 day' AS yesterday,
+               {YESTERDAY} AS yesterday,
                (NOT :gated OR NOT s.alert_rules <@ '{{above,below,change,cross,rsi}}' OR s.rearms_change
                 OR b.high >= s.fires_above OR b.low <= s.fires_below
                 OR b.low < s.rearms_below OR b.high > s.rearms_above
@@ -134,7 +138,7 @@ _KEEP_PAST = text(
     UPDATE symbols s SET past_low = r.lo, past_high = r.hi, past_ticked = r.ticked, past_cut = k.cut,
                          past_until = y.day
     FROM unnest(CAST(:symbols AS text[]), CAST(:cuts AS timestamptz[])) AS k(symbol, cut)
-    CROSS JOIN (SELECT date_bin('1 day', statement_timestamp(), {ORIGIN}) - interval '1 day' AS day) y
+    CROSS JOIN (SELECT {YESTERDAY} AS day) y
     CROSS JOIN LATERAL (
         SELECT min(c.low) AS lo, max(c.high) AS hi, coalesce(bool_or(c.bucket = k.cut AND c.ticks > 0), false) AS ticked
         FROM candles_1d c WHERE c.symbol = k.symbol AND c.bucket >= k.cut AND c.bucket < y.day
@@ -352,7 +356,9 @@ def _check(ticks: Sequence[Tick]) -> CheckResult:
 
 
 def _keep_past(cuts: dict[str, datetime]) -> None:
-    """Keep in each symbol's row the range of its daily candles from its cut to yesterday."""
+    """Keep in each symbol's row the range of its daily candles from its cut to yesterday, read
+    again under the row's lock (not taken from the gate's read: a past day written since then has
+    cleared the row through its trigger, and the stale range must not be put back)."""
     held = sorted(symbol_locks.lock_free(cuts))  # the others: another check keeps or a trigger clears it
     if held:
         db.session.execute(_KEEP_PAST, {"symbols": literal(held), "cuts": literal(cuts[s] for s in held)})

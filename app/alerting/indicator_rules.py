@@ -240,20 +240,21 @@ def candidates(by_symbol: dict[str, list[Tick]], found: Values, levels: Levels) 
         pairs = [(t.price, at[t.observed_at]) for t in by_symbol[symbol]]
         known = [v for _, v in pairs if v is not None]
         cross = spec.kind != "rsi"  # the price against a moving average; else RSI against levels
+        above_holds = cross and any(v is not None and p >= v for p, v in pairs)
+        below_holds = cross and any(v is not None and p <= v for p, v in pairs)
+        high, low = (None, None) if cross else (max(known, default=None), min(known, default=None))
         rise, fall = levels[symbol, key]
-        if not (
-            (rise is not None and any(v is not None and (p >= v if cross else v >= rise) for p, v in pairs))
-            or (fall is not None and any(v is not None and (p <= v if cross else v <= fall) for p, v in pairs))
-        ):
+        reaches_rise = rise is not None and (above_holds if cross else high is not None and high >= rise)
+        reaches_fall = fall is not None and (below_holds if cross else low is not None and low <= fall)
+        if not (reaches_rise or reaches_fall):
             continue
         for name, value in (
             ("symbols", symbol), ("timeframes", timeframe), ("indicators", spec.kind), ("periods", spec.period),
-            ("above_holds", cross and any(v is not None and p >= v for p, v in pairs)),
+            ("above_holds", above_holds),
             ("above_leaves", cross and any(v is not None and p < v for p, v in pairs)),
-            ("below_holds", cross and any(v is not None and p <= v for p, v in pairs)),
+            ("below_holds", below_holds),
             ("below_leaves", cross and any(v is not None and p > v for p, v in pairs)),
-            ("highs", None if cross else max(known, default=None)),
-            ("lows", None if cross else min(known, default=None)),
+            ("highs", high), ("lows", low),
         ):  # fmt: skip
             columns[name].append(value)
     return db.session.execute(_CANDIDATES, columns).all() if columns else []

@@ -23,8 +23,10 @@ def test_notify_benchmark_delivers_every_alert_once(app, settings, server_env, t
 def test_alerts_benchmark_runs(ctx):
     calls: list[int] = []
 
-    def once(rounds, run):
+    def once(rounds, run, setup=None):
         calls.append(rounds)
+        if setup is not None:
+            setup()
         run(0)
         return 0.001
 
@@ -34,7 +36,7 @@ def test_alerts_benchmark_runs(ctx):
     # and a minute's first settled batch, apart, where indicator rules are spread over the symbols
     new_candle = {("indicator", NEW_CANDLE), ("mixed, every kind", NEW_CANDLE)}
     assert set(results) == {(kind, shape) for kind in kinds for shape in shapes} | new_candle
-    assert len(calls) == 30
+    assert len(calls) == 34  # 15 kinds and shapes at 10 and 100 alerts, and the two new-candle pairs
 
 
 def test_ingest_benchmark_stores_every_tick(app, server_env, tmp_path):
